@@ -1,0 +1,82 @@
+"""The `dangjian` command group and the helpers every subcommand shares.
+
+Exit status: 0 success, 2 bad arguments / input / configuration (message on stderr, no traceback),
+1 otherwise. Subcommands live in `bot/commands/*.py`, one module per area.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bot import config as config_mod
+from bot.runtime import Runtime, build
+
+
+class UserError(Exception):
+    """Bad input or arguments: printed on stderr, exit status 2."""
+
+
+class CliGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("standalone_mode", True)
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.UsageError as exc:  # pragma: no cover - click handles it first
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=CliGroup)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML configuration file (else $DANGJIAN_CONFIG, else ./config.toml).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """党建助手 command line."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx.obj = {"config_path": config_path}
+
+
+def load_config(ctx: click.Context) -> config_mod.Config:
+    cached = ctx.obj.get("config")
+    if cached is None:
+        cached = config_mod.load(ctx.obj.get("config_path"))
+        ctx.obj["config"] = cached
+    return cached
+
+
+def runtime(ctx: click.Context) -> Runtime:
+    rt = ctx.obj.get("runtime")
+    if rt is None:
+        rt = build(load_config(ctx))
+        ctx.obj["runtime"] = rt
+        ctx.call_on_close(rt.close)
+    return rt
+
+
+def fail(message: str, status: int = 2) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(status)
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """`cli.command` whose expected errors become exit 2 with a message, never a traceback."""
+
+    def wrap(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def run(*a: Any, **kw: Any) -> Any:
+            try:
+                return func(*a, **kw)
+            except (config_mod.ConfigError, UserError) as exc:
+                fail(f"error: {exc}")
+
+        return cli.command(*args, **kwargs)(run)
+
+    return wrap

@@ -1,0 +1,148 @@
+"""The only place that reads the time or the workday calendar.
+
+`now()` is business time in `[app] timezone` (frozen by `DANGJIAN_NOW` or by tests with `freeze()`);
+`monotonic()` measures durations (timeouts, backoff); `wall()` is real epoch seconds for leases that
+several processes compare, never frozen. Workdays come from chinese-calendar where it has data and fall
+back to Monday-Friday beyond it; `[calendar]` overrides always win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+
+_tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+_frozen: dt.datetime | None = None
+_extra_holidays: frozenset[dt.date] = frozenset()
+_extra_workdays: frozenset[dt.date] = frozenset()
+_workdays_only: bool = True
+
+
+def configure(
+    timezone: str = "Asia/Shanghai",
+    now: dt.datetime | None = None,
+    extra_holidays: Iterable[dt.date] = (),
+    extra_workdays: Iterable[dt.date] = (),
+    workdays_only: bool = True,
+) -> None:
+    global _tz, _frozen, _extra_holidays, _extra_workdays, _workdays_only
+    _tz = ZoneInfo(timezone)
+    _frozen = now.astimezone(_tz) if now else None
+    _extra_holidays = frozenset(extra_holidays)
+    _extra_workdays = frozenset(extra_workdays)
+    _workdays_only = workdays_only
+
+
+def configure_from(config) -> None:  # config: bot.config.Config
+    configure(
+        config.app.timezone,
+        config.now,
+        config.calendar.extra_holidays,
+        config.calendar.extra_workdays,
+        config.calendar.workdays_only,
+    )
+
+
+def tz() -> ZoneInfo:
+    return _tz
+
+
+def freeze(moment: dt.datetime | None) -> None:
+    """Pin the clock (tests, replays); None lets it run again."""
+    global _frozen
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_tz)
+    _frozen = moment.astimezone(_tz) if moment else None
+
+
+def is_frozen() -> bool:
+    return _frozen is not None
+
+
+def now() -> dt.datetime:
+    if _frozen is not None:
+        return _frozen
+    return dt.datetime.now(_tz)
+
+
+def today() -> dt.date:
+    return now().date()
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """A stored datetime (naive values are UTC, as databases return them) in local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(_tz)
+
+
+def at(day: dt.date, hhmm: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, hhmm, tzinfo=_tz)
+
+
+def monotonic() -> float:
+    return time.monotonic()
+
+
+def wall() -> float:
+    """Real epoch seconds, for leases shared between processes (not frozen by DANGJIAN_NOW)."""
+    return time.time()
+
+
+def timestamp() -> int:
+    """Epoch seconds of the business clock: the callback freshness check and reply CreateTime."""
+    return int(now().timestamp())
+
+
+def is_workday(day: dt.date) -> bool:
+    """Official workday: chinese-calendar (incl. 调休 make-up days) where it has data, else Mon-Fri."""
+    if day in _extra_holidays:
+        return False
+    if day in _extra_workdays:
+        return True
+    if not _workdays_only:
+        return True
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def holiday_name(day: dt.date) -> str | None:
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return name if on_holiday and name else None
+
+
+def next_workday(day: dt.date, include: bool = False) -> dt.date:
+    current = day if include else day + dt.timedelta(days=1)
+    for _ in range(400):
+        if is_workday(current):
+            return current
+        current += dt.timedelta(days=1)
+    raise RuntimeError(f"no workday within 400 days after {day}")
+
+
+def previous_workday(day: dt.date) -> dt.date:
+    current = day - dt.timedelta(days=1)
+    for _ in range(400):
+        if is_workday(current):
+            return current
+        current -= dt.timedelta(days=1)
+    raise RuntimeError(f"no workday within 400 days before {day}")
+
+
+def add_workdays(day: dt.date, count: int) -> dt.date:
+    current = day
+    for _ in range(count):
+        current = next_workday(current)
+    return current

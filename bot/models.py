@@ -1,0 +1,176 @@
+"""SQLModel tables: one small class per noun. Facts are rows with who/when/why; totals are queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+ROLES = ("member", "secretary", "deputy", "committee", "editor", "reviewer", "admin")
+MEMBER_TYPES = ("regular", "retired", "mobile", "probationary", "frail")
+BRANCH_LEVELS = ("branch", "general_branch", "committee")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, stored as UTC on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False):
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Branch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=128)
+    level: str = Field(default="branch", max_length=20)
+    parent_id: int | None = Field(default=None, foreign_key="branch.id")
+    push_enabled: bool = True  # per-branch opt-out of the morning push
+    ranking_enabled: bool | None = None  # None: [points] ranking
+    theme_day_rule: str | None = Field(default=None, max_length=20)
+    theme_day_day: int | None = None
+    theme_day_limit_day: int | None = None
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    userid: str = Field(max_length=64, unique=True, index=True)  # stored lower-case
+    name: str = Field(max_length=64)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    roles: str = Field(default="member", max_length=200)  # ';'-separated
+    member_type: str = Field(default="regular", max_length=20)
+    joined_on: dt.date | None = None
+    full_member_on: dt.date | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    active: bool = True
+    openid: str | None = Field(default=None, max_length=64, unique=True)
+    do_not_disturb: bool = False
+    birthday_optout: bool = False
+    welcomed_at: dt.datetime | None = _ts()
+    created_at: dt.datetime | None = _ts()
+    updated_at: dt.datetime | None = _ts()
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(";") if r)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every accepted callback, once: the unique dedup key makes a retry have its effect only once."""
+
+    __tablename__ = "inbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=255, unique=True)
+    channel: str = Field(max_length=16)
+    sender: str = Field(max_length=128)  # userid/openid, or a sealed reference for anonymous reports
+    msg_type: str = Field(max_length=32)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="processing", max_length=16)  # processing / done / failed / pushed
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: dt.datetime | None = _ts(index=True)
+    finished_at: dt.datetime | None = _ts()
+
+
+class OutboundMessage(SQLModel, table=True):
+    """One message (content) sent to many recipients; each recipient has a Delivery row."""
+
+    __tablename__ = "outbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=200, unique=True)  # idempotent enqueue
+    channel: str = Field(max_length=16)  # wecom / wechat / robot / console
+    kind: str = Field(max_length=32)  # text / markdown / template_card / textcard
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the kind's body
+    urgent: bool = False
+    reply: bool = False  # a late answer to a member's own message: outside the daily budget
+    expires_at: dt.datetime | None = _ts()
+    created_at: dt.datetime | None = _ts()
+    created_by: str | None = Field(default=None, max_length=64)
+
+
+class Delivery(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("message_id", "recipient", name="uq_delivery_message_recipient"),
+        Index("ix_delivery_claim", "status", "not_before"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbound_message.id", index=True)
+    recipient: str = Field(max_length=128, index=True)
+    status: str = Field(default="queued", max_length=16)  # queued / sending / sent / failed / expired
+    attempts: int = 0
+    not_before: dt.datetime | None = _ts()  # business time: quiet hours and daily budget
+    retry_at: float = 0.0  # wall seconds: backoff
+    lease_until: float = 0.0  # wall seconds: a claimed row comes back when its worker died
+    worker: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime | None = _ts()
+    sent_at: dt.datetime | None = _ts()
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "run_date", name="uq_job_run"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=64)
+    run_date: dt.date
+    status: str = Field(default="running", max_length=16)  # running / done / skipped / failed
+    detail: str | None = Field(default=None, max_length=500)
+    started_at: dt.datetime | None = _ts()
+    finished_at: dt.datetime | None = _ts()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime | None = _ts(index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=128)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class AdminUser(SQLModel, table=True):
+    __tablename__ = "admin_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)
+    created_at: dt.datetime | None = _ts()
+
+
+class Lease(SQLModel, table=True):
+    """Named leases (scheduler leader, token refresh) when neither Redis nor PostgreSQL locks exist."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    until: float = 0.0  # wall seconds
+
+
+class KeyValue(SQLModel, table=True):
+    """Small shared values: the cached access token when there is no Redis."""
+
+    __tablename__ = "key_value"
+    key: str = Field(primary_key=True, max_length=128)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    expires: float = 0.0  # wall seconds

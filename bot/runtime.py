@@ -1,0 +1,65 @@
+"""The process-wide resources built from a Config: clock settings, database engine, optional Redis."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis as redis_lib
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import clock, db
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    engine: Engine
+    redis: redis_lib.Redis | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # lazily built services (router, senders)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        with db.session_scope(self.engine) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        with db.write_transaction(self.engine) as session:
+            yield session
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def redis_status(self) -> str:
+        if self.redis is None:
+            return "disabled"
+        try:
+            self.redis.ping()
+        except redis_lib.RedisError:
+            return "down"
+        return "ok"
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build(config: Config, pool_size: int = 5) -> Runtime:
+    clock.configure_from(config)
+    engine = db.make_engine(config.database.url, pool_size=pool_size)
+    client = None
+    if config.redis.url:
+        client = redis_lib.Redis.from_url(
+            config.redis.url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30
+        )
+    return Runtime(config=config, engine=engine, redis=client)

@@ -1,0 +1,142 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, real Redis, a pinned clock.
+
+PostgreSQL: each pytest session creates its own database next to DANGJIAN_TEST_DATABASE_URL's and
+drops it at the end, so parallel runs never meet. Redis: db 15 with a per-session key prefix.
+Under CI=true a missing service fails the test; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import text
+
+from bot import clock, config, db
+from bot.runtime import Runtime, build
+
+PG_ADMIN_URL = os.environ.get("DANGJIAN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("DANGJIAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SESSION_TAG = uuid.uuid4().hex[:8]
+DEFAULT_NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=clock.tz())  # a Wednesday, a workday
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} is not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _swap_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"dj_test_{SESSION_TAG}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        _unavailable("PostgreSQL", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _swap_db(PG_ADMIN_URL, name)
+    db.upgrade(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    prefix = f"djtest:{SESSION_TAG}:{uuid.uuid4().hex[:6]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[dt.datetime]:
+    """Every test starts at DEFAULT_NOW in Asia/Shanghai with the default calendar."""
+    clock.configure("Asia/Shanghai", DEFAULT_NOW)
+    yield DEFAULT_NOW
+    clock.configure("Asia/Shanghai", None)
+
+
+def make_config(data: dict[str, Any] | None = None, **sections: dict[str, Any]) -> config.Config:
+    merged: dict[str, Any] = {k: dict(v) for k, v in (data or {}).items()}
+    for name, values in sections.items():
+        merged.setdefault(name, {}).update(values)
+    return config.from_dict(merged, {})
+
+
+def _truncate_pg(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        names = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        if names:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A freshly migrated, empty database URL: the same test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        db.upgrade(url)
+        return url
+    url = request.getfixturevalue("pg_url")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def postgres_url(pg_url: str) -> str:
+    _truncate_pg(pg_url)
+    return pg_url
+
+
+def make_runtime(url: str, **sections: dict[str, Any]) -> Runtime:
+    sections.setdefault("database", {})["url"] = url
+    rt = build(make_config(**sections))
+    clock.freeze(DEFAULT_NOW)
+    return rt
+
+
+@pytest.fixture
+def rt(backend: str) -> Iterator[Runtime]:
+    runtime = make_runtime(backend)
+    yield runtime
+    runtime.close()
