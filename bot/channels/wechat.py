@@ -1,0 +1,60 @@
+"""Official Account (公众号) callback transport, plain and safe (AES) mode. Same checks as WeCom:
+signature, timestamp freshness, app id, size, every parse error → 4xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from bot import clock
+from bot.channels.wecom import MAX_BODY, PARSE_ERRORS, CallbackError, check_fresh, render_plain, to_inbound
+from bot.message import InboundMessage, Reply
+
+
+class WechatCallback:
+    def __init__(self, config: Any) -> None:  # config: WechatConfig
+        self.config = config
+        self.crypto = (
+            WeChatCrypto(config.token, config.encoding_aes_key, config.app_id)
+            if config.encoding_aes_key else None
+        )
+
+    def check(self, signature: str, timestamp: str, nonce: str) -> None:
+        check_fresh(timestamp)
+        try:
+            check_signature(self.config.token, signature, timestamp, nonce)
+        except InvalidSignatureException as exc:
+            raise CallbackError(403, "InvalidSignatureException") from exc
+
+    def parse(self, body: bytes, args: dict[str, str]) -> tuple[InboundMessage, bool]:
+        """Returns the message and whether the reply must be encrypted (safe mode)."""
+        if len(body) > MAX_BODY:
+            raise CallbackError(413, "body too large")
+        timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+        self.check(args.get("signature", ""), timestamp, nonce)
+        encrypted = args.get("encrypt_type", "raw") == "aes"
+        try:
+            if encrypted:
+                if self.crypto is None:
+                    raise CallbackError(400, "safe mode needs [wechat] encoding_aes_key")
+                xml = self.crypto.decrypt_message(body, args.get("msg_signature", ""), timestamp, nonce)
+            else:
+                xml = body.decode("utf-8")
+            msg = parse_message(xml)
+        except (InvalidSignatureException, InvalidAppIdException) as exc:
+            raise CallbackError(403, type(exc).__name__) from exc
+        except PARSE_ERRORS as exc:
+            raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
+        if msg is None:
+            raise CallbackError(400, "empty message")
+        return to_inbound("wechat", msg), encrypted
+
+    def render(self, inbound: InboundMessage, reply: Reply, encrypted: bool, nonce: str) -> str:
+        xml = render_plain(inbound, Reply(text=reply.text))
+        if encrypted and self.crypto is not None:
+            return self.crypto.encrypt_message(xml, nonce, str(clock.timestamp()))
+        return xml

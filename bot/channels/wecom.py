@@ -1,0 +1,132 @@
+"""WeCom callback transport: signature, freshness and corp id checks, decryption, parsing into an
+InboundMessage, and encrypted passive replies. wechatpy does the crypto and parsing; we add what it lacks
+(timestamp freshness, catching every parse error, escaping, our clock in replies, update_button)."""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from typing import Any
+from xml.parsers.expat import ExpatError
+from xml.sax.saxutils import escape
+
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.replies import TextReply
+
+from bot import clock
+from bot.message import InboundMessage, Reply, normalise
+
+MAX_BODY = 64 * 1024
+MAX_SKEW = 300  # seconds between the callback's timestamp and our clock
+
+PARSE_ERRORS = (KeyError, ExpatError, ValueError, IndexError, TypeError, AttributeError,
+                struct.error, binascii.Error, UnicodeDecodeError)
+
+
+class CallbackError(Exception):
+    """A callback we refuse: `status` is the 4xx to answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def check_fresh(timestamp: str) -> None:
+    try:
+        stamp = int(timestamp)
+    except (TypeError, ValueError) as exc:
+        raise CallbackError(400, "bad timestamp") from exc
+    if abs(clock.timestamp() - stamp) > MAX_SKEW:
+        raise CallbackError(403, "stale timestamp")
+
+
+def cdata_safe(text: str) -> str:
+    """wechatpy wraps text in CDATA without escaping `]]>`: split it so the XML stays well-formed."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+class WeComCallback:
+    def __init__(self, config: Any) -> None:  # config: WecomConfig
+        self.config = config
+        self.crypto = WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id)
+
+    def verify_url(self, signature: str, timestamp: str, nonce: str, echostr: str) -> str:
+        check_fresh(timestamp)
+        try:
+            return self.crypto.check_signature(signature, timestamp, nonce, echostr)
+        except (InvalidSignatureException, InvalidCorpIdException) as exc:
+            raise CallbackError(403, type(exc).__name__) from exc
+        except PARSE_ERRORS as exc:
+            raise CallbackError(400, f"bad echostr: {type(exc).__name__}") from exc
+
+    def parse(self, body: bytes, signature: str, timestamp: str, nonce: str) -> InboundMessage:
+        if len(body) > MAX_BODY:
+            raise CallbackError(413, "body too large")
+        check_fresh(timestamp)
+        try:
+            xml = self.crypto.decrypt_message(body, signature, timestamp, nonce)
+            msg = parse_message(xml)
+        except (InvalidSignatureException, InvalidCorpIdException) as exc:
+            raise CallbackError(403, type(exc).__name__) from exc
+        except PARSE_ERRORS as exc:
+            raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
+        if msg is None:
+            raise CallbackError(400, "empty message")
+        return to_inbound("wecom", msg)
+
+    def render(self, inbound: InboundMessage, reply: Reply, nonce: str) -> str:
+        xml = render_plain(inbound, reply)
+        return self.crypto.encrypt_message(xml, nonce, str(clock.timestamp()))
+
+
+def to_inbound(channel: str, msg: Any) -> InboundMessage:
+    """wechatpy message object → InboundMessage; raw fields read from `_data` where wechatpy has no
+    class (template_card_event parses as UnknownMessage)."""
+    data: dict[str, Any] = dict(getattr(msg, "_data", {}) or {})
+    msg_type = str(data.get("MsgType", "")).lower()
+    if not msg_type or not data.get("FromUserName"):
+        raise CallbackError(400, "missing MsgType or FromUserName")
+    try:
+        create_time = int(data.get("CreateTime") or 0)
+    except (TypeError, ValueError) as exc:
+        raise CallbackError(400, "bad CreateTime") from exc
+    return InboundMessage(
+        channel=channel,
+        sender=str(data["FromUserName"]),
+        receiver=str(data.get("ToUserName", "")),
+        msg_type=msg_type,
+        text=normalise(str(data.get("Content") or "")) if msg_type == "text" else "",
+        event=str(data.get("Event") or "").lower(),
+        event_key=str(data.get("EventKey") or ""),
+        task_id=str(data.get("TaskId") or ""),
+        msg_id=str(data.get("MsgId") or ""),
+        create_time=create_time,
+        agent_id=str(data.get("AgentID") or ""),
+        raw=data,
+    )
+
+
+def render_plain(inbound: InboundMessage, reply: Reply) -> str:
+    """The passive reply XML (not yet encrypted), stamped with our clock."""
+    now = clock.timestamp()
+    if reply.button is not None:
+        # wechatpy has no class for update_button: build it, escaped.
+        return (
+            "<xml>"
+            f"<ToUserName>{escape(inbound.sender)}</ToUserName>"
+            f"<FromUserName>{escape(inbound.receiver)}</FromUserName>"
+            f"<CreateTime>{now}</CreateTime>"
+            "<MsgType>update_button</MsgType>"
+            f"<Button><ReplaceName>{escape(reply.button)}</ReplaceName></Button>"
+            "</xml>"
+        )
+    return TextReply(
+        source=cdata_safe(inbound.receiver),
+        target=cdata_safe(inbound.sender),
+        content=cdata_safe(reply.text),
+        time=now,
+    ).render()

@@ -1,0 +1,254 @@
+"""Ordered routes with composable rules (exact word, prefix, regex, event, menu key, intent) and roles.
+
+A handler is `handler(ctx) -> Reply | str`; its docstring's first line is its help line
+("命令 — 说明"), so help never drifts from behaviour. Routes are tried in the order they were added.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import texts
+from bot.message import InboundMessage, Reply
+
+SECRETARY_ROLES = ("secretary", "deputy", "committee")
+ROLE_LABELS = {
+    "secretary": "支部书记",
+    "deputy": "支部书记",
+    "committee": "党委委员",
+    "editor": "编辑",
+    "reviewer": "审核人",
+    "admin": "管理员",
+    "member": "党员",
+}
+
+
+class NotAuthorized(Exception):
+    """The sender lacks the role a route needs."""
+
+
+@dataclass
+class Context:
+    runtime: Any  # bot.runtime.Runtime
+    session: Session
+    message: InboundMessage
+    member: Any = None  # bot.models.Member, None for a stranger
+    args: str = ""  # text after the command word
+    match: re.Match[str] | None = None
+    router: Router | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def config(self) -> Any:
+        return self.runtime.config
+
+
+class Rule:
+    """A predicate on the context; `&` and `|` compose rules."""
+
+    words: tuple[str, ...] = ()
+
+    def __call__(self, ctx: Context) -> bool:
+        raise NotImplementedError
+
+    def __and__(self, other: Rule) -> Rule:
+        return _All(self, other)
+
+    def __or__(self, other: Rule) -> Rule:
+        return _Any(self, other)
+
+
+class _All(Rule):
+    def __init__(self, *rules: Rule) -> None:
+        self.rules = rules
+        self.words = tuple(w for r in rules for w in r.words)
+
+    def __call__(self, ctx: Context) -> bool:
+        return all(rule(ctx) for rule in self.rules)
+
+
+class _Any(Rule):
+    def __init__(self, *rules: Rule) -> None:
+        self.rules = rules
+        self.words = tuple(w for r in rules for w in r.words)
+
+    def __call__(self, ctx: Context) -> bool:
+        return any(rule(ctx) for rule in self.rules)
+
+
+class Word(Rule):
+    """The whole text is one of these words."""
+
+    def __init__(self, *words: str) -> None:
+        self.words = words
+
+    def __call__(self, ctx: Context) -> bool:
+        if ctx.message.msg_type == "text" and ctx.text in self.words:
+            ctx.args = ""
+            return True
+        return False
+
+
+class Prefix(Rule):
+    """The text starts with a command word; the rest is `ctx.args`. A one-character word needs a space
+    after it ("答 北京"); longer words may run on ("请假家中有事")."""
+
+    def __init__(self, *words: str) -> None:
+        self.words = tuple(sorted(words, key=len, reverse=True))
+
+    def __call__(self, ctx: Context) -> bool:
+        if ctx.message.msg_type != "text":
+            return False
+        for word in self.words:
+            if ctx.text == word:
+                ctx.args = ""
+                return True
+            if ctx.text.startswith(word + " ") or (len(word) > 1 and ctx.text.startswith(word)):
+                ctx.args = ctx.text[len(word):].strip()
+                return True
+        return False
+
+
+class Regex(Rule):
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+
+    def __call__(self, ctx: Context) -> bool:
+        m = self.pattern.fullmatch(ctx.text) if ctx.message.msg_type == "text" else None
+        if m:
+            ctx.match = m
+            return True
+        return False
+
+
+class Event(Rule):
+    def __init__(self, *events: str) -> None:
+        self.events = {e.lower() for e in events}
+
+    def __call__(self, ctx: Context) -> bool:
+        return ctx.message.is_event and ctx.message.event in self.events
+
+
+class MenuKey(Rule):
+    """A menu `click` event with one of these keys."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = set(keys)
+
+    def __call__(self, ctx: Context) -> bool:
+        return ctx.message.is_event and ctx.message.event == "click" and ctx.message.event_key in self.keys
+
+
+class Intent(Rule):
+    """Free text whose jieba words point to an intent (content/intents.toml)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, ctx: Context) -> bool:
+        if ctx.message.msg_type != "text":
+            return False
+        from bot import intents
+
+        return intents.classify(ctx.text) == self.name
+
+
+@dataclass
+class Route:
+    rule: Rule
+    handler: Callable[[Context], Reply | str | None]
+    roles: tuple[str, ...] = ()  # empty: any roster member
+    help: str = ""  # first docstring line; empty: not listed in 帮助
+    strangers: bool = False  # also runs for senders not on the roster (e.g. 绑定)
+
+    def allowed(self, member: Any) -> bool:
+        if not self.roles:
+            return True
+        return member is not None and member.has_role(*self.roles)
+
+
+def _help_line(handler: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(handler) or ""
+    return doc.splitlines()[0].strip() if doc else ""
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self.fallback: Callable[[Context], Reply | str | None] | None = None
+
+    def add(self, rule: Rule, handler: Callable[[Context], Reply | str | None],
+            roles: Iterable[str] = (), listed: bool = True, strangers: bool = False) -> None:
+        self.routes.append(Route(rule, handler, tuple(roles), _help_line(handler) if listed else "",
+                                 strangers))
+
+    def on_unknown(self, handler: Callable[[Context], Reply | str | None]) -> None:
+        self.fallback = handler
+
+    def help_lines(self, member: Any) -> list[str]:
+        seen: list[str] = []
+        for route in self.routes:
+            if route.help and route.allowed(member) and route.help not in seen:
+                seen.append(route.help)
+        return seen
+
+    def command_words(self, member: Any) -> list[str]:
+        words: list[str] = []
+        for route in self.routes:
+            if route.help and route.allowed(member):
+                words.extend(w for w in route.rule.words if w not in words)
+        return words
+
+    def suggest(self, text: str, member: Any, limit: int = 3) -> list[str]:
+        """The nearest commands to an unknown text: shared leading words, then difflib similarity."""
+        words = self.command_words(member)
+        head = text.split(" ", 1)[0]
+        near = [w for w in words if head.startswith(w) or w.startswith(head[:2])]
+        near += difflib.get_close_matches(head, words, n=limit, cutoff=0.3)
+        out: list[str] = []
+        for word in near:
+            if word not in out:
+                out.append(word)
+        return out[:limit]
+
+    def dispatch(self, ctx: Context) -> Reply:
+        ctx.router = self
+        for route in self.routes:
+            if not route.rule(ctx):
+                continue
+            if ctx.member is None and not route.strangers:
+                return Reply(texts.t("roster.not_member"))
+            if not route.allowed(ctx.member):
+                return Reply(role_refusal(route.roles))
+            return as_reply(route.handler(ctx))
+        if ctx.member is None:
+            return Reply(texts.t("roster.not_member")) if ctx.message.msg_type == "text" else Reply()
+        if self.fallback is not None and ctx.message.msg_type == "text":
+            return as_reply(self.fallback(ctx))
+        return Reply()
+
+
+def role_refusal(roles: tuple[str, ...]) -> str:
+    if set(roles) & {"secretary", "deputy"}:
+        return texts.t("role.secretary_only")
+    label = "、".join(dict.fromkeys(ROLE_LABELS.get(r, r) for r in roles))
+    return texts.t("role.needed", role=label)
+
+
+def as_reply(value: Reply | str | None) -> Reply:
+    if value is None:
+        return Reply()
+    if isinstance(value, Reply):
+        return value
+    return Reply(text=value)

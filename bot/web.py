@@ -1,0 +1,121 @@
+"""The Flask app factory and the routes that are not the console: callbacks and health."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import config as config_mod
+from bot import inbound, intents
+from bot.channels.wechat import WechatCallback
+from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
+from bot.runtime import Runtime, build
+from handlers import build_router
+
+log = logging.getLogger(__name__)
+bp = Blueprint("core", __name__)
+
+
+def rt() -> Runtime:
+    return current_app.extensions["dangjian"]
+
+
+def _refuse(exc: CallbackError) -> Response:
+    log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
+    return Response(exc.reason, status=exc.status, mimetype="text/plain")
+
+
+def _body() -> bytes:
+    # get_data(), not request.data: a form content type would leave request.data empty.
+    if (request.content_length or 0) > MAX_BODY:
+        raise CallbackError(413, "body too large")
+    return request.get_data(cache=False)
+
+
+@bp.get("/wecom/callback")
+def wecom_verify() -> Response:
+    runtime = rt()
+    if not runtime.config.wecom.token:
+        return Response("WeCom callback not configured", status=404, mimetype="text/plain")
+    a = request.args
+    try:
+        echo = WeComCallback(runtime.config.wecom).verify_url(
+            a.get("msg_signature", ""), a.get("timestamp", ""), a.get("nonce", ""), a.get("echostr", ""))
+    except CallbackError as exc:
+        return _refuse(exc)
+    return Response(echo, mimetype="text/plain")
+
+
+@bp.post("/wecom/callback")
+def wecom_message() -> Response:
+    runtime = rt()
+    if not runtime.config.wecom.token:
+        return Response("WeCom callback not configured", status=404, mimetype="text/plain")
+    a = request.args
+    channel = WeComCallback(runtime.config.wecom)
+    try:
+        msg = channel.parse(_body(), a.get("msg_signature", ""), a.get("timestamp", ""), a.get("nonce", ""))
+    except CallbackError as exc:
+        return _refuse(exc)
+    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                           timeout=runtime.config.app.reply_timeout)
+    if reply is None or reply.empty:
+        return Response("", mimetype="text/plain")
+    return Response(channel.render(msg, reply, a.get("nonce") or secrets.token_hex(8)),
+                    mimetype="application/xml")
+
+
+@bp.route("/wechat/callback", methods=["GET", "POST"])
+def wechat() -> Response:
+    runtime = rt()
+    if not runtime.config.wechat.token:
+        return Response("Official Account callback not configured", status=404, mimetype="text/plain")
+    channel = WechatCallback(runtime.config.wechat)
+    a = request.args
+    try:
+        if request.method == "GET":
+            channel.check(a.get("signature", ""), a.get("timestamp", ""), a.get("nonce", ""))
+            return Response(a.get("echostr", ""), mimetype="text/plain")
+        msg, encrypted = channel.parse(_body(), a.to_dict())
+    except CallbackError as exc:
+        return _refuse(exc)
+    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                           timeout=runtime.config.app.reply_timeout)
+    if reply is None or not reply.text:
+        return Response("", mimetype="text/plain")
+    return Response(channel.render(msg, reply, encrypted, a.get("nonce") or secrets.token_hex(8)),
+                    mimetype="application/xml")
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    runtime = rt()
+    database = "ok"
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.error("health check: database down: %s", exc)
+        database = "down"
+    body = {"status": "ok" if database == "ok" else "down", "database": database,
+            "redis": runtime.redis_status()}
+    return jsonify(body), 200 if database == "ok" else 503
+
+
+def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
+    if runtime is None:
+        cfg = config if isinstance(config, config_mod.Config) else config_mod.load(config)
+        runtime = build(cfg)
+    app = Flask(__name__, template_folder="admin/templates")
+    app.config.update(SECRET_KEY=runtime.config.app.secret_key, MAX_CONTENT_LENGTH=MAX_BODY,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.extensions["dangjian"] = runtime
+    app.extensions["dangjian.router"] = build_router()
+    intents.warm_up()
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,33 @@
+"""绑定 工号 手机后四位: links an Official Account openid to a roster member."""
+
+from sqlmodel import select
+
+from bot import audit, texts
+from bot.models import Member
+from bot.router import Context, Prefix, Router
+
+
+def bind(ctx: Context) -> str:
+    """绑定 工号 手机后四位 — 公众号用户关联党员身份"""
+    if ctx.message.channel != "wechat":
+        return texts.t("bind.wecom_only")
+    if ctx.member is not None:
+        return texts.t("bind.already", name=ctx.member.name)
+    parts = ctx.args.split()
+    if len(parts) != 2 or not parts[1].isdigit() or len(parts[1]) != 4:
+        return texts.t("bind.usage")
+    userid, last4 = parts[0].lower(), parts[1]
+    member = ctx.session.exec(select(Member).where(Member.userid == userid)).first()
+    if member is None or not member.active or not (member.phone or "").endswith(last4):
+        audit.record(ctx.session, "wechat", "bind_failed", userid, "")
+        return texts.t("bind.failed")
+    if member.openid and member.openid != ctx.message.sender:
+        return texts.t("bind.taken")
+    member.openid = ctx.message.sender
+    ctx.session.add(member)
+    audit.record(ctx.session, member.userid, "bind_openid", member.userid, "")
+    return texts.t("bind.done", name=member.name)
+
+
+def register(router: Router) -> None:
+    router.add(Prefix("绑定"), bind, strangers=True)
