@@ -34,6 +34,7 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "duty_reminder": "17:00",
     "ticket_escalation": "every 10m",
     "review_finalise": "09:00",
+    "housekeeping": "03:30",
 }
 
 DEFAULT_RULES: dict[str, dict[str, Any]] = {
@@ -195,6 +196,16 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    inbound_days: int = 90
+    delivery_days: int = 180
+
+    def check(self) -> None:
+        if self.inbound_days < 1 or self.delivery_days < 1:
+            raise ValueError("retention must be at least one day")
+
+
+@dataclass(frozen=True)
 class CalendarConfig:
     workdays_only: bool = True
     extra_holidays: tuple[dt.date, ...] = ()
@@ -251,6 +262,7 @@ class Config:
     wechat: WechatConfig = field(default_factory=WechatConfig)
     robot: RobotConfig = field(default_factory=RobotConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     schedule: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULE))
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     theme_day: ThemeDayConfig = field(default_factory=ThemeDayConfig)
@@ -270,6 +282,7 @@ _SECTIONS = {
     "wechat": WechatConfig,
     "robot": RobotConfig,
     "delivery": DeliveryConfig,
+    "retention": RetentionConfig,
     "calendar": CalendarConfig,
     "theme_day": ThemeDayConfig,
     "points": PointsConfig,

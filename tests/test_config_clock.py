@@ -92,3 +92,23 @@ def test_frozen_clock_is_what_everything_reads(pinned_clock):
     clock.freeze(dt.datetime(2026, 1, 1, 0, 30, tzinfo=clock.tz()))
     assert clock.now().tzinfo is not None
     assert clock.now().hour == 0
+
+
+def test_example_file_documents_every_key_and_loads():
+    import dataclasses
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "config.example.toml"
+    cfg = config.load(path, environ={})
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section in ("app", "database", "redis", "wecom", "wechat", "delivery", "retention", "calendar",
+                    "theme_day", "points"):
+        fields = {f.name for f in dataclasses.fields(getattr(cfg, section))}
+        documented = set(data[section])
+        if section == "points":
+            documented.add("rules")
+        assert fields == documented, section
+    assert set(data["schedule"]) == set(config.DEFAULT_SCHEDULE)
+    assert set(data["robot"]) == {"per_minute", "webhooks"}
+    assert set(data["points"]["rules"]) == set(config.DEFAULT_RULES)
