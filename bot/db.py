@@ -96,4 +96,4 @@ def upgrade(url: str) -> None:
     u = make_url(normalise_url(url))
     if u.drivername.startswith("sqlite") and u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")

@@ -174,3 +174,31 @@ class KeyValue(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=128)
     value: str = Field(sa_column=Column(Text, nullable=False))
     expires: float = 0.0  # wall seconds
+
+
+class CaseNumber(SQLModel, table=True):
+    """The one `#N` sequence shared by tickets, commitments and requests (leave, make-up, points)."""
+
+    __tablename__ = "case_number"
+    id: int | None = Field(default=None, primary_key=True)  # N
+    kind: str = Field(max_length=32)
+    created_at: dt.datetime | None = _ts()
+
+
+class Approval(SQLModel, table=True):
+    """A request a secretary decides with 通过/驳回: its kind's module knows what approval does."""
+
+    __table_args__ = (Index("ix_approval_pending", "branch_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(foreign_key="case_number.id", unique=True)
+    kind: str = Field(max_length=32)  # makeup / leave / points / commitment / ...
+    member_id: int = Field(foreign_key="member.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    summary: str = Field(max_length=200)  # one line shown in 待审
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    needs_role: str = Field(default="secretary", max_length=32)  # secretary / committee
+    status: str = Field(default="pending", max_length=16)  # pending / approved / rejected / withdrawn
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: dt.datetime | None = _ts()
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime | None = _ts()

@@ -53,6 +53,13 @@ class Context:
     def config(self) -> Any:
         return self.runtime.config
 
+    @property
+    def branch_id(self) -> int | None:
+        """The branch a command acts on: the sender's own, or `@code` chosen by a committee member."""
+        if "branch_id" in self.state:
+            return self.state["branch_id"]
+        return self.member.branch_id if self.member is not None else None
+
 
 class Rule:
     """A predicate on the context; `&` and `|` compose rules."""
@@ -224,6 +231,10 @@ class Router:
 
     def dispatch(self, ctx: Context) -> Reply:
         ctx.router = self
+        if ctx.message.msg_type == "text" and ctx.text.startswith("@"):
+            refusal = _target_branch(ctx)
+            if refusal:
+                return Reply(refusal)
         for route in self.routes:
             if not route.rule(ctx):
                 continue
@@ -237,6 +248,25 @@ class Router:
         if self.fallback is not None and ctx.message.msg_type == "text":
             return as_reply(self.fallback(ctx))
         return Reply()
+
+
+def _target_branch(ctx: Context) -> str | None:
+    """`@code 命令`: a committee member runs a secretary command for another branch."""
+    from dataclasses import replace
+
+    from sqlmodel import func, select
+
+    from bot.models import Branch
+
+    head, _, rest = ctx.text.partition(" ")
+    if ctx.member is None or not ctx.member.has_role("committee"):
+        return texts.t("role.needed", role=ROLE_LABELS["committee"])
+    branch = ctx.session.exec(select(Branch).where(func.lower(Branch.code) == head[1:].lower())).first()
+    if branch is None:
+        return texts.t("branch.unknown", code=head[1:])
+    ctx.state["branch_id"] = branch.id
+    ctx.message = replace(ctx.message, text=rest.strip())
+    return None
 
 
 def role_refusal(roles: tuple[str, ...]) -> str:

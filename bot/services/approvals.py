@@ -1,0 +1,131 @@
+"""Requests a secretary decides: 待审 lists them, 通过 N / 驳回 N 原因 decide them.
+
+Numbers come from the one `#N` sequence shared with tickets and commitments. Each kind (make-up
+check-in, leave, points adjustment, ...) registers what approval and rejection do; this module owns
+the who-may-decide rules: a secretary or deputy of the member's branch, or a committee member; a
+`needs_role = "committee"` request only a committee member; nobody decides their own request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit, clock, texts
+from bot.models import Approval, CaseNumber, Member
+
+_NUMBER = re.compile(r"^#?(\d{1,9})$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str  # 补签 / 请假 / 积分调整 ...
+    on_approve: Callable[[Session, Approval, Member, Any], None]  # (session, request, decider, config)
+    on_reject: Callable[[Session, Approval, Member, Any], None] | None = None
+
+
+KINDS: dict[str, Kind] = {}
+
+
+class ApprovalError(Exception):
+    """A decision that cannot be made; the message is the Chinese reply."""
+
+
+def register_kind(kind: Kind) -> Kind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def next_number(session: Session, kind: str) -> int:
+    row = CaseNumber(kind=kind, created_at=clock.now())
+    session.add(row)
+    session.flush()
+    return int(row.id)
+
+
+def parse_number(text: str) -> int | None:
+    m = _NUMBER.match(text.strip())
+    return int(m.group(1)) if m else None
+
+
+def create(session: Session, kind: str, member: Member, summary: str, payload: dict[str, Any] | None = None,
+           needs_role: str = "secretary") -> Approval:
+    if kind not in KINDS:
+        raise KeyError(f"unknown approval kind {kind}")
+    request = Approval(number=next_number(session, "request"), kind=kind, member_id=member.id,
+                       branch_id=member.branch_id, summary=summary[:200],
+                       payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+                       needs_role=needs_role, created_at=clock.now())
+    session.add(request)
+    session.flush()
+    audit.record(session, member.userid, f"request_{kind}", f"#{request.number}", summary[:200])
+    return request
+
+
+def payload(request: Approval) -> dict[str, Any]:
+    return json.loads(request.payload or "{}")
+
+
+def may_decide(decider: Member, request: Approval, branch_ids: set[int] | None = None) -> bool:
+    if decider.id == request.member_id:
+        return False
+    if decider.has_role("committee"):
+        return True
+    if request.needs_role == "committee":
+        return False
+    scope = branch_ids if branch_ids is not None else {decider.branch_id}
+    return decider.has_role("secretary", "deputy") and request.branch_id in scope
+
+
+def pending_for(session: Session, decider: Member, branch_id: int | None = None) -> list[Approval]:
+    stmt = select(Approval).where(Approval.status == "pending").order_by(Approval.number)
+    if branch_id is not None:
+        stmt = stmt.where(Approval.branch_id == branch_id)
+    elif not decider.has_role("committee"):
+        stmt = stmt.where(Approval.branch_id == decider.branch_id)
+    return [r for r in session.exec(stmt.limit(200)) if may_decide(decider, r)]
+
+
+def decide(session: Session, config: Any, decider: Member, number: int, approve: bool, reason: str = "") -> Approval:
+    request = session.exec(select(Approval).where(Approval.number == number)).first()
+    if request is None:
+        raise ApprovalError(texts.t("approval.not_found", number=number))
+    if not may_decide(decider, request):
+        key = "approval.own" if decider.id == request.member_id else "approval.not_yours"
+        raise ApprovalError(texts.t(key, number=number))
+    if request.status != "pending":
+        raise ApprovalError(texts.t("approval.already", number=number, status=texts.t(f"approval.{request.status}")))
+    if not approve and not reason.strip():
+        raise ApprovalError(texts.t("approval.reason_needed", number=number))
+    kind = KINDS.get(request.kind)
+    if kind is None:
+        raise ApprovalError(texts.t("approval.not_found", number=number))
+    request.status = "approved" if approve else "rejected"
+    request.decided_by, request.decided_at = decider.userid, clock.now()
+    request.reason = reason.strip()[:500] or None
+    session.add(request)
+    if approve:
+        kind.on_approve(session, request, decider, config)
+    elif kind.on_reject is not None:
+        kind.on_reject(session, request, decider, config)
+    audit.record(session, decider.userid, f"{request.status}_{request.kind}", f"#{number}", request.reason or "")
+    _tell_member(session, config, request, kind)
+    return request
+
+
+def _tell_member(session: Session, config: Any, request: Approval, kind: Kind) -> None:
+    from bot import notify
+
+    member = session.get(Member, request.member_id)
+    if member is None:
+        return
+    key = "approval.told_approved" if request.status == "approved" else "approval.told_rejected"
+    text = texts.t(key, number=request.number, label=kind.label, summary=request.summary,
+                   reason=request.reason or "")
+    notify.members(session, config, [member], text, key=f"approval:{request.number}:{request.status}")
