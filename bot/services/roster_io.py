@@ -1,0 +1,245 @@
+"""Reading roster-style tables (CSV or XLSX) and parsing their cells.
+
+`read_table(path)` returns a `Table`: a list of `(line_number, {header: text})` with the file's header
+kept in `Table.header`. Line numbers are file rows (the header is row 1, as a spreadsheet shows them);
+fully blank rows are skipped but still counted. Every value is text: XLSX numbers that are whole become
+`"1001"` (never `"1001.0"`), date cells become `YYYY-MM-DD`. The importers map headers themselves
+(`map_headers`), so the same reader serves the roster and the branch list.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+
+class RosterError(Exception):
+    """Bad input for an import: `errors` holds one `line N: reason` per problem."""
+
+    def __init__(self, errors: str | Iterable[str]):
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class MemberNotFound(RosterError, LookupError):
+    """No member has that userid."""
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} rejected={len(self.errors)}"
+
+
+class Table(list):
+    """`list[(line_number, row)]` that also remembers the header row of the file."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict[str, str]]] = (), header: Iterable[str] = ()):
+        super().__init__(rows)
+        self.header = list(header)
+
+
+def norm(value: str) -> str:
+    """NFKC (full-width digits and punctuation), trimmed."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def header_key(value: str) -> str:
+    return norm(value).lower()
+
+
+def cell_text(value: Any) -> str:
+    """One spreadsheet cell as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (Excel in China saves "CSV" that way)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise RosterError("line 1: the file is neither UTF-8 nor GB18030 text") from exc
+
+
+def _rows_to_table(raw_rows: Iterable[tuple[int, list[Any]]]) -> Table:
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line, values in raw_rows:
+        cells = [cell_text(v) for v in values]
+        if not any(cells):
+            continue
+        if header is None:
+            if line != 1:
+                raise RosterError(f"line {line}: the header must be on row 1 (row 1 is blank)")
+            header = [norm(c) for c in cells]
+            seen: dict[str, int] = {}
+            for index, name in enumerate(header):
+                if name and header_key(name) in seen:
+                    raise RosterError(f"line 1: column {name!r} appears twice")
+                seen[header_key(name)] = index
+            continue
+        row: dict[str, str] = {}
+        for index, value in enumerate(cells):
+            name = header[index] if index < len(header) else ""
+            if not name:
+                if value:
+                    raise RosterError(f"line {line}: value {value!r} in column {index + 1} has no header")
+                continue
+            row[name] = value
+        for name in header:
+            if name:
+                row.setdefault(name, "")
+        rows.append((line, row))
+    if header is None:
+        raise RosterError("line 1: the file is empty (no header row)")
+    return Table(rows, [h for h in header if h])
+
+
+def read_csv_bytes(data: bytes) -> Table:
+    text = _decode(data)
+    sample = text[:4096]
+    delimiter = "\t" if "\t" in sample.split("\n", 1)[0] and "," not in sample.split("\n", 1)[0] else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _rows_to_table((line, values) for line, values in enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise RosterError(f"line {reader.line_num}: unreadable CSV ({exc})") from exc
+
+
+def read_xlsx(path: Path | io.BytesIO) -> Table:
+    with warnings.catch_warnings():
+        # WPS/Excel files often lack a default style or carry data validation openpyxl cannot read.
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise RosterError(f"line 1: not a readable XLSX file ({exc})") from exc
+        try:
+            sheet = book.worksheets[0]
+            raw = ((line, list(values)) for line, values in enumerate(sheet.iter_rows(values_only=True), 1))
+            return _rows_to_table(raw)
+        finally:
+            book.close()
+
+
+def read_table(path: str | Path) -> Table:
+    """Rows of a CSV or XLSX file (first sheet); see the module docstring."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RosterError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise RosterError(f"{path.name}: old .xls files are not supported, save it as .xlsx or .csv")
+    if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES and data[:4] == b"PK\x03\x04"):
+        return read_xlsx(io.BytesIO(data))
+    return read_csv_bytes(data)
+
+
+# ---- header mapping and cell parsing shared by the importers ----------------------------------------
+
+
+def map_headers(header: Iterable[str], aliases: Mapping[str, str], required: Iterable[str]) -> tuple[
+        dict[str, str], list[str]]:
+    """{file header: field} and errors (`line 1: ...`) for unknown, doubled or missing columns."""
+    mapping: dict[str, str] = {}
+    errors: list[str] = []
+    for name in header:
+        target = aliases.get(header_key(name))
+        if target is None:
+            known = ", ".join(dict.fromkeys(aliases.values()))
+            errors.append(f"line 1: unknown column {name!r} (known: {known})")
+        elif target in mapping.values():
+            errors.append(f"line 1: column {name!r} repeats {target!r}")
+        else:
+            mapping[name] = target
+    for name in required:
+        if name not in mapping.values():
+            errors.append(f"line 1: missing required column {name!r}")
+    return mapping, errors
+
+
+def fields_of(row: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, str]:
+    """A row keyed by field name, values as normalised text."""
+    return {mapping[k]: norm(cell_text(v)) for k, v in row.items() if k in mapping}
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?$")
+
+
+def parse_date(value: str) -> dt.date | None:
+    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYY年M月D日; '' is None; anything else ValueError."""
+    if not value:
+        return None
+    m = _DATE.match(value)
+    if not m:
+        raise ValueError(f"bad date {value!r} (use YYYY-MM-DD)")
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as exc:
+        raise ValueError(f"no such date {value!r}") from exc
+
+
+TRUE_WORDS = {"true", "1", "yes", "y", "是", "在册", "t"}
+FALSE_WORDS = {"false", "0", "no", "n", "否", "不在册", "f"}
+
+
+def parse_bool(value: str, default: bool = True) -> bool:
+    word = value.strip().lower()
+    if not word:
+        return default
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"bad yes/no value {value!r} (use true/false, 1/0, 是/否)")
+
+
+def by_line(errors: list[str]) -> list[str]:
+    """`line N: ...` messages in file order (stable within a line)."""
+    def line_of(message: str) -> int:
+        m = re.match(r"line (\d+):", message)
+        return int(m[1]) if m else 0
+    return sorted(errors, key=line_of)
+
+
+def split_list(value: str) -> list[str]:
+    """`a;b`, also with ',', '、' or '|' (full-width forms are NFKC-normalised already)."""
+    return [part.strip() for part in re.split(r"[;,、|]", value) if part.strip()]
