@@ -239,12 +239,12 @@ class Router:
             if not route.rule(ctx):
                 continue
             if ctx.member is None and not route.strangers:
-                return Reply(texts.t("roster.not_member"))
+                return Reply(not_member(ctx))
             if not route.allowed(ctx.member):
                 return Reply(role_refusal(route.roles))
             return as_reply(route.handler(ctx))
         if ctx.member is None:
-            return Reply(texts.t("roster.not_member")) if ctx.message.msg_type == "text" else Reply()
+            return Reply(not_member(ctx)) if ctx.message.msg_type == "text" else Reply()
         if self.fallback is not None and ctx.message.msg_type == "text":
             return as_reply(self.fallback(ctx))
         return Reply()
@@ -267,6 +267,10 @@ def _target_branch(ctx: Context) -> str | None:
     ctx.state["branch_id"] = branch.id
     ctx.message = replace(ctx.message, text=rest.strip())
     return None
+
+
+def not_member(ctx: Context) -> str:
+    return texts.t("roster.not_member_oa" if ctx.message.channel == "wechat" else "roster.not_member")
 
 
 def role_refusal(roles: tuple[str, ...]) -> str:

@@ -30,4 +30,4 @@ def bind(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("绑定"), bind, strangers=True)
+    router.add(Prefix("绑定"), bind, strangers=True, listed=False)  # offered to OA strangers instead

@@ -1,0 +1,136 @@
+"""`dangjian serve` (WSGI: werkzeug's threaded server, or gunicorn with --workers N) and `dangjian demo`
+(what `make run` starts: database with the demo organisation, web, scheduler and an in-process worker)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import click
+from sqlmodel import select
+from werkzeug.security import generate_password_hash
+
+from bot import clock, db
+from bot.cli import command, load_config, runtime
+from bot.models import AdminUser
+
+log = logging.getLogger(__name__)
+
+DEMO_ADMIN_USER = "admin"
+DEMO_ADMIN_PASSWORD = "dangjian-demo"
+
+
+def _warnings(cfg: Any) -> None:
+    if cfg.now is not None:
+        click.echo(f"warning: DANGJIAN_NOW pins the clock at {cfg.now.isoformat()} (demos and tests only)", err=True)
+    if cfg.app.secret_key == "change-me":
+        click.echo("warning: [app] secret_key is the default; set a long random value in production", err=True)
+
+
+def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # gunicorn's documented custom-application API
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app_factory()  # once per worker: each builds its own engine and Redis pool
+
+    Server().run()
+
+
+@command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="gunicorn worker processes; 0 runs the single-process threaded server")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve callbacks, study pages and the console."""
+    cfg = load_config(ctx)
+    _warnings(cfg)
+    from bot.web import build_app
+
+    if workers > 0:
+        _gunicorn(lambda: build_app(cfg), host, port, workers)
+        return
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, build_app(cfg), threaded=True, use_reloader=False)
+
+
+def ensure_demo_admin(rt: Any) -> bool:
+    with rt.session() as session:
+        if session.exec(select(AdminUser)).first() is not None:
+            return False
+        session.add(AdminUser(username=DEMO_ADMIN_USER, password_hash=generate_password_hash(DEMO_ADMIN_PASSWORD),
+                              created_at=clock.now()))
+    return True
+
+
+@command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """What `make run` starts: demo data, web server, scheduler and an in-process outbox worker."""
+    from werkzeug.serving import run_simple
+
+    from bot.outbox import Worker
+    from bot.services import demo as demo_data
+    from bot.web import build_app
+    from scheduler.process import SchedulerProcess
+
+    cfg = load_config(ctx)
+    db.upgrade(cfg.database.url)
+    rt = runtime(ctx)
+    with rt.session() as session:
+        seeded = demo_data.seed(session)
+    new_admin = ensure_demo_admin(rt)
+    app = build_app(runtime=rt)
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(rt, f"demo-{os.getpid()}").run, args=(stop,), name="outbox",
+                              daemon=True)
+    sched = SchedulerProcess(rt)
+    scheduler_thread = threading.Thread(target=sched.run, name="scheduler", daemon=True)
+    worker.start()
+    scheduler_thread.start()
+    base = f"http://{host}:{port}"
+    admin_line = (f"{DEMO_ADMIN_USER} / {DEMO_ADMIN_PASSWORD}" if new_admin or _is_demo_password(rt)
+                  else "an existing admin account (dangjian create-admin NAME to add one)")
+    sender = "console (prints every delivery)" if not cfg.wecom.enabled else f"WeCom corp {cfg.wecom.corp_id}"
+    click.echo("\n".join([
+        "党建助手 demo",
+        f"  database: {cfg.database.url}" + (" (demo organisation created)" if seeded else ""),
+        f"  sender:   {sender}",
+        f"  console:  {base}/admin/",
+        f"  login:    {admin_line}",
+        f"  health:   {base}/healthz",
+        f"try: dangjian say --user {demo_data.DEMO_MEMBER} 帮助",
+        f"secretary: dangjian say --user {demo_data.DEMO_SECRETARY} 帮助",
+        "",
+    ]))
+    _warnings(cfg)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        sched.stop()
+        worker.join(timeout=5)
+        scheduler_thread.join(timeout=5)
+
+
+def _is_demo_password(rt: Any) -> bool:
+    from werkzeug.security import check_password_hash
+
+    with rt.session() as session:
+        user = session.exec(select(AdminUser).where(AdminUser.username == DEMO_ADMIN_USER)).first()
+        return user is not None and check_password_hash(user.password_hash, DEMO_ADMIN_PASSWORD)
