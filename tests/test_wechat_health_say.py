@@ -44,7 +44,7 @@ def test_oa_plain_mode_binding_then_help(oa):
     post = lambda content, i: client.post(f"/wechat/callback?{wechat_query()}",  # noqa: E731
                                           data=oa_text("openid-abc", content, i).encode(), content_type="text/xml")
     first = xmltodict.parse(post("帮助", 1).data)["xml"]["Content"]
-    assert "不在党员名册" in first
+    assert "绑定 工号 手机后四位" in first
     wrong = xmltodict.parse(post("绑定 m1 9999", 2).data)["xml"]["Content"]
     assert "不匹配" in wrong
     done = xmltodict.parse(post("绑定 M1 1234", 3).data)["xml"]["Content"]
