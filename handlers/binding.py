@@ -1,10 +1,15 @@
 """绑定 工号 手机后四位: links an Official Account openid to a roster member."""
 
-from sqlmodel import select
+import datetime as dt
+import hashlib
 
-from bot import audit, texts
-from bot.models import Member
+from sqlmodel import func, select
+
+from bot import audit, clock, texts
+from bot.models import AuditLog, Member
 from bot.router import Context, Prefix, Router
+
+MAX_FAILURES = 5  # wrong guesses per openid per day: the last four phone digits are easy to guess
 
 
 def bind(ctx: Context) -> str:
@@ -17,9 +22,15 @@ def bind(ctx: Context) -> str:
     if len(parts) != 2 or not parts[1].isdigit() or len(parts[1]) != 4:
         return texts.t("bind.usage")
     userid, last4 = parts[0].lower(), parts[1]
+    tag = hashlib.sha256(ctx.message.sender.encode()).hexdigest()[:16]
+    since = clock.now() - dt.timedelta(days=1)
+    failures = ctx.session.exec(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "bind_failed", AuditLog.detail == tag, AuditLog.at >= since)).one()
+    if failures >= MAX_FAILURES:
+        return texts.t("bind.locked")
     member = ctx.session.exec(select(Member).where(Member.userid == userid)).first()
     if member is None or not member.active or not (member.phone or "").endswith(last4):
-        audit.record(ctx.session, "wechat", "bind_failed", userid, "")
+        audit.record(ctx.session, "wechat", "bind_failed", userid, tag)
         return texts.t("bind.failed")
     if member.openid and member.openid != ctx.message.sender:
         return texts.t("bind.taken")

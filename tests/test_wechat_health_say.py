@@ -55,6 +55,15 @@ def test_oa_plain_mode_binding_then_help(oa):
     assert "免打扰" in help_text
 
 
+def test_oa_binding_is_throttled(oa):
+    client, _ = oa
+    for i in range(5):
+        resp = client.post(f"/wechat/callback?{wechat_query()}", data=oa_text("openid-x", f"绑定 m1 000{i}", 100 + i))
+        assert "不匹配" in xmltodict.parse(resp.data)["xml"]["Content"]
+    resp = client.post(f"/wechat/callback?{wechat_query()}", data=oa_text("openid-x", "绑定 m1 1234", 200))
+    assert "次数过多" in xmltodict.parse(resp.data)["xml"]["Content"]
+
+
 def test_oa_safe_mode_reply_is_encrypted(oa):
     from wechatpy.crypto import WeChatCrypto
 
