@@ -38,6 +38,11 @@ def seal(runtime: Runtime, sender: str) -> str:
     return "sealed:" + hmac.new(key, sender.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def stored_key(msg: InboundMessage) -> str:
+    """The dedup key as stored: a hash, so the log's unique key holds no userid (see `dangjian forget`)."""
+    return hashlib.sha256(msg.dedup_key().encode()).hexdigest()
+
+
 def find_member(session, msg: InboundMessage) -> Member | None:
     if msg.channel == "wechat":
         stmt = select(Member).where(Member.openid == msg.sender)
@@ -59,7 +64,7 @@ def _redis_claim(runtime: Runtime, key: str) -> bool:
     """True when this delivery is the first one Redis has seen (or Redis is off / down)."""
     if runtime.redis is None:
         return True
-    name = f"{runtime.config.redis.prefix}inbound:{hashlib.sha1(key.encode()).hexdigest()}"
+    name = f"{runtime.config.redis.prefix}inbound:{key}"
     try:
         return bool(runtime.redis.set(name, "1", nx=True, ex=DEDUP_TTL))
     except redis_lib.RedisError as exc:
@@ -72,7 +77,7 @@ def _record(runtime: Runtime, msg: InboundMessage) -> int | None:
     sender = msg.sender
     if msg.text.startswith(ANONYMOUS_PREFIXES):
         sender = seal(runtime, msg.sender)
-    row = InboundRow(dedup_key=msg.dedup_key()[:255], channel=msg.channel, sender=sender[:128],
+    row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel, sender=sender[:128],
                      msg_type=msg.msg_type, content=msg.text or msg.event_key, status="processing",
                      received_at=clock.now())
     try:
@@ -86,13 +91,13 @@ def _record(runtime: Runtime, msg: InboundMessage) -> int | None:
 
 def _exists(runtime: Runtime, key: str) -> bool:
     with runtime.session() as session:
-        return session.exec(select(InboundRow.id).where(InboundRow.dedup_key == key[:255])).first() is not None
+        return session.exec(select(InboundRow.id).where(InboundRow.dedup_key == key)).first() is not None
 
 
 def _take_over_failed(runtime: Runtime, key: str) -> int | None:
     """A first delivery that failed (nothing applied) may be handled again by its retry."""
     with runtime.write() as session:
-        row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key[:255])).first()
+        row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key)).first()
         if row is not None and row.status == "failed":
             row.status = "processing"
             session.add(row)
@@ -104,7 +109,7 @@ def _wait_for_reply(runtime: Runtime, key: str, timeout: float = RETRY_WAIT) -> 
     deadline = clock.monotonic() + timeout
     while True:
         with runtime.session() as session:
-            row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key[:255])).first()
+            row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key)).first()
             if row is not None and row.status in ("done", "pushed"):
                 return Reply.loads(row.reply) if row.status == "done" else None
         if clock.monotonic() >= deadline:
@@ -162,7 +167,7 @@ def _push_late(runtime: Runtime, msg: InboundMessage, row_id: int | None,
 
 def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:
     """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow)."""
-    key = msg.dedup_key()
+    key = stored_key(msg)
     # Redis answers "seen before" cheaply; the database's unique key is the authority either way.
     if not _redis_claim(runtime, key) and _exists(runtime, key):
         row_id = None
