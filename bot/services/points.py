@@ -1,0 +1,268 @@
+"""Points: an append-only ledger, caps, exemptions, totals, bands and status.
+
+Every other area writes here with `award(...)`; nothing is ever updated or deleted, a correction is a new
+entry with its own reason and actor, so a member's total can be explained line by line.
+
+Decisions (documented in README.md too):
+- Caps (`daily_cap`/`monthly_cap`/`yearly_cap`, in points) apply to the date of the act (`on`), per member
+  and rule. An entry is clipped to what remains of the tightest cap; when nothing remains it is still
+  written, with zero points and the reason ("超出每日上限：…"), so the member sees why.
+- A cap bounds the size of a rule's entries whatever their sign: for a deduction rule it bounds how much
+  may be deducted in the window. Additions and deductions of one rule are counted separately, so a
+  deduction never frees room for more additions. The built-in deduction rules have no caps.
+- A member whose `member_type` is in the rule's `exempt_types` gets a zero entry stating the exemption.
+- `award` always writes; a rule with `requires_approval` goes through `submit`, which files a request.
+- Total = `[points] base` + the year's entries. Status: a veto makes it `unqualified` (entries are kept);
+  else below `pass_line` is `unqualified`, below `warning_line` is `warning`, otherwise `qualified`.
+- Bands (1261 by default) per branch by rank: a member's band is decided by the share of the branch ranked
+  strictly above them (ties share the better band). So the best member is always in the first band and a
+  branch of fewer than 10 members has nobody in a 10% bottom band: small branches round in the member's
+  favour. Vetoed members are left out of the ranking and put in the last band.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from bot import clock, texts
+from bot.config import RuleConfig
+from bot.models import Branch, LedgerEntry, Member, Veto
+
+STATUSES = ("qualified", "warning", "unqualified")
+
+
+class PointsError(Exception):
+    """An expected refusal; the message is the Chinese reply."""
+
+
+class UnknownRule(PointsError):
+    """The rule is not configured in [points.rules]."""
+
+
+def rule_of(config: Any, rule: str) -> RuleConfig:
+    spec = config.points.rules.get(rule)
+    if spec is None:
+        raise UnknownRule(f"unknown points rule {rule!r}: add [points.rules.{rule}] to the configuration")
+    return spec
+
+
+def label(kind: str, name: str) -> str:
+    """Chinese label of a rule, category, band, status or member type; the name itself when none."""
+    key = f"points.{kind}.{name}"
+    return texts.t(key) if texts.has(key) else name
+
+
+def _lock_member(session: Session, member: Member) -> None:
+    """Serialise awards per member (row lock on PostgreSQL; SQLite writers are serial already)."""
+    session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
+
+
+def _used(session: Session, member: Member, rule: str, sign: int, *where: Any) -> int:
+    side = LedgerEntry.points > 0 if sign > 0 else LedgerEntry.points < 0
+    stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.rule == rule, side, *where)
+    return abs(int(session.exec(stmt).one()))
+
+
+def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, nxt
+
+
+def _apply_caps(session: Session, member: Member, rule: str, spec: RuleConfig, on: dt.date,
+                amount: int, reason: str) -> tuple[int, str]:
+    if amount == 0:
+        return 0, reason
+    first, nxt = _month_bounds(on)
+    windows = (
+        ("daily", spec.daily_cap, (LedgerEntry.period == on,)),
+        ("monthly", spec.monthly_cap, (LedgerEntry.period >= first, LedgerEntry.period < nxt)),
+        ("yearly", spec.yearly_cap, (LedgerEntry.year == on.year,)),
+    )
+    sign = 1 if amount > 0 else -1
+    size, binding = abs(amount), None
+    for name, cap, where in windows:
+        if cap is None:
+            continue
+        remaining = max(0, abs(cap) - _used(session, member, rule, sign, *where))
+        if remaining < size:
+            size, binding = remaining, name
+    if binding is None:
+        return amount, reason
+    cap_text = texts.t(f"points.cap_{binding}")
+    if size == 0:
+        return 0, texts.t("points.capped", cap=cap_text, reason=reason)
+    return sign * size, texts.t("points.clipped", cap=cap_text, asked=f"{amount:+d}", reason=reason)
+
+
+def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
+          actor: str = "system", points: int | None = None) -> LedgerEntry:
+    """Append one entry for `rule` (points from the rule unless given), clipped by the rule's caps for the
+    act's date `on`; an exempt member type gets a zero entry stating the exemption. Always writes."""
+    spec = rule_of(config, rule)
+    amount = spec.points if points is None else int(points)
+    note = (reason or "").strip()[:300] or label("rules", rule)
+    _lock_member(session, member)
+    if member.member_type in spec.exempt_types:
+        final, why = 0, texts.t("points.exempt", type=label("types", member.member_type), reason=note)
+    else:
+        final, why = _apply_caps(session, member, rule, spec, on, amount, note)
+    entry = LedgerEntry(member_id=member.id, rule=rule, category=spec.category, points=final, reason=why[:500],
+                        source=(source or "")[:128], actor=(actor or "system")[:64], at=clock.now(),
+                        period=on, year=on.year)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries(session: Session, member: Member, year: int | None = None) -> list[LedgerEntry]:
+    """A member's entries in order of the act, then of writing."""
+    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+    if year is not None:
+        stmt = stmt.where(LedgerEntry.year == year)
+    return list(session.exec(stmt.order_by(LedgerEntry.period, LedgerEntry.id)))
+
+
+def recent(session: Session, member: Member, limit: int = 8) -> list[LedgerEntry]:
+    stmt = (select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+            .order_by(LedgerEntry.at.desc(), LedgerEntry.id.desc()).limit(limit))
+    return list(session.exec(stmt))
+
+
+def category_totals(session: Session, year: int, member_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    stmt = (select(LedgerEntry.member_id, LedgerEntry.category, func.sum(LedgerEntry.points))
+            .where(LedgerEntry.year == year).group_by(LedgerEntry.member_id, LedgerEntry.category))
+    if member_ids is not None:
+        stmt = stmt.where(LedgerEntry.member_id.in_(member_ids))
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for member_id, category, total in session.exec(stmt):
+        out[member_id][category] = int(total or 0)
+    return dict(out)
+
+
+def categories(config: Any, seen: Any = ()) -> list[str]:
+    """Configured categories in rule order, then any other category found in the ledger."""
+    names = list(dict.fromkeys(r.category for r in config.points.rules.values()))
+    return names + sorted(set(seen) - set(names))
+
+
+def total(session: Session, config: Any, member: Member, year: int) -> int:
+    stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.year == year)
+    return config.points.base + int(session.exec(stmt).one())
+
+
+def veto_of(session: Session, member: Member, year: int) -> Veto | None:
+    return session.exec(select(Veto).where(Veto.member_id == member.id, Veto.year == year)).first()
+
+
+def status_for(config: Any, total_points: int, vetoed: bool) -> str:
+    if vetoed or total_points < config.points.pass_line:
+        return "unqualified"
+    if total_points < config.points.warning_line:
+        return "warning"
+    return "qualified"
+
+
+@dataclass
+class Standing:
+    member: Member
+    branch: Branch | None
+    by_category: dict[str, int]
+    total: int
+    vetoed: bool
+    status: str
+    band: str = ""
+    rank: int | None = None  # 1 = best, ties share; None when vetoed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def band_labels(config: Any) -> list[str]:
+    return [chr(ord("A") + i) for i in range(len(config.points.bands))]
+
+
+def assign_bands(config: Any, rows: list[Standing]) -> None:
+    """Rank one branch's rows by total; the band comes from the share of members strictly ahead."""
+    labels = band_labels(config)
+    cumulative = list(itertools.accumulate(config.points.bands))
+    ranked = sorted((r for r in rows if not r.vetoed), key=lambda r: (-r.total, r.member.userid))
+    n = len(ranked)
+    ahead = 0
+    for i, row in enumerate(ranked):
+        if i == 0 or row.total != ranked[i - 1].total:
+            ahead = i
+        row.rank = ahead + 1
+        row.band = next((labels[k] for k, cum in enumerate(cumulative) if ahead * 100 < n * cum), labels[-1])
+    for row in rows:
+        if row.vetoed:
+            row.rank, row.band = None, labels[-1]
+
+
+def standings(session: Session, config: Any, year: int, branch_id: int | None = None) -> list[Standing]:
+    """One row per active member (and any member with entries that year), banded within their branch,
+    ordered by branch code, rank, userid."""
+    counted = select(LedgerEntry.member_id).where(LedgerEntry.year == year)
+    stmt = select(Member).where(or_(Member.active.is_(True), Member.id.in_(counted)))
+    if branch_id is not None:
+        stmt = stmt.where(Member.branch_id == branch_id)
+    people = list(session.exec(stmt))
+    ids = [m.id for m in people]
+    sums = category_totals(session, year, ids) if ids else {}
+    vetoed = set(session.exec(select(Veto.member_id).where(Veto.year == year))) if ids else set()
+    branches = {b.id: b for b in session.exec(select(Branch))}
+    by_branch: dict[int | None, list[Standing]] = defaultdict(list)
+    for m in people:
+        cats = sums.get(m.id, {})
+        points = config.points.base + sum(cats.values())
+        row = Standing(m, branches.get(m.branch_id), cats, points, m.id in vetoed,
+                       status_for(config, points, m.id in vetoed))
+        by_branch[m.branch_id].append(row)
+    for rows in by_branch.values():
+        assign_bands(config, rows)
+    out = [r for rows in by_branch.values() for r in rows]
+    out.sort(key=lambda r: (r.branch.code if r.branch else "", r.rank or 10**9, r.member.userid))
+    return out
+
+
+def standing_of(session: Session, config: Any, member: Member, year: int) -> Standing:
+    for row in standings(session, config, year, member.branch_id):
+        if row.member.id == member.id:
+            return row
+    points = total(session, config, member, year)
+    vetoed = veto_of(session, member, year) is not None
+    return Standing(member, None, {}, points, vetoed, status_for(config, points, vetoed))
+
+
+def entry_line(entry: LedgerEntry) -> str:
+    points = f"{entry.points:+d}" if entry.points else "0"
+    return texts.t("points.line", day=f"{entry.period:%m-%d}", rule=label("rules", entry.rule), points=points,
+                   reason=entry.reason)
+
+
+def explain(session: Session, config: Any, member: Member, year: int) -> list[str]:
+    """The year line by line: the base, every entry (zero ones with their reason), a veto, the total."""
+    lines = [texts.t("points.explain_base", year=year, base=config.points.base)]
+    lines += [entry_line(e) for e in entries(session, member, year)]
+    veto = veto_of(session, member, year)
+    if veto is not None:
+        lines.append(texts.t("points.explain_veto", reason=veto.reason, actor=veto.actor))
+    lines.append(texts.t("points.explain_total", total=total(session, config, member, year)))
+    return lines
+
+
+def ranking_enabled(config: Any, branch: Branch | None) -> bool:
+    if branch is not None and branch.ranking_enabled is not None:
+        return bool(branch.ranking_enabled)
+    return bool(config.points.ranking)
+
+
+def current_year() -> int:
+    return clock.today().year

@@ -1,0 +1,147 @@
+"""What people do to points: manual 加分/扣分, one-vote veto, the ranking switch, approval of requests.
+
+- 加分/扣分: secretaries, deputies (their own branch) and committee members (any branch); never for
+  oneself; a reason is required; a new `manual` ledger entry with the actor, plus an audit row.
+  Above `[points] manual_limit` (absolute value) it becomes an approval request (kind `points`,
+  needs_role `committee`): the entry is written only when another committee member approves it.
+- A rule with `requires_approval` goes through `submit`, which files a `points` request a secretary
+  decides; the entry is written on approval.
+- 否决: committee members only, never oneself, a reason is required, once per member and year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit, clock, notify, texts
+from bot.models import Approval, Branch, LedgerEntry, Member, Veto
+from bot.services import approvals
+from bot.services import points as pts
+
+SECRETARY_ROLES = ("secretary", "deputy", "committee")
+MAX_MANUAL = 100  # a single 加分/扣分 above this is surely a typo
+
+
+def find_member(session: Session, userid: str) -> Member | None:
+    member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
+    return member if member is not None and member.active else None
+
+
+def _check_actor(actor: Member, target: Member) -> None:
+    if not actor.has_role(*SECRETARY_ROLES):
+        raise pts.PointsError(texts.t("role.secretary_only"))
+    if actor.id == target.id:
+        raise pts.PointsError(texts.t("points.own"))
+    if not actor.has_role("committee") and target.branch_id != actor.branch_id:
+        raise pts.PointsError(texts.t("points.not_your_branch", name=target.name))
+
+
+def adjust(session: Session, config: Any, actor: Member, target: Member, delta: int, reason: str,
+           *, on: dt.date | None = None) -> LedgerEntry | Approval:
+    """A manual addition (delta > 0) or deduction (delta < 0): an entry now, or a committee request when
+    |delta| exceeds `[points] manual_limit`. Raises PointsError with the Chinese reply on refusal."""
+    _check_actor(actor, target)
+    reason = (reason or "").strip()
+    if not reason:
+        raise pts.PointsError(texts.t("points.reason_needed", word="加分" if delta > 0 else "扣分",
+                                      userid=target.userid, points=abs(delta)))
+    if delta == 0 or abs(delta) > MAX_MANUAL:
+        raise pts.PointsError(texts.t("points.bad_points", max=MAX_MANUAL, word="加分" if delta > 0 else "扣分"))
+    day = on or clock.today()
+    if abs(delta) > config.points.manual_limit:
+        summary = texts.t("points.summary", name=target.name, userid=target.userid, points=f"{delta:+d}",
+                          reason=reason)
+        request = approvals.create(session, "points", target, summary, needs_role="committee", payload={
+            "rule": "manual", "points": delta, "reason": reason, "actor": actor.userid, "on": day.isoformat()})
+        audit.record(session, actor.userid, "points_adjust_requested", target.userid,
+                     f"#{request.number} {delta:+d} {reason}")
+        _tell_committee(session, config, request, exclude=(actor.id, target.id))
+        return request
+    entry = pts.award(session, config, target, "manual", on=day, reason=reason, source="chat",
+                      actor=actor.userid, points=delta)
+    audit.record(session, actor.userid, "points_adjust", target.userid, f"{delta:+d} {reason}")
+    _tell_target(session, config, target, entry)
+    return entry
+
+
+def submit(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
+           actor: str = "system", points: int | None = None) -> LedgerEntry | Approval:
+    """`award`, unless the rule requires approval: then a `points` request a secretary decides."""
+    spec = pts.rule_of(config, rule)
+    if not spec.requires_approval:
+        return pts.award(session, config, member, rule, on=on, reason=reason, source=source, actor=actor,
+                         points=points)
+    amount = spec.points if points is None else int(points)
+    summary = texts.t("points.summary", name=member.name, userid=member.userid, points=f"{amount:+d}",
+                      reason=reason or pts.label("rules", rule))
+    return approvals.create(session, "points", member, summary, payload={
+        "rule": rule, "points": amount, "reason": reason, "actor": actor, "on": on.isoformat(),
+        "source": source})
+
+
+def _on_approve(session: Session, request: Approval, decider: Member, config: Any) -> None:
+    data = approvals.payload(request)
+    if data.get("actor") == decider.userid:  # a second person must approve: undo the decision
+        request.status, request.decided_by, request.decided_at, request.reason = "pending", None, None, None
+        raise approvals.ApprovalError(texts.t("points.own_request", number=request.number))
+    target = session.get(Member, request.member_id)
+    if target is None:
+        return
+    reason = texts.t("points.approved_reason", reason=data.get("reason") or "", number=request.number,
+                     decider=decider.userid)
+    entry = pts.award(session, config, target, data.get("rule", "manual"), on=dt.date.fromisoformat(data["on"]),
+                      reason=reason, source=data.get("source") or f"approval:#{request.number}",
+                      actor=data.get("actor") or decider.userid, points=data.get("points"))
+    audit.record(session, decider.userid, "points_adjust", target.userid,
+                 f"#{request.number} {entry.points:+d} {data.get('reason') or ''}")
+
+
+approvals.register_kind(approvals.Kind("points", texts.t("points.approval_label"), _on_approve))
+
+
+def _tell_target(session: Session, config: Any, target: Member, entry: LedgerEntry) -> None:
+    text = texts.t("points.told_adjusted", points=f"{entry.points:+d}", reason=entry.reason, actor=entry.actor)
+    notify.members(session, config, [target], text, key=f"points:entry:{entry.id}")
+
+
+def _tell_committee(session: Session, config: Any, request: Approval, exclude: tuple[int | None, ...]) -> None:
+    stmt = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+    people = [m for m in session.exec(stmt) if m.has_role("committee") and m.id not in exclude]
+    if people:
+        text = texts.t("points.committee_request", number=request.number, summary=request.summary)
+        notify.members(session, config, people, text, key=f"points:request:{request.number}")
+
+
+def veto(session: Session, config: Any, actor: Member, target: Member, reason: str,
+         year: int | None = None) -> Veto:
+    """一票否决 of `target`'s year (default: this year); every ledger entry stays."""
+    if not actor.has_role("committee"):
+        raise pts.PointsError(texts.t("role.needed", role="党委委员"))
+    if actor.id == target.id:
+        raise pts.PointsError(texts.t("points.veto_own"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise pts.PointsError(texts.t("points.veto_usage"))
+    year = year or clock.today().year
+    if pts.veto_of(session, target, year) is not None:
+        raise pts.PointsError(texts.t("points.veto_already", name=target.name, year=year))
+    row = Veto(member_id=target.id, year=year, reason=reason[:500], actor=actor.userid, at=clock.now())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor.userid, "points_veto", target.userid, f"{year} {reason}")
+    notify.members(session, config, [target], texts.t("points.told_veto", year=year, reason=reason),
+                   key=f"points:veto:{row.id}")
+    return row
+
+
+def set_ranking(session: Session, config: Any, actor: Member, branch: Branch, enabled: bool) -> bool:
+    """Turn the branch's 排行 on or off; returns False when it already was. Audited."""
+    if pts.ranking_enabled(config, branch) is enabled:
+        return False
+    branch.ranking_enabled = enabled
+    session.add(branch)
+    audit.record(session, actor.userid, "ranking_on" if enabled else "ranking_off", branch.code)
+    return True
