@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import select
 
 from bot.models import Approval, AuditLog, Branch, LedgerEntry, Member
-from bot.services import approvals
+from bot.services import approvals, points_admin
 from bot.services import points as pts
-from bot.services import points_admin
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 
@@ -35,7 +34,9 @@ def test_daily_cap_clips_and_records_zero_with_reason(rt):
         rows = pts.entries(s, get(s, "m1"), 2026)
         assert [r.points for r in rows] == [1, 1, 0]
         assert pts.total(s, rt.config, get(s, "m1"), 2026) == 2
-        assert rows[-1].period == DAY and rows[-1].year == 2026 and rows[-1].category == "study"
+        assert rows[-1].period == DAY
+        assert rows[-1].year == 2026
+        assert rows[-1].category == "study"
 
 
 def test_monthly_cap_counts_the_month_of_the_act(rt):
@@ -69,7 +70,8 @@ def test_cap_clips_partially_and_bounds_deductions(backend):
         f3 = pts.award(s, rt.config, m1, "fine", on=DAY, reason="迟到", source="t")
     rt.close()
     assert (a.points, b.points) == (3, 1)
-    assert "部分超出每月上限" in b.reason and "+3" in b.reason
+    assert "部分超出每月上限" in b.reason
+    assert "+3" in b.reason
     assert (f1.points, f2.points, f3.points) == (-2, -1, 0)
     assert f3.reason == "超出每年上限：迟到"
 
@@ -83,7 +85,8 @@ def test_exempt_member_type_gets_a_zero_entry_saying_so(backend):
         m1_entry = pts.award(s, rt.config, get(s, "m1"), "theme_day_absent", on=DAY, reason="11月主题党日",
                              source="event:1")
     rt.close()
-    assert entry.points == 0 and entry.reason == "退休党员免于此项：11月主题党日"
+    assert entry.points == 0
+    assert entry.reason == "退休党员免于此项：11月主题党日"
     assert m1_entry.points == -5
 
 
@@ -175,8 +178,11 @@ def test_manual_adjustment_rules_and_audit(rt):
             points_admin.adjust(s, rt.config, sec, cw, 2, "跨支部")
         entry = points_admin.adjust(s, rt.config, sec, m1, 3, "协助组织主题党日")
         minus = points_admin.adjust(s, rt.config, cw, m1, -10, "无故缺席")  # committee: any branch; at the limit
-    assert isinstance(entry, LedgerEntry) and (entry.points, entry.actor, entry.rule) == (3, "sec", "manual")
-    assert isinstance(minus, LedgerEntry) and minus.points == -10 and minus.category == "adjustment"
+    assert isinstance(entry, LedgerEntry)
+    assert (entry.points, entry.actor, entry.rule) == (3, "sec", "manual")
+    assert isinstance(minus, LedgerEntry)
+    assert minus.points == -10
+    assert minus.category == "adjustment"
     with rt.session() as s:
         rows = s.exec(select(AuditLog).where(AuditLog.action == "points_adjust").order_by(AuditLog.id)).all()
         assert [(r.actor, r.target, r.detail) for r in rows] == [

@@ -1,0 +1,138 @@
+"""积分 / 排行 / 开启排行 / 关闭排行 / 加分 / 扣分 / 否决: the points ledger from chat."""
+
+import re
+
+from bot import texts
+from bot.models import Branch, LedgerEntry
+from bot.router import SECRETARY_ROLES, Context, Intent, MenuKey, Prefix, Router, Word
+from bot.services import points as pts
+from bot.services import points_admin
+
+RECENT = 8
+RANK_LINES = 30
+_AMOUNT = re.compile(r"^\+?(\d{1,4})$")
+
+
+def mine(ctx: Context) -> str:
+    """积分 — 查看本人今年积分和最近记录"""
+    year = pts.current_year()
+    row = pts.standing_of(ctx.session, ctx.config, ctx.member, year)
+    branch = ctx.session.get(Branch, ctx.member.branch_id) if ctx.member.branch_id else None
+    ranked = pts.ranking_enabled(ctx.config, branch)
+    lines = [texts.t("points.mine_header", year=year, total=row.total)]
+    if ranked and row.rank is not None:
+        lines.append(texts.t("points.mine_band", rank=row.rank, band=row.band))
+    veto = pts.veto_of(ctx.session, ctx.member, year)
+    if veto is not None:
+        lines.append(texts.t("points.mine_vetoed", reason=veto.reason))
+    elif ctx.config.points.base > 0:
+        lines.append(texts.t("points.mine_status", status=pts.label("statuses", row.status)))
+    recent = pts.recent(ctx.session, ctx.member, RECENT)
+    if recent:
+        lines.append(texts.t("points.mine_recent"))
+        lines += [pts.entry_line(e) for e in recent]
+    else:
+        lines.append(texts.t("points.mine_empty"))
+    lines.append(texts.t("points.mine_footer_ranking" if ranked else "points.mine_footer"))
+    return "\n".join(lines)
+
+
+def ranking(ctx: Context) -> str:
+    """排行 — 查看本支部积分排行（支部开启后可用）"""
+    branch = ctx.session.get(Branch, ctx.branch_id) if ctx.branch_id else None
+    if branch is None or not pts.ranking_enabled(ctx.config, branch):
+        return texts.t("points.rank_off")
+    year = pts.current_year()
+    rows = pts.standings(ctx.session, ctx.config, year, branch.id)
+    if not rows:
+        return texts.t("points.rank_empty")
+    lines = [texts.t("points.rank_header", branch=branch.name, year=year)]
+    for row in rows[:RANK_LINES]:
+        key = "points.rank_line" if row.rank is not None else "points.rank_vetoed"
+        lines.append(texts.t(key, rank=row.rank, name=row.member.name, total=row.total))
+    lines.append(texts.t("points.rank_footer"))
+    return "\n".join(lines)
+
+
+def _switch(ctx: Context, enabled: bool) -> str:
+    branch = ctx.session.get(Branch, ctx.branch_id) if ctx.branch_id else None
+    if branch is None:
+        return texts.t("points.no_branch")
+    changed = points_admin.set_ranking(ctx.session, ctx.config, ctx.member, branch, enabled)
+    state = "on" if enabled else "off"
+    return texts.t(f"points.ranking_{state}" if changed else f"points.ranking_already_{state}")
+
+
+def ranking_on(ctx: Context) -> str:
+    """开启排行 — 允许本支部党员查看积分排行"""
+    return _switch(ctx, True)
+
+
+def ranking_off(ctx: Context) -> str:
+    """关闭排行 — 停止本支部积分排行"""
+    return _switch(ctx, False)
+
+
+def _adjust(ctx: Context, sign: int) -> str:
+    word = "加分" if sign > 0 else "扣分"
+    parts = ctx.args.split(None, 2)
+    if len(parts) < 2:
+        return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
+    amount = _AMOUNT.match(parts[1])
+    if amount is None or not 1 <= int(amount.group(1)) <= points_admin.MAX_MANUAL:
+        return texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
+    target = points_admin.find_member(ctx.session, parts[0])
+    if target is None:
+        return texts.t("points.unknown_member", userid=parts[0])
+    if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
+        return texts.t("points.not_your_branch", name=target.name)
+    delta = sign * int(amount.group(1))
+    reason = parts[2] if len(parts) > 2 else ""
+    if not reason.strip():
+        return texts.t("points.reason_needed", word=word, userid=target.userid, points=abs(delta))
+    try:
+        result = points_admin.adjust(ctx.session, ctx.config, ctx.member, target, delta, reason)
+    except pts.PointsError as exc:
+        return str(exc)
+    if isinstance(result, LedgerEntry):
+        total = pts.total(ctx.session, ctx.config, target, result.year)
+        return texts.t("points.adjusted", name=target.name, points=f"{result.points:+d}", reason=result.reason,
+                       year=result.year, total=total)
+    return texts.t("points.requested", points=f"{delta:+d}", limit=ctx.config.points.manual_limit,
+                   number=result.number)
+
+
+def add(ctx: Context) -> str:
+    """加分 userid 分值 原因 — 为本支部党员加分（超过限额需党委审批）"""
+    return _adjust(ctx, 1)
+
+
+def subtract(ctx: Context) -> str:
+    """扣分 userid 分值 原因 — 为本支部党员扣分（超过限额需党委审批）"""
+    return _adjust(ctx, -1)
+
+
+def veto(ctx: Context) -> str:
+    """否决 userid 原因 — 一票否决党员本年度考核（积分记录保留）"""
+    userid, _, reason = ctx.args.partition(" ")
+    if not userid or not reason.strip():
+        return texts.t("points.veto_usage")
+    target = points_admin.find_member(ctx.session, userid)
+    if target is None:
+        return texts.t("points.unknown_member", userid=userid)
+    try:
+        row = points_admin.veto(ctx.session, ctx.config, ctx.member, target, reason)
+    except pts.PointsError as exc:
+        return str(exc)
+    return texts.t("points.veto_done", name=target.name, year=row.year, reason=row.reason)
+
+
+def register(router: Router) -> None:
+    router.add(Word("积分", "我的积分") | MenuKey("my_points"), mine)
+    router.add(Word("排行", "积分排行"), ranking)
+    router.add(Word("开启排行"), ranking_on, roles=SECRETARY_ROLES)
+    router.add(Word("关闭排行"), ranking_off, roles=SECRETARY_ROLES)
+    router.add(Prefix("加分"), add, roles=SECRETARY_ROLES)
+    router.add(Prefix("扣分"), subtract, roles=SECRETARY_ROLES)
+    router.add(Prefix("否决"), veto, roles=("committee",))
+    router.add(Intent("points"), mine, listed=False)  # free text such as "我有多少分"; after the commands

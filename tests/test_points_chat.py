@@ -1,0 +1,138 @@
+"""积分, 排行, 开启/关闭排行, 加分/扣分 and 否决 through signed WeCom callbacks, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from bot.models import Approval, AuditLog, Branch, Delivery, LedgerEntry, Member
+from bot.services import points as pts
+from bot.web import build_app
+from tests.callbacks import WECOM, say_wecom
+from tests.conftest import make_runtime
+from tests.helpers import add_roster
+
+DAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture
+def app_rt(backend):
+    runtime = make_runtime(backend, wecom=WECOM)
+    add_roster(runtime)
+    yield build_app(runtime=runtime).test_client(), runtime
+    runtime.close()
+
+
+def member(s, userid: str) -> Member:
+    return s.exec(select(Member).where(Member.userid == userid)).one()
+
+
+def ledger(rt, userid: str) -> list[tuple[int, str, str]]:
+    with rt.session() as s:
+        return [(e.points, e.rule, e.actor) for e in pts.entries(s, member(s, userid))]
+
+
+def test_points_shows_total_and_entries_with_zero_ones(app_rt):
+    client, rt = app_rt
+    with rt.session() as s:
+        m1 = member(s, "m1")
+        pts.award(s, rt.config, m1, "study_checkin", on=DAY - dt.timedelta(days=1), reason="晨学", source="s")
+        pts.award(s, rt.config, m1, "study_checkin", on=DAY, reason="晨学", source="s")
+        pts.award(s, rt.config, m1, "study_checkin", on=DAY, reason="晨学", source="s")
+    reply = say_wecom(client, "m1", "积分")
+    lines = reply.splitlines()
+    assert lines[0] == "您的 2026 年积分：2 分"
+    assert "最近记录：" in lines
+    assert "11-25 晨学打卡 0　超出每日上限：晨学" in lines
+    assert "11-24 晨学打卡 +1　晨学" in lines
+    assert "排名" not in reply  # ranking is off by default: no rank, no band
+    assert lines[-1] == "对记录有疑问请联系支部书记。"
+    assert "今年还没有积分记录" in say_wecom(client, "m2", "积分")
+
+
+def test_ranking_toggle_by_secretary_only(app_rt):
+    client, rt = app_rt
+    assert say_wecom(client, "m1", "排行") == "本支部没有开启积分排行。需要时请支部书记回复「开启排行」。"
+    assert say_wecom(client, "m1", "开启排行") == "仅限支部书记使用"
+    assert "已开启本支部积分排行" in say_wecom(client, "sec", "开启排行")
+    assert "已经开启" in say_wecom(client, "sec", "开启排行")
+    with rt.session() as s:
+        pts.award(s, rt.config, member(s, "m1"), "theme_day_attend", on=DAY, reason="参加", source="e")
+    board = say_wecom(client, "m1", "排行").splitlines()
+    assert board[0] == "第一党支部 2026 年积分排行："
+    assert board[1] == "1. 党员乙 5 分"
+    assert sorted(board[2:4]) == ["2. 书记甲 0 分", "2. 党员丙 0 分"]
+    assert "支部排名第 1 名，档次 A" in say_wecom(client, "m1", "积分")
+    assert "已关闭" in say_wecom(client, "sec", "关闭排行")
+    assert "没有开启" in say_wecom(client, "m1", "排行")
+    # a committee member switches another branch with @code
+    assert "已开启" in say_wecom(client, "cw", "@b1 开启排行")
+    with rt.session() as s:
+        assert s.exec(select(Branch).where(Branch.code == "b1")).one().ranking_enabled is True
+        actions = [(a.actor, a.action, a.target) for a in s.exec(select(AuditLog).order_by(AuditLog.id))
+                   if a.action.startswith("ranking")]
+    assert actions == [("sec", "ranking_on", "b1"), ("sec", "ranking_off", "b1"), ("cw", "ranking_on", "b1")]
+
+
+def test_ranking_follows_config_default(backend):
+    rt = make_runtime(backend, wecom=WECOM, points={"ranking": True})
+    add_roster(rt)
+    client = build_app(runtime=rt).test_client()
+    assert say_wecom(client, "m1", "排行").startswith("第一党支部 2026 年积分排行：")
+    assert "已经开启" in say_wecom(client, "sec", "开启排行")
+    rt.close()
+
+
+def test_manual_adjustments_from_chat(app_rt):
+    client, rt = app_rt
+    assert say_wecom(client, "m1", "加分 m2 1 帮忙") == "仅限支部书记使用"
+    assert say_wecom(client, "sec", "加分").startswith("格式：加分 工号 分值 原因")
+    assert say_wecom(client, "sec", "扣分 m1").startswith("格式：扣分 工号 分值 原因")
+    assert say_wecom(client, "sec", "加分 m1 abc 原因").startswith("分值须为 1 到 100 的整数")
+    assert say_wecom(client, "sec", "加分 m1 0 原因").startswith("分值须为")
+    assert "名册中没有工号「nobody」" in say_wecom(client, "sec", "加分 nobody 2 原因")
+    assert say_wecom(client, "sec", "加分 m1 2") == "请写明原因，例如「加分 m1 2 原因」。"
+    assert "不能给自己" in say_wecom(client, "sec", "加分 sec 2 自评")
+    assert "不在您的支部" in say_wecom(client, "sec", "加分 cw 2 跨支部")
+    reply = say_wecom(client, "sec", "加分 M1 3 协助组织主题党日")
+    assert reply == "已记入：党员乙 +3 分（协助组织主题党日），2026 年合计 3 分，已通知本人。"
+    assert "-2 分" in say_wecom(client, "sec", "扣分 m1 2 无故缺席学习")
+    assert ledger(rt, "m1") == [(3, "manual", "sec"), (-2, "manual", "sec")]
+    with rt.session() as s:
+        audits = s.exec(select(AuditLog).where(AuditLog.action == "points_adjust").order_by(AuditLog.id)).all()
+        assert [(a.actor, a.target, a.detail) for a in audits] == [
+            ("sec", "m1", "+3 协助组织主题党日"), ("sec", "m1", "-2 无故缺席学习")]
+        told = s.exec(select(Delivery).where(Delivery.recipient == "m1")).all()
+        assert len(told) == 2
+
+
+def test_above_limit_goes_to_committee_through_chat(app_rt):
+    client, rt = app_rt
+    reply = say_wecom(client, "sec", "扣分 m1 15 严重违反学习纪律")
+    assert "超过 10 分的限额，已提交党委审批" in reply
+    with rt.session() as s:
+        number = s.exec(select(Approval).where(Approval.kind == "points")).one().number
+    assert f"#{number}" in reply
+    assert ledger(rt, "m1") == []
+    assert "无权审批" in say_wecom(client, "sec", f"通过 {number}")  # a branch secretary cannot decide it
+    assert ledger(rt, "m1") == []
+    assert f"#{number}" in say_wecom(client, "cw", "待审")
+    assert say_wecom(client, "cw", f"通过 #{number}").startswith(f"已通过 #{number}（积分调整")
+    assert ledger(rt, "m1") == [(-15, "manual", "sec")]
+    assert "-15" in say_wecom(client, "m1", "积分")
+
+
+def test_veto_from_chat(app_rt):
+    client, rt = app_rt
+    assert say_wecom(client, "sec", "否决 m1 违纪") == "仅限党委委员使用"
+    assert say_wecom(client, "cw", "否决 m1").startswith("格式：否决 工号 原因")
+    assert "不能否决自己" in say_wecom(client, "cw", "否决 cw 测试")
+    reply = say_wecom(client, "cw", "否决 m1 违反廉洁纪律")
+    assert reply == "已对 党员乙 的 2026 年度一票否决（违反廉洁纪律）。积分记录全部保留，已通知本人。"
+    assert "已被否决" in say_wecom(client, "cw", "否决 m1 再次")
+    assert "本年度已被一票否决：违反廉洁纪律" in say_wecom(client, "m1", "积分")
+    with rt.session() as s:
+        assert s.exec(select(AuditLog).where(AuditLog.action == "points_veto")).one().actor == "cw"
+        assert s.exec(select(LedgerEntry)).all() == []
