@@ -1,0 +1,162 @@
+"""`dangjian report ...`: tables for secretaries as CSV (stdout or `-o FILE`) or XLSX (`-o FILE`).
+
+Other areas add their own tables to this group:
+
+    from bot.commands.report import report, report_command, table_options, write_table
+
+    @report_command("study")
+    @click.option("--date", ...)
+    @table_options
+    @click.pass_context
+    def study(ctx, date, fmt, output):
+        write_table(["userid", ...], rows, fmt, output, sheet="study")
+
+CSV is UTF-8 without BOM; XLSX needs `-o` (format from `--format`, else from the file's suffix).
+Bad arguments raise `UserError` → exit 2 with the message on stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlmodel import select
+
+from bot import clock
+from bot import config as config_mod
+from bot.cli import UserError, cli, fail, runtime
+from bot.models import Branch, LedgerEntry, Member
+from bot.services import points as pts
+
+FORMATS = ("csv", "xlsx")
+
+
+@cli.group("report")
+def report() -> None:
+    """Tables for secretaries: CSV to stdout or -o FILE, XLSX with -o FILE."""
+
+
+def report_command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """`report.command` whose expected errors become exit 2 with a message, never a traceback."""
+
+    def wrap(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def run(*a: Any, **kw: Any) -> Any:
+            try:
+                return func(*a, **kw)
+            except (config_mod.ConfigError, UserError) as exc:
+                fail(f"error: {exc}")
+
+        return report.command(*args, **kwargs)(run)
+
+    return wrap
+
+
+def table_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--format csv|xlsx` (as `fmt`) and `-o/--output FILE` (as `output`)."""
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                        help="Write to FILE (needed for XLSX).")(func)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                        help="csv or xlsx (default: from the -o suffix, else csv).")(func)
+
+
+def resolve_format(fmt: str | None, output: str | None) -> str:
+    if fmt is None:
+        fmt = "xlsx" if output and Path(output).suffix.lower() == ".xlsx" else "csv"
+    if fmt == "xlsx" and not output:
+        raise UserError("XLSX needs -o FILE")
+    return fmt
+
+
+def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str | None = None,
+                output: str | None = None, sheet: str = "report") -> None:
+    """Write `header` and `rows` as CSV to stdout (UTF-8, no BOM) or to `output`, or as XLSX to `output`."""
+    kind = resolve_format(fmt, output)
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        ws = book.active
+        ws.title = "".join("_" if ch in "[]:*?/\\" else ch for ch in sheet)[:31] or "report"
+        ws.append(list(header))
+        for row in rows:
+            ws.append(list(row))
+        try:
+            book.save(output)
+        except OSError as exc:
+            raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = buffer.getvalue().encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+YEAR = click.IntRange(1949, 2200)
+
+
+@report_command("points")
+@click.option("--year", type=YEAR, default=None, help="Scheme year (default: this year).")
+@click.option("--branch", "branch_code", default=None, help="Only this branch (code).")
+@table_options
+@click.pass_context
+def points_report(ctx: click.Context, year: int | None, branch_code: str | None, fmt: str | None,
+                  output: str | None) -> None:
+    """One row per member: userid,name,branch,<categories>,total,band,status,veto."""
+    resolve_format(fmt, output)
+    rt = runtime(ctx)
+    year = year or clock.today().year
+    with rt.session() as session:
+        branch_id = None
+        if branch_code is not None:
+            branch = session.exec(select(Branch).where(Branch.code == branch_code.strip())).first()
+            if branch is None:
+                raise UserError(f"unknown branch {branch_code!r}")
+            branch_id = branch.id
+        rows = pts.standings(session, rt.config, year, branch_id)
+        cats = pts.categories(rt.config, {c for r in rows for c in r.by_category})
+        table = [[r.member.userid, r.member.name, r.branch.code if r.branch else "",
+                  *[r.by_category.get(c, 0) for c in cats], r.total, r.band, r.status,
+                  "yes" if r.vetoed else "no"] for r in rows]
+    write_table(["userid", "name", "branch", *cats, "total", "band", "status", "veto"], table, fmt, output,
+                sheet=f"points {year}")
+
+
+@report_command("ledger")
+@click.option("--user", "userid", required=True, help="The member's userid.")
+@click.option("--year", type=YEAR, default=None, help="Only entries counting in this year.")
+@table_options
+@click.pass_context
+def ledger_report(ctx: click.Context, userid: str, year: int | None, fmt: str | None,
+                  output: str | None) -> None:
+    """Every ledger entry of a member: at,rule,category,points,reason,actor."""
+    resolve_format(fmt, output)
+    rt = runtime(ctx)
+    with rt.session() as session:
+        member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
+        if member is None:
+            raise UserError(f"unknown member {userid!r}")
+        stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+        if year is not None:
+            stmt = stmt.where(LedgerEntry.year == year)
+        entries = session.exec(stmt.order_by(LedgerEntry.at, LedgerEntry.id)).all()
+        table = [[clock.local(e.at).isoformat(timespec="seconds") if e.at else "", e.rule, e.category, e.points,
+                  e.reason, e.actor] for e in entries]
+    write_table(["at", "rule", "category", "points", "reason", "actor"], table, fmt, output,
+                sheet=f"ledger {member.userid}")
