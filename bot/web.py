@@ -15,6 +15,7 @@ from bot import inbound, intents
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
 from bot.runtime import Runtime, build
+from bot.study_web import bp as study_bp
 from handlers import build_router
 
 log = logging.getLogger(__name__)
@@ -118,4 +119,5 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     app.extensions["dangjian.router"] = build_router()
     intents.warm_up()
     app.register_blueprint(bp)
+    app.register_blueprint(study_bp)
     return app

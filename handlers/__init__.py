@@ -4,9 +4,9 @@ order routes are tried and the order of the 帮助 list."""
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, binding, general, points, preferences
+from handlers import approvals, binding, general, points, preferences, study
 
-MODULES = (general, preferences, binding, approvals, points)
+MODULES = (general, preferences, binding, approvals, points, study)
 
 
 def build_router() -> Router:

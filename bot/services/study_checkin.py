@@ -1,0 +1,283 @@
+"""Check-in, streaks, month counts, 答 (question bonus), 心得 (reflections) and 补签 (make-up requests).
+
+Every bonus is a ledger entry through `bot.services.points.award` (caps from `[points.rules.*]`); the
+service raises `StudyError` with the Chinese reply for anything a member can fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot import clock, texts
+from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
+from bot.services import approvals, study
+
+log = logging.getLogger(__name__)
+
+STREAK_LOOKBACK = 400
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+class StudyError(Exception):
+    """Something the member can fix; the message is the Chinese reply."""
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    created: bool
+    streak: int
+    month: int
+    points: int
+    item: StudyItem | None
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
+          actor: str = "system") -> int:
+    from bot.services import points
+
+    return int(points.award(session, config, member, rule, on=on, reason=reason, source=source,
+                            actor=actor).points)
+
+
+def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: str) -> None:
+    """The day's item reached these members (idempotent)."""
+    now = clock.now()
+    rows = [{"member_id": m, "date": day, "via": via, "at": now} for m in member_ids]
+    for start in range(0, len(rows), 1000):
+        session.exec(_insert(session)(StudyReceipt.__table__)
+                     .on_conflict_do_nothing(index_elements=["member_id", "date"]), params=rows[start:start + 1000])
+
+
+def received(session: Session, member: Member, day: dt.date) -> bool:
+    stmt = select(StudyReceipt.id).where(StudyReceipt.member_id == member.id, StudyReceipt.date == day)
+    return session.exec(stmt).first() is not None
+
+
+def checked_in(session: Session, member_id: int, day: dt.date) -> bool:
+    stmt = select(CheckIn.id).where(CheckIn.member_id == member_id, CheckIn.date == day)
+    return session.exec(stmt).first() is not None
+
+
+def streak(session: Session, member_id: int, day: dt.date) -> int:
+    """Study days in a row checked in up to `day` (days without a published item neither count nor break;
+    `day` itself not yet checked in does not break it either)."""
+    dates = list(session.exec(select(StudyDay.date).where(StudyDay.date <= day)
+                              .order_by(col(StudyDay.date).desc()).limit(STREAK_LOOKBACK)))
+    if not dates:
+        return 0
+    done = set(session.exec(select(CheckIn.date).where(CheckIn.member_id == member_id, CheckIn.date <= day,
+                                                       CheckIn.date >= dates[-1])))
+    count = 0
+    for index, date in enumerate(dates):
+        if date in done:
+            count += 1
+        elif index == 0 and date == day:
+            continue
+        else:
+            break
+    return count
+
+
+def month_count(session: Session, member_id: int, day: dt.date) -> int:
+    first = day.replace(day=1)
+    stmt = select(func.count()).select_from(CheckIn).where(CheckIn.member_id == member_id, CheckIn.date >= first,
+                                                          CheckIn.date <= day)
+    return int(session.exec(stmt).one())
+
+
+def check_in(session: Session, config: Any, member: Member, via: str = "chat",
+             day: dt.date | None = None) -> CheckInResult:
+    """Check in for `day` (today): allowed once the day's item reached the member."""
+    day = day or clock.today()
+    if not clock.is_workday(day):
+        raise StudyError(texts.t("study.rest_day", next=_md(clock.next_workday(day))))
+    chosen = study.get_day(session, day)
+    if chosen is None or not received(session, member, day):
+        raise StudyError(texts.t("study.not_sent"))
+    item = session.get(StudyItem, chosen.item_id)
+    result = session.exec(_insert(session)(CheckIn.__table__).values(
+        member_id=member.id, date=day, at=clock.now(), via=via[:16], makeup=False)
+        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(CheckIn.__table__.c.id))
+    created = result.first() is not None
+    points = 0
+    if created:
+        points = award(session, config, member, "study_checkin", on=day, source=f"study:{day}",
+                       reason=texts.t("study.reason_checkin", title=item.title if item else ""))
+    return CheckInResult(created, streak(session, member.id, day), month_count(session, member.id, day), points,
+                         item)
+
+
+def checkin_reply(result: CheckInResult) -> str:
+    if not result.created:
+        return texts.t("study.already", streak=result.streak, month=result.month)
+    key = "study.checked_in" if result.points else "study.checked_in_no_points"
+    text = texts.t(key, streak=result.streak, month=result.month, points=result.points)
+    if result.item is not None and result.item.question:
+        text += "\n" + texts.t("study.question_hint", question=result.item.question)
+    return text
+
+
+def _clean(text: str) -> str:
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def is_correct(answer: str, expected: str | None) -> bool:
+    """Any `|`-separated alternative of the expected answer, punctuation and case aside, found in the text."""
+    given = _clean(answer)
+    if not given or not expected:
+        return False
+    alternatives = [_clean(a) for a in expected.split("|")]
+    return any(alt and (alt in given or given == alt) for alt in alternatives)
+
+
+def answer(session: Session, config: Any, member: Member, text: str) -> str:
+    """答 文字: today's question; the first correct answer of the day earns `study_answer`."""
+    day = clock.today()
+    text = text.strip()
+    if not text:
+        raise StudyError(texts.t("study.answer_usage"))
+    if len(text) > study.settings(config).answer_max:
+        raise StudyError(texts.t("study.answer_too_long", limit=study.settings(config).answer_max))
+    chosen = study.get_day(session, day)
+    item = session.get(StudyItem, chosen.item_id) if chosen is not None else None
+    if item is None or not received(session, member, day):
+        raise StudyError(texts.t("study.not_sent"))
+    if not item.question or not item.answer:
+        raise StudyError(texts.t("study.no_question"))
+    before = session.exec(select(StudyAnswer.id).where(StudyAnswer.member_id == member.id, StudyAnswer.date == day,
+                                                      StudyAnswer.correct)).first()
+    if before is not None:
+        return texts.t("study.answered_before")
+    correct = is_correct(text, item.answer)
+    session.add(StudyAnswer(member_id=member.id, date=day, item_id=item.id, text=text[:500], correct=correct,
+                            at=clock.now()))
+    session.flush()
+    if not correct:
+        return texts.t("study.answer_wrong")
+    points = award(session, config, member, "study_answer", on=day, source=f"study:{day}",
+                   reason=texts.t("study.reason_answer", title=item.title))
+    return texts.t("study.answer_right", points=points, answer=item.answer.split("|")[0])
+
+
+def reflect(session: Session, config: Any, member: Member, text: str) -> str:
+    """心得 文字: stored with the day's item; the first one a day earns `reflection`."""
+    limits = study.settings(config)
+    text = text.strip()
+    if not text:
+        raise StudyError(texts.t("study.reflection_usage", min=limits.reflection_min))
+    if len(text) < limits.reflection_min:
+        raise StudyError(texts.t("study.reflection_short", min=limits.reflection_min, length=len(text)))
+    if len(text) > limits.reflection_max:
+        raise StudyError(texts.t("study.reflection_long", max=limits.reflection_max, length=len(text)))
+    day = clock.today()
+    earlier = session.exec(select(func.count()).select_from(Reflection)
+                           .where(Reflection.member_id == member.id, Reflection.date == day)).one()
+    chosen = study.get_day(session, day)
+    session.add(Reflection(member_id=member.id, date=day, item_id=chosen.item_id if chosen else None, text=text,
+                           at=clock.now()))
+    session.flush()
+    if earlier:
+        return texts.t("study.reflection_again")
+    points = award(session, config, member, "reflection", on=day, source=f"study:{day}",
+                   reason=texts.t("study.reason_reflection"))
+    return texts.t("study.reflection_saved", points=points)
+
+
+# -- 补签 -------------------------------------------------------------------------------------------------
+
+_MAKEUP = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s+(.+)$")
+
+
+def _md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def earliest_makeup(config: Any, today: dt.date) -> dt.date:
+    day = today
+    for _ in range(max(study.settings(config).makeup_days, 0)):
+        day = clock.previous_workday(day)
+    return day
+
+
+def request_makeup(session: Session, config: Any, member: Member, args: str) -> Approval:
+    m = _MAKEUP.match(args.strip())
+    if not m:
+        raise StudyError(texts.t("study.makeup_usage"))
+    try:
+        y, mo, d = (int(p) for p in m.group(1).split("-"))
+        day = dt.date(y, mo, d)
+    except ValueError:
+        raise StudyError(texts.t("study.makeup_usage")) from None
+    reason = m.group(2).strip()
+    today = clock.today()
+    if day >= today:
+        raise StudyError(texts.t("study.makeup_not_past"))
+    window = study.settings(config).makeup_days
+    if day < earliest_makeup(config, today):
+        raise StudyError(texts.t("study.makeup_too_old", days=window))
+    if not clock.is_workday(day) or study.get_day(session, day) is None:
+        raise StudyError(texts.t("study.makeup_no_item", date=day.isoformat()))
+    if checked_in(session, member.id, day):
+        raise StudyError(texts.t("study.makeup_done", date=day.isoformat()))
+    for request in session.exec(select(Approval).where(Approval.kind == "makeup", Approval.member_id == member.id,
+                                                       Approval.status == "pending")):
+        if approvals.payload(request).get("date") == day.isoformat():
+            raise StudyError(texts.t("study.makeup_pending", number=request.number))
+    summary = texts.t("study.makeup_summary", name=member.name, date=day.isoformat(), reason=reason)
+    return approvals.create(session, "makeup", member, summary, {"date": day.isoformat(), "reason": reason[:200]})
+
+
+def _approve_makeup(session: Session, request: Approval, decider: Member, config: Any) -> None:
+    member = session.get(Member, request.member_id)
+    day = dt.date.fromisoformat(approvals.payload(request)["date"])
+    if member is None:
+        return
+    result = session.exec(_insert(session)(CheckIn.__table__).values(
+        member_id=member.id, date=day, at=clock.now(), via="makeup", makeup=True, approval_id=request.id)
+        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(CheckIn.__table__.c.id))
+    if result.first() is not None:
+        award(session, config, member, "makeup_checkin", on=day, source=f"approval:{request.number}",
+              actor=decider.userid, reason=texts.t("study.reason_makeup", date=day.isoformat(),
+                                                   number=request.number))
+
+
+approvals.register_kind(approvals.Kind("makeup", texts.t("study.makeup_label"), _approve_makeup))
+
+
+# -- 统计 / 未学 --------------------------------------------------------------------------------------------
+
+def branch_members(session: Session, branch_id: int | None) -> list[Member]:
+    stmt = select(Member).where(Member.active).order_by(Member.name, Member.userid)
+    if branch_id is not None:
+        stmt = stmt.where(Member.branch_id == branch_id)
+    return list(session.exec(stmt))
+
+
+def done_ids(session: Session, day: dt.date, member_ids: list[int]) -> set[int]:
+    out: set[int] = set()
+    for start in range(0, len(member_ids), 5000):
+        chunk = member_ids[start:start + 5000]
+        out.update(session.exec(select(CheckIn.member_id).where(CheckIn.date == day,
+                                                                col(CheckIn.member_id).in_(chunk))))
+    return out
+
+
+def completion(session: Session, branch_id: int | None, day: dt.date) -> tuple[list[Member], list[Member]]:
+    """(checked in, not checked in) among the branch's active members."""
+    people = branch_members(session, branch_id)
+    done = done_ids(session, day, [p.id for p in people])
+    return [p for p in people if p.id in done], [p for p in people if p.id not in done]

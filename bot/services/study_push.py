@@ -1,0 +1,124 @@
+"""What goes out: the morning card, 学习's answer, the noon reminder and the editors' gap alert.
+
+Each push is one outbox message keyed by its date (`study:D:<channel>`, `study_reminder:D:<channel>`,
+`study_gap:D:<channel>`), so running a job again for the same date never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import false
+from sqlmodel import Session, col, func, select
+
+from bot import clock, notify, outbox, texts
+from bot.models import Branch, CheckIn, Member, StudyItem, StudyReceipt
+from bot.services import study, study_checkin
+
+
+def card(config: Any, item: StudyItem, day: dt.date) -> dict[str, Any]:
+    """A WeCom template card (button_interaction): opens the page; the 已学 button checks in."""
+    return {
+        "card_type": "button_interaction",
+        "source": {"desc": texts.t("study.card_source")},
+        "main_title": {"title": item.title, "desc": f"{item.series} · {day.month}月{day.day}日"},
+        "sub_title_text": item.summary,
+        "card_action": {"type": 1, "url": study.page_url(config, item)},
+        "task_id": f"study-{day.isoformat()}",
+        "button_list": [{"text": texts.t("study.card_button"), "style": 1, "key": f"checkin:{day.isoformat()}"}],
+    }
+
+
+def today_text(config: Any, item: StudyItem) -> str:
+    text = texts.t("study.today", series=item.series, title=item.title, summary=item.summary,
+                   url=study.page_url(config, item))
+    if item.question:
+        text += "\n" + texts.t("study.today_question", question=item.question)
+    return text
+
+
+def show_today(session: Session, config: Any, member: Member) -> str:
+    """学习: today's title, summary and link; the item now counts as sent to the member."""
+    day = clock.today()
+    if not clock.is_workday(day):
+        nxt = clock.next_workday(day)
+        return texts.t("study.rest_day", next=f"{nxt.month}月{nxt.day}日")
+    item = study.item_for(session, day)
+    if item is None:
+        return texts.t("study.none_today")
+    study.publish(session, item)
+    study_checkin.record_receipts(session, [member.id], day, "chat")
+    return today_text(config, item)
+
+
+def audience(session: Session) -> list[Member]:
+    """Active members who get the morning push: branch push on, not 免打扰."""
+    stmt = (select(Member).outerjoin(Branch, col(Branch.id) == Member.branch_id)
+            .where(Member.active, Member.do_not_disturb == false())
+            .where((col(Branch.id).is_(None)) | (Branch.push_enabled)).order_by(Member.id))
+    return list(session.exec(stmt))
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    return clock.at(day + dt.timedelta(days=1), dt.time(0))
+
+
+def _queue(session: Session, config: Any, people: list[Member], kind: str, payload: dict[str, Any],
+           key: str, day: dt.date) -> int:
+    by_channel: dict[str, list[str]] = {}
+    for member in people:
+        channel, recipient = notify.address(member, config)
+        by_channel.setdefault(channel, []).append(recipient)
+    for channel, recipients in by_channel.items():
+        outbox.enqueue(session, channel=channel, kind=kind, payload=payload, recipients=recipients,
+                       key=f"{key}:{channel}", expires_at=_end_of(day), created_by="scheduler",
+                       config=config)
+    return sum(len(r) for r in by_channel.values())
+
+
+def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | None, int]:
+    """Queue the day's card for everyone in `audience`; (item, recipients), item None when nothing is ready."""
+    item = study.item_for(session, day)
+    if item is None:
+        return None, 0
+    people = audience(session)
+    count = _queue(session, config, people, "template_card", card(config, item, day), f"study:{day.isoformat()}", day)
+    study_checkin.record_receipts(session, [p.id for p in people], day, "push")
+    chosen = study.get_day(session, day)
+    if chosen is not None and chosen.pushed_at is None:
+        chosen.pushed_at = clock.now()
+        session.add(chosen)
+    study.publish(session, item)
+    return item, count
+
+
+def remind(session: Session, config: Any, day: dt.date) -> int | None:
+    """One reminder to members the card reached who have not checked in; None when nothing was pushed."""
+    chosen = study.get_day(session, day)
+    if chosen is None or chosen.pushed_at is None:
+        return None
+    item = session.get(StudyItem, chosen.item_id)
+    exclude = study.settings(config).remind_exclude
+    done = select(CheckIn.member_id).where(CheckIn.date == day)
+    stmt = (select(Member).join(StudyReceipt, col(StudyReceipt.member_id) == Member.id)
+            .where(StudyReceipt.date == day, StudyReceipt.via == "push", Member.active,
+                   Member.do_not_disturb == false(), col(Member.id).not_in(done)).order_by(Member.id))
+    people = [m for m in session.exec(stmt) if m.member_type not in exclude]
+    if not people or item is None:
+        return 0
+    text = texts.t("study.reminder", title=item.title, url=study.page_url(config, item))
+    return _queue(session, config, people, "text", {"content": text}, f"study_reminder:{day.isoformat()}", day)
+
+
+def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int | None]:
+    """(next workday, editors told) — None told when the next workday already has a reviewed item."""
+    nxt = clock.next_workday(day)
+    if study.pick(session, nxt) is not None:
+        return nxt, None
+    drafts = session.exec(select(func.count()).select_from(StudyItem).where(StudyItem.status == "draft")).one()
+    editors = [m for m in session.exec(select(Member).where(Member.active).order_by(Member.id))
+               if m.has_role("editor")]
+    text = texts.t("study.gap_alert", date=nxt.isoformat(), drafts=int(drafts))
+    told = notify.members(session, config, editors, text, key=f"study_gap:{nxt.isoformat()}", created_by="scheduler")
+    return nxt, told

@@ -1,0 +1,142 @@
+"""晨学三分钟: 学习, 打卡 (word, menu, card button, free text), 答, 心得, 补签, and the secretary's 统计 / 未学."""
+
+import datetime as dt
+
+from sqlmodel import select
+
+from bot import clock, texts
+from bot.message import Reply
+from bot.models import Branch
+from bot.router import SECRETARY_ROLES, Context, Event, Intent, MenuKey, Prefix, Router, Rule, Word
+from bot.services import study_checkin, study_push
+from bot.services.study_checkin import StudyError
+
+
+def today(ctx: Context) -> str:
+    """学习 — 查看今天的晨学内容"""
+    return study_push.show_today(ctx.session, ctx.config, ctx.member)
+
+
+def checkin(ctx: Context) -> str:
+    """已学 / 打卡 / 1 — 学完今天的内容后打卡"""
+    via = "menu" if ctx.message.is_event else ("intent" if ctx.text not in ("已学", "打卡", "1") else "chat")
+    try:
+        return study_checkin.checkin_reply(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
+    except StudyError as exc:
+        return str(exc)
+
+
+def card_button(ctx: Context) -> Reply:
+    """The 已学 button of the morning card (key checkin:YYYY-MM-DD)."""
+    try:
+        day = dt.date.fromisoformat(ctx.message.event_key.split(":", 1)[1])
+    except ValueError:
+        return Reply(texts.t("study.card_bad"))
+    if day < clock.today():
+        return Reply(texts.t("study.card_past", date=day.isoformat()))
+    if day > clock.today():
+        return Reply(texts.t("study.card_future"))
+    try:
+        result = study_checkin.check_in(ctx.session, ctx.config, ctx.member, "button")
+    except StudyError as exc:
+        return Reply(str(exc))
+    return Reply(study_checkin.checkin_reply(result), button=texts.t("study.card_done"))
+
+
+def _guarded(func, ctx: Context, *args) -> str:
+    try:
+        return func(ctx.session, ctx.config, ctx.member, *args)
+    except StudyError as exc:
+        return str(exc)
+
+
+def answer(ctx: Context) -> str:
+    """答 答案 — 回答今天的思考题（答对加分）"""
+    return _guarded(study_checkin.answer, ctx, ctx.args)
+
+
+def reflection(ctx: Context) -> str:
+    """心得 文字 — 提交学习心得"""
+    return _guarded(study_checkin.reflect, ctx, ctx.args)
+
+
+def makeup(ctx: Context) -> str:
+    """补签 YYYY-MM-DD 原因 — 申请补记漏学的一天（书记审批）"""
+    try:
+        request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args)
+    except StudyError as exc:
+        return str(exc)
+    return texts.t("study.makeup_sent", number=request.number)
+
+
+def _branch(ctx: Context) -> Branch | None:
+    return ctx.session.get(Branch, ctx.branch_id) if ctx.branch_id is not None else None
+
+
+def _rate(done: int, total: int) -> int:
+    return round(100 * done / total) if total else 0
+
+
+def stats(ctx: Context) -> str:
+    """统计 — 本支部今天的晨学打卡完成情况"""
+    day = clock.today()
+    if ctx.member.has_role("committee") and "branch_id" not in ctx.state:
+        lines = [texts.t("study.stats_header", date=day.isoformat())]
+        for branch in ctx.session.exec(select(Branch).order_by(Branch.code)):
+            done, missing = study_checkin.completion(ctx.session, branch.id, day)
+            total = len(done) + len(missing)
+            if total:
+                lines.append(texts.t("study.stats_line", branch=branch.name, done=len(done), total=total,
+                                     rate=_rate(len(done), total)))
+        return "\n".join([*lines[:31], texts.t("study.stats_footer")])
+    branch = _branch(ctx)
+    if branch is None:
+        return texts.t("study.no_branch")
+    done, missing = study_checkin.completion(ctx.session, branch.id, day)
+    total = len(done) + len(missing)
+    return texts.t("study.stats", branch=branch.name, date=day.isoformat(), done=len(done), total=total,
+                   rate=_rate(len(done), total))
+
+
+def missing(ctx: Context) -> str:
+    """未学 — 本支部今天还没打卡的党员名单"""
+    branch, day = _branch(ctx), clock.today()
+    if branch is None:
+        return texts.t("study.no_branch")
+    _, people = study_checkin.completion(ctx.session, branch.id, day)
+    if not people:
+        return texts.t("study.missing_none", branch=branch.name, date=day.isoformat())
+    names = "、".join(p.name for p in people[:200]) + ("……" if len(people) > 200 else "")
+    return texts.t("study.missing", branch=branch.name, date=day.isoformat(), count=len(people), names=names)
+
+
+class _CardKey(Rule):
+    """A template card event whose key is `checkin:...`."""
+
+    def __call__(self, ctx: Context) -> bool:
+        return ctx.message.event_key.startswith("checkin:")
+
+
+class _FreeText(Rule):
+    """Text that does not start with any command word (so "心得 学完了…" stays a reflection)."""
+
+    def __call__(self, ctx: Context) -> bool:
+        words = [w for route in (ctx.router.routes if ctx.router else []) for w in _prefix_words(route.rule)]
+        return not any(ctx.text.startswith(w + " ") or (len(w) > 1 and ctx.text.startswith(w)) for w in words)
+
+
+def _prefix_words(rule: Rule) -> tuple[str, ...]:
+    if isinstance(rule, Prefix):
+        return rule.words
+    return tuple(w for inner in getattr(rule, "rules", ()) for w in _prefix_words(inner))
+
+
+def register(router: Router) -> None:
+    router.add(Word("学习") | MenuKey("study_today"), today)
+    router.add(Word("已学", "打卡", "1") | MenuKey("checkin") | (_FreeText() & Intent("checkin")), checkin)
+    router.add(Event("template_card_event") & _CardKey(), card_button, listed=False)
+    router.add(Prefix("答"), answer)
+    router.add(Prefix("心得"), reflection)
+    router.add(Prefix("补签"), makeup)
+    router.add(Word("统计"), stats, roles=SECRETARY_ROLES)
+    router.add(Word("未学"), missing, roles=SECRETARY_ROLES)
