@@ -2,7 +2,7 @@
 
 import re
 
-from bot import texts
+from bot import clock, texts
 from bot.models import Branch, LedgerEntry
 from bot.router import SECRETARY_ROLES, Context, Intent, MenuKey, Prefix, Router, Word
 from bot.services import points as pts
@@ -10,7 +10,23 @@ from bot.services import points_admin
 
 RECENT = 8
 RANK_LINES = 30
+MAX_BYTES = 2000  # a text reply stays under the platform's 2048 bytes
 _AMOUNT = re.compile(r"^\+?(\d{1,4})$")
+_MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$")
+
+
+def fit(head: list[str], body: list[str], tail: list[str]) -> str:
+    """Head, as many body lines as fit in one reply, a "还有 N 条" line when some were left out, tail."""
+    size = len("\n".join(head + tail).encode()) + 80
+    shown: list[str] = []
+    for line in body:
+        size += len(line.encode()) + 1
+        if size > MAX_BYTES:
+            break
+        shown.append(line)
+    if len(shown) < len(body):
+        shown.append(texts.t("points.detail.more", count=len(body) - len(shown)))
+    return "\n".join(head + shown + tail)
 
 
 def mine(ctx: Context) -> str:
@@ -20,6 +36,8 @@ def mine(ctx: Context) -> str:
     branch = ctx.session.get(Branch, ctx.member.branch_id) if ctx.member.branch_id else None
     ranked = pts.ranking_enabled(ctx.config, branch)
     lines = [texts.t("points.mine_header", year=year, total=row.total)]
+    if row.by_category:
+        lines.append(texts.t("points.detail.categories", items=pts.category_line(ctx.config, row.by_category)))
     if ranked and row.rank is not None:
         lines.append(texts.t("points.mine_band", rank=row.rank, band=row.band))
     veto = pts.veto_of(ctx.session, ctx.member, year)
@@ -28,13 +46,29 @@ def mine(ctx: Context) -> str:
     elif ctx.config.points.base > 0:
         lines.append(texts.t("points.mine_status", status=pts.label("statuses", row.status)))
     recent = pts.recent(ctx.session, ctx.member, RECENT)
-    if recent:
-        lines.append(texts.t("points.mine_recent"))
-        lines += [pts.entry_line(e) for e in recent]
-    else:
-        lines.append(texts.t("points.mine_empty"))
-    lines.append(texts.t("points.mine_footer_ranking" if ranked else "points.mine_footer"))
-    return "\n".join(lines)
+    footer = [texts.t("points.mine_footer_ranking" if ranked else "points.mine_footer")]
+    if not recent:
+        return "\n".join([*lines, texts.t("points.mine_empty"), *footer])
+    lines.append(texts.t("points.mine_recent"))
+    return fit(lines, [pts.entry_line(e) for e in recent], footer)
+
+
+def detail(ctx: Context) -> str:
+    """积分明细 [年-月] — 逐条查看某月积分记录（默认本月）"""
+    today = clock.today()
+    year, month = today.year, today.month
+    if ctx.args:
+        m = _MONTH.match(ctx.args.strip())
+        if m is None or not 1 <= int(m.group(2)) <= 12:
+            return texts.t("points.detail.usage")
+        year, month = int(m.group(1)), int(m.group(2))
+    rows = pts.month_entries(ctx.session, ctx.member, year, month)
+    if not rows:
+        return texts.t("points.detail.none", year=year, month=month)
+    head = [texts.t("points.detail.header", year=year, month=month, count=len(rows),
+                    sum=sum(e.points for e in rows))]
+    example = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
+    return fit(head, [pts.entry_line(e) for e in rows], [texts.t("points.detail.footer", example=example)])
 
 
 def ranking(ctx: Context) -> str:
@@ -129,6 +163,7 @@ def veto(ctx: Context) -> str:
 
 def register(router: Router) -> None:
     router.add(Word("积分", "我的积分") | MenuKey("my_points"), mine)
+    router.add(Prefix("积分明细"), detail)
     router.add(Word("排行", "积分排行"), ranking)
     router.add(Word("开启排行"), ranking_on, roles=SECRETARY_ROLES)
     router.add(Word("关闭排行"), ranking_off, roles=SECRETARY_ROLES)

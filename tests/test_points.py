@@ -223,3 +223,24 @@ def test_above_limit_needs_committee_approval(rt):
         approvals.decide(s, rt.config, get(s, "cw2"), number, True)
     with rt.session() as s:
         assert [e.points for e in pts.entries(s, get(s, "m2"))] == [-12]
+
+
+def test_rule_requiring_approval_is_written_on_approval(backend):
+    rt = make_runtime(backend, points={"rules": {"suggestion_adopted": {"requires_approval": True}}})
+    add_roster(rt)
+    with rt.session() as s:
+        plain = points_admin.submit(s, rt.config, get(s, "m1"), "study_checkin", on=DAY, reason="晨学", source="s")
+        request = points_admin.submit(s, rt.config, get(s, "m1"), "suggestion_adopted", on=DAY, reason="建议 #4",
+                                      source="ticket:4")
+        number = request.number
+    assert isinstance(plain, LedgerEntry)
+    assert isinstance(request, Approval)
+    assert request.needs_role == "secretary"
+    with rt.session() as s:
+        assert [e.rule for e in pts.entries(s, get(s, "m1"))] == ["study_checkin"]
+        approvals.decide(s, rt.config, get(s, "sec"), number, True)
+    with rt.session() as s:
+        last = pts.entries(s, get(s, "m1"))[-1]
+        assert (last.rule, last.points, last.category, last.source) == ("suggestion_adopted", 3, "participation",
+                                                                          "ticket:4")
+    rt.close()

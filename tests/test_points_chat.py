@@ -136,3 +136,25 @@ def test_veto_from_chat(app_rt):
     with rt.session() as s:
         assert s.exec(select(AuditLog).where(AuditLog.action == "points_veto")).one().actor == "cw"
         assert s.exec(select(LedgerEntry)).all() == []
+
+
+def test_detail_lists_a_month_line_by_line_within_one_reply(app_rt):
+    client, rt = app_rt
+    with rt.session() as s:
+        m1 = member(s, "m1")
+        for day in range(1, 26):
+            for rule in ("study_checkin", "study_answer", "reflection"):
+                pts.award(s, rt.config, m1, rule, on=dt.date(2026, 11, day), reason="第" + str(day) + "天" * 20,
+                          source="s")
+        pts.award(s, rt.config, m1, "theme_day_attend", on=dt.date(2026, 10, 5), reason="10月主题党日", source="e")
+    october = say_wecom(client, "m1", "积分明细 2026-10").splitlines()
+    assert october == ["2026 年 10 月积分明细（1 条，合计 5 分）：", "10-05 参加主题党日 +5　10月主题党日",
+                       "回复「积分明细 年-月」查看其他月份，如「积分明细 2026-09」。"]
+    november = say_wecom(client, "m1", "积分明细")
+    assert november.startswith("2026 年 11 月积分明细（75 条，合计 75 分）：")
+    assert len(november.encode()) <= 2048
+    assert "条未显示" in november  # 75 long lines do not fit one reply: the rest is counted, not cut mid-line
+    assert say_wecom(client, "m1", "积分明细 2026-13").startswith("格式：积分明细")
+    assert "没有积分记录" in say_wecom(client, "m1", "积分明细 2025-01")
+    summary = say_wecom(client, "m1", "积分").splitlines()
+    assert summary[:2] == ["您的 2026 年积分：80 分", "分项：学习 75 · 出勤 5"]

@@ -241,10 +241,27 @@ def standing_of(session: Session, config: Any, member: Member, year: int) -> Sta
     return Standing(member, None, {}, points, vetoed, status_for(config, points, vetoed))
 
 
-def entry_line(entry: LedgerEntry) -> str:
+def entry_line(entry: LedgerEntry, width: int = 60) -> str:
+    """`11-25 晨学打卡 +1　reason` (a long reason is shortened for chat; exports keep it whole)."""
     points = f"{entry.points:+d}" if entry.points else "0"
+    reason = entry.reason if len(entry.reason) <= width else entry.reason[: width - 1] + "…"
     return texts.t("points.line", day=f"{entry.period:%m-%d}", rule=label("rules", entry.rule), points=points,
-                   reason=entry.reason)
+                   reason=reason)
+
+
+def category_line(config: Any, by_category: dict[str, int]) -> str:
+    """`学习 2 · 出勤 5` over the categories that have entries, in configured order."""
+    items = [f"{label('categories', c)} {by_category[c]}" for c in categories(config, by_category)
+             if c in by_category]
+    return " · ".join(items)
+
+
+def month_entries(session: Session, member: Member, year: int, month: int) -> list[LedgerEntry]:
+    first = dt.date(year, month, 1)
+    _, nxt = _month_bounds(first)
+    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id, LedgerEntry.period >= first,
+                                     LedgerEntry.period < nxt)
+    return list(session.exec(stmt.order_by(LedgerEntry.period, LedgerEntry.id)))
 
 
 def explain(session: Session, config: Any, member: Member, year: int) -> list[str]:
