@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
-from bot import clock
 from bot.models import Approval, CheckIn, Delivery, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
 from bot.services import approvals, study, study_checkin, study_content, study_push
 from bot.services.study_checkin import StudyError
@@ -84,7 +83,8 @@ def test_import_files_folder_and_errors(srt, tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "one.md").write_text(
         "+++\nslug = \"md-one\"\nseries = \"健康知识\"\ntitle = \"睡眠\"\nsummary = \"早睡早起\"\n"
-        "question = \"成年人每天睡几个小时为宜？\"\nanswer = \"7|七\"\nstatus = \"reviewed\"\n+++\n第一段。\n\n第二段。\n",
+        "question = \"成年人每天睡几个小时为宜？\"\nanswer = \"7|七\"\nstatus = \"reviewed\"\n"
+        "+++\n第一段。\n\n第二段。\n",
         encoding="utf-8")
     (tmp_path / "lib" / "two.md").write_text(
         "---\nslug: md-two\nseries: 读书集萃\ntitle: 读书\nsummary: 好书\n---\n正文。\n", encoding="utf-8")
@@ -249,7 +249,8 @@ def test_gap_alert_tells_editors_when_tomorrow_is_empty(srt):
     assert _deliveries(srt, "study_gap:2026-11-26") == ["m2"]
     with srt.session() as s:
         payload = s.exec(select(OutboundMessage.payload).where(OutboundMessage.key.startswith("study_gap"))).one()
-    assert "2026-11-26" in payload and "1 篇" in payload
+    assert "2026-11-26" in payload
+    assert "1 篇" in payload
 
 
 def test_gap_alert_quiet_when_an_item_is_ready(srt):
