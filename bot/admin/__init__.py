@@ -1,0 +1,10 @@
+"""The admin console: the `admin` blueprint (url prefix `/admin`), its templates and static files.
+
+`build_app` registers it with `app.register_blueprint(bp)`; importing the route modules attaches their
+views to `bp`.
+"""
+
+from bot.admin import login, views
+from bot.admin.base import bp
+
+__all__ = ["bp", "login", "views"]

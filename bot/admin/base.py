@@ -1,0 +1,129 @@
+"""The console blueprint and the guards every console request passes through.
+
+`before_request` runs for every `/admin` URL: only the login page and static files are open; everything
+else needs a logged-in admin (a page redirects to the login, a POST or JSON request gets 401). Every POST,
+the login form included, must carry the session's CSRF token (form field `csrf_token` or header
+`X-CSRF-Token`), else 400. `after_request` adds the security headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, request, session, url_for
+
+from bot import clock
+from bot.admin import auth
+from bot.models import AdminUser
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.static"})
+SESSION_HOURS = 12
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["dangjian"]
+
+
+def client_ip() -> str:
+    return request.remote_addr or "-"
+
+
+@bp.app_template_global("csrf_token")
+def csrf_token() -> str:
+    """The per-session CSRF token (created on first use); rotated by a login."""
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+@bp.app_template_filter("admin_time")
+def admin_time(moment: dt.datetime | None) -> str:
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    return bool(expected) and hmac.compare_digest(str(expected).encode(), given.encode())
+
+
+def _load_admin() -> AdminUser | None:
+    """The admin of this session, if the session is still valid (same password, not too old)."""
+    admin_id = session.get("admin_id")
+    if not isinstance(admin_id, int):
+        return None
+    login_at = session.get("login_at")
+    if not isinstance(login_at, int | float) or clock.wall() - login_at > SESSION_HOURS * 3600:
+        return None
+    with runtime().session() as s:
+        user = s.get(AdminUser, admin_id)
+    if user is None:
+        return None
+    fp = auth.fingerprint(runtime().config.app.secret_key, user.password_hash)
+    if not hmac.compare_digest(fp, str(session.get("admin_fp", ""))):
+        return None
+    return user
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a console path may follow the login (no open redirect)."""
+    if target and target.startswith("/admin/") and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("admin.dashboard")
+
+
+def plain(message: str, status: int) -> Response:
+    return Response(message, status=status, mimetype="text/plain")
+
+
+@bp.before_request
+def guard() -> Any:
+    g.admin = None
+    if request.endpoint == "admin.static":
+        return None
+    if request.endpoint not in OPEN_ENDPOINTS:
+        user = _load_admin()
+        if user is None:
+            if session.get("admin_id") is not None:
+                session.clear()  # expired or password changed: start again
+            if request.method not in ("GET", "HEAD") or _wants_json():
+                return jsonify({"error": "login required"}), 401
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        g.admin = user
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok():
+        log.warning("console: CSRF check failed for %s from %s", request.path, client_ip())
+        return plain("CSRF 校验失败：请刷新页面后重试。", 400)
+    return None
+
+
+@bp.after_request
+def headers(response: Response) -> Response:
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = CSP
+    if request.endpoint != "admin.static":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response

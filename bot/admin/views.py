@@ -1,0 +1,102 @@
+"""Console pages: dashboard, members, deliveries, audit log, branches (with their editable settings)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from bot.admin import queries
+from bot.admin.base import bp, runtime
+
+ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
+               "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
+TYPE_LABELS = {"regular": "在职", "retired": "退休", "mobile": "流动", "probationary": "预备", "frail": "老弱病残"}
+STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达", "failed": "失败", "expired": "过期"}
+JOB_STATUS_LABELS = {"running": "运行中", "done": "完成", "skipped": "跳过", "failed": "失败"}
+LEVEL_LABELS = {"branch": "支部", "general_branch": "总支", "committee": "党委"}
+RANKING_CHOICES = (("", "默认"), ("on", "开启"), ("off", "关闭"))
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****1234: the console never shows a full phone number."""
+    value = (phone or "").strip()
+    if len(value) >= 8:
+        return f"{value[:3]}****{value[-4:]}"
+    return "****" if value else ""
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name, "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else default
+
+
+def _page() -> int:
+    return _int_arg("page", 1) or 1
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    with runtime().session() as s:
+        data = queries.dashboard(s)
+    return render_template("admin/dashboard.html", d=data, statuses=queries.DELIVERY_STATUSES,
+                           status_labels=STATUS_LABELS, job_labels=JOB_STATUS_LABELS,
+                           alert_days=queries.ALERT_DAYS, alert_action=queries.CONFIG_ALERT_ACTION)
+
+
+@bp.get("/members")
+def members() -> ResponseReturnValue:
+    branch_id = _int_arg("branch")
+    text = request.args.get("q", "").strip()[:64]
+    active = {"1": True, "0": False}.get(request.args.get("active", ""))
+    with runtime().session() as s:
+        branch_list = queries.branches(s)
+        page = queries.members(s, branch_id=branch_id, text=text, active=active, page=_page())
+    rows = [{"userid": r[0], "name": r[1], "roles": "、".join(ROLE_LABELS.get(x, x) for x in r[2].split(";") if x),
+             "type": TYPE_LABELS.get(r[3], r[3]), "active": r[4], "phone": mask_phone(r[5]),
+             "branch": r[7] or r[6] or ""} for r in page.items]
+    return render_template("admin/members.html", page=page, rows=rows, branches=branch_list,
+                           branch_id=branch_id, q=text, active=request.args.get("active", ""))
+
+
+@bp.get("/deliveries")
+def deliveries() -> ResponseReturnValue:
+    status = request.args.get("status", "")
+    if status not in queries.DELIVERY_STATUSES:
+        status = ""
+    with runtime().session() as s:
+        page = queries.deliveries(s, status=status or None, page=_page())
+    return render_template("admin/deliveries.html", page=page, status=status,
+                           statuses=queries.DELIVERY_STATUSES, status_labels=STATUS_LABELS)
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    action = request.args.get("action", "").strip()[:64]
+    with runtime().session() as s:
+        page = queries.audit_log(s, action=action, page=_page())
+    return render_template("admin/audit.html", page=page, action=action)
+
+
+@bp.get("/branches")
+def branches() -> ResponseReturnValue:
+    with runtime().session() as s:
+        tree = queries.branch_tree(s)
+    names = {b.id: b.name for b, _, _ in tree}
+    return render_template("admin/branches.html", tree=tree, names=names, levels=LEVEL_LABELS,
+                           ranking_choices=RANKING_CHOICES)
+
+
+@bp.post("/branches/<int:branch_id>")
+def branch_settings(branch_id: int) -> ResponseReturnValue:
+    ranking = request.form.get("ranking_enabled", "")
+    if ranking not in ("", "on", "off"):
+        return "ranking_enabled: 默认 / 开启 / 关闭", 400
+    with runtime().write() as s:
+        branch = queries.update_branch(s, branch_id, push_enabled=request.form.get("push_enabled") == "on",
+                                       ranking_enabled={"on": True, "off": False}.get(ranking),
+                                       actor=g.admin.username)
+        name = branch.name if branch else ""
+    if branch is None:
+        return "没有这个支部", 404
+    flash(f"已保存：{name}", "ok")
+    return redirect(url_for("admin.branches"))
