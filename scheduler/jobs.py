@@ -1,0 +1,42 @@
+"""The JOBS table: every scheduled job, by stable id (also its `[schedule]` key).
+
+Each job lives in its feature's module and registers itself with `@job(...)` from scheduler.registry;
+this module imports those modules, so `JOBS` is complete once it is imported. A new feature adds one
+line to `JOB_MODULES` (and its default trigger to `bot.config.DEFAULT_SCHEDULE`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from scheduler.registry import JOBS, SKIPPED, Job, Skip, job, next_run
+
+JOB_MODULES: tuple[str, ...] = (
+    "scheduler.housekeeping",  # housekeeping       03:30 daily
+    "scheduler.study",  # morning_study 07:50, study_reminder 12:00, content_gap_alert 15:00 (workdays)
+)
+
+
+class UnknownJob(KeyError):
+    """No job has this id."""
+
+    def __str__(self) -> str:
+        return f"unknown job {self.args[0]!r} (known: {', '.join(sorted(JOBS)) or 'none'})"
+
+
+def load() -> dict[str, Job]:
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    return JOBS
+
+
+def get(job_id: str) -> Job:
+    try:
+        return load()[job_id]
+    except KeyError:
+        raise UnknownJob(job_id) from None
+
+
+load()
+
+__all__ = ["JOBS", "JOB_MODULES", "SKIPPED", "Job", "Skip", "UnknownJob", "get", "job", "load", "next_run"]

@@ -1,0 +1,149 @@
+"""LeaderLock on its three backends: Redis, PostgreSQL advisory locks, the SQLite Lease table."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+
+from bot.locks import LeaderLock, LockBusy, advisory_key, try_lock
+from bot.runtime import Runtime
+from tests.conftest import make_runtime
+
+
+@pytest.fixture(params=["redis", "postgresql", "sqlite"])
+def lock_rt(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    if request.param == "redis":
+        url = request.getfixturevalue("sqlite_url")
+        runtime = make_runtime(url, redis={"url": request.getfixturevalue("redis_url"),
+                                           "prefix": request.getfixturevalue("redis_prefix")})
+    elif request.param == "postgresql":
+        runtime = make_runtime(request.getfixturevalue("postgres_url"))
+    else:
+        runtime = make_runtime(request.getfixturevalue("sqlite_url"))
+    yield runtime
+    runtime.close()
+
+
+def _name() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def _kill_holder_session(runtime: Runtime, name: str) -> None:
+    """Terminate the PostgreSQL session holding the advisory lock, as if its process had died."""
+    conninfo = runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    key = advisory_key(name)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = %s::bigint::oid AND objid = %s::bigint::oid",
+            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)).fetchone()
+        assert row is not None
+        assert row[0] is True
+
+
+def test_backend_follows_the_runtime(lock_rt: Runtime) -> None:
+    lock = LeaderLock(lock_rt, _name(), "a", 5)
+    expected = "redis" if lock_rt.redis else ("postgresql" if lock_rt.is_postgres else "lease")
+    assert lock.backend == expected
+
+
+def test_second_holder_is_refused_until_release(lock_rt: Runtime) -> None:
+    name = _name()
+    first, second = LeaderLock(lock_rt, name, "a", 5), LeaderLock(lock_rt, name, "b", 5)
+    assert first.acquire() is True
+    assert first.acquire() is True  # already ours
+    assert second.acquire() is False
+    assert second.renew() is False
+    assert first.renew() is True
+    first.release()
+    assert second.acquire() is True
+    assert first.acquire() is False
+    assert first.renew() is False
+    first.release()  # not ours: must not free it
+    third = LeaderLock(lock_rt, name, "c", 5)
+    assert third.acquire() is False
+    second.release()
+    assert third.acquire() is True
+    third.release()
+
+
+def test_expired_or_dead_holder_is_taken_over(lock_rt: Runtime) -> None:
+    name = _name()
+    first, second = LeaderLock(lock_rt, name, "a", 0.3), LeaderLock(lock_rt, name, "b", 5)
+    assert first.acquire() is True
+    assert second.acquire() is False
+    if lock_rt.is_postgres and lock_rt.redis is None:
+        _kill_holder_session(lock_rt, name)  # advisory locks end with their session, not with a ttl
+    else:
+        time.sleep(0.5)
+    assert second.acquire() is True
+    assert first.renew() is False
+    first.release()
+    assert second.renew() is True
+    second.release()
+
+
+def test_only_one_of_many_contenders_wins(lock_rt: Runtime) -> None:
+    name = _name()
+    locks = [LeaderLock(lock_rt, name, f"holder-{i}", 5) for i in range(6)]
+    barrier = threading.Barrier(len(locks))
+    results: dict[str, bool] = {}
+
+    def contend(lock: LeaderLock) -> None:
+        barrier.wait(timeout=10)
+        results[lock.holder] = lock.acquire()
+
+    threads = [threading.Thread(target=contend, args=(lock,)) for lock in locks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert len(results) == len(locks)
+    assert sum(results.values()) == 1
+    for lock in locks:
+        lock.release()
+
+
+def test_context_managers(lock_rt: Runtime) -> None:
+    name = _name()
+    with try_lock(lock_rt, name, 5) as got:
+        assert got is True
+        with try_lock(lock_rt, name, 5) as again:
+            assert again is False
+        with pytest.raises(LockBusy), LeaderLock(lock_rt, name, "other", 5):
+            pass
+    with LeaderLock(lock_rt, name, "other", 5) as held:
+        assert held.renew() is True
+    third = LeaderLock(lock_rt, name, "third", 5)
+    assert third.acquire() is True
+    third.release()
+
+
+def test_redis_keys_carry_the_prefix(redis_url: str, redis_prefix: str, sqlite_url: str) -> None:
+    runtime = make_runtime(sqlite_url, redis={"url": redis_url, "prefix": redis_prefix})
+    try:
+        lock = LeaderLock(runtime, "scheduler", "me", 5)
+        assert lock.acquire() is True
+        client = redis.Redis.from_url(redis_url)
+        assert client.get(f"{redis_prefix}lock:scheduler") == b"me"
+        assert 0 < client.pttl(f"{redis_prefix}lock:scheduler") <= 5000
+        lock.release()
+        assert client.exists(f"{redis_prefix}lock:scheduler") == 0
+        client.close()
+    finally:
+        runtime.close()
+
+
+def test_bad_ttl_is_rejected(sqlite_url: str) -> None:
+    runtime = make_runtime(sqlite_url)
+    try:
+        with pytest.raises(ValueError, match="ttl_seconds"):
+            LeaderLock(runtime, "x", "a", 0)
+    finally:
+        runtime.close()
