@@ -81,6 +81,7 @@ class AppConfig:
     public_url: str = "http://127.0.0.1:8000"
     political_birthday: str = "joined_on"
     reply_timeout: float = 4.0
+    trusted_proxies: int = 0  # reverse proxies in front of `serve` whose X-Forwarded-* headers are trusted
 
     def check(self) -> None:
         try:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import config as config_mod
 from bot import inbound, intents
+from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
 from bot.runtime import Runtime, build
@@ -120,4 +121,12 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     intents.warm_up()
     app.register_blueprint(bp)
     app.register_blueprint(study_bp)
+    app.register_blueprint(admin_bp)
+    if runtime.config.app.public_url.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if runtime.config.app.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = runtime.config.app.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
