@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+MEMBER_TYPES = ("regular", "retired", "mobile", "probationary", "frail")
+
 
 class ConfigError(Exception):
     """A configuration key is unknown or its value is bad."""
@@ -197,6 +199,22 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class StudyConfig:
+    makeup_days: int = 5  # 补签 reaches back this many workdays
+    reflection_min: int = 10  # 心得 length limits (characters)
+    reflection_max: int = 500
+    answer_max: int = 100  # 答 length limit
+    remind_exclude: tuple[str, ...] = ()  # member types the noon reminder skips, e.g. ["mobile", "frail"]
+
+    def check(self) -> None:
+        if self.makeup_days < 0 or not 1 <= self.reflection_min <= self.reflection_max or self.answer_max < 1:
+            raise ValueError("need makeup_days >= 0, 1 <= reflection_min <= reflection_max, answer_max >= 1")
+        bad = [t for t in self.remind_exclude if t not in MEMBER_TYPES]
+        if bad:
+            raise ValueError(f"unknown member type {bad[0]!r} in remind_exclude")
+
+
+@dataclass(frozen=True)
 class RetentionConfig:
     inbound_days: int = 90
     delivery_days: int = 180
@@ -264,6 +282,7 @@ class Config:
     robot: RobotConfig = field(default_factory=RobotConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    study: StudyConfig = field(default_factory=StudyConfig)
     schedule: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULE))
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     theme_day: ThemeDayConfig = field(default_factory=ThemeDayConfig)
@@ -284,6 +303,7 @@ _SECTIONS = {
     "robot": RobotConfig,
     "delivery": DeliveryConfig,
     "retention": RetentionConfig,
+    "study": StudyConfig,
     "calendar": CalendarConfig,
     "theme_day": ThemeDayConfig,
     "points": PointsConfig,

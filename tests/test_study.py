@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
+from bot.config import StudyConfig
 from bot.models import Approval, CheckIn, Delivery, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
 from bot.services import approvals, study, study_checkin, study_content, study_push
 from bot.services.study_checkin import StudyError
@@ -261,22 +262,11 @@ def test_gap_alert_quiet_when_an_item_is_ready(srt):
         assert s.exec(select(func.count()).select_from(StudyItem)).one() == 2
 
 
-class _WithStudy:
-    """The runtime's config plus a `[study]` section (bot.config may not define one yet)."""
-
-    def __init__(self, base, **study_values):
-        self._base = base
-        self.study = study.StudySettings(**study_values)
-
-    def __getattr__(self, name):
-        return getattr(self._base, name)
-
-
 def test_reminder_skips_configured_member_types_and_makeup_window(srt):
     add_items(srt, item("a1"), item("a2"))
     with srt.session() as s:
         study_push.morning(s, srt.config, WED)
-    cfg = _WithStudy(srt.config, remind_exclude=("retired",), makeup_days=1)
+    cfg = srt.config.replace(study=StudyConfig(remind_exclude=("retired",), makeup_days=1))
     with srt.session() as s:
         assert study_push.remind(s, cfg, WED) == 3  # m2 is retired: no reminder
         assert study_checkin.earliest_makeup(cfg, WED) == dt.date(2026, 11, 24)

@@ -86,6 +86,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
 
     from bot.outbox import Worker
     from bot.services import demo as demo_data
+    from bot.services import study_content
     from bot.web import build_app
     from scheduler.process import SchedulerProcess
 
@@ -94,6 +95,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     rt = runtime(ctx)
     with rt.session() as session:
         seeded = demo_data.seed(session)
+        library = study_content.seed_library(session)
     new_admin = ensure_demo_admin(rt)
     app = build_app(runtime=rt)
     stop = threading.Event()
@@ -110,6 +112,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     click.echo("\n".join([
         "党建助手 demo",
         f"  database: {cfg.database.url}" + (" (demo organisation created)" if seeded else ""),
+        f"  library:  {library} sample study items imported" if library else "  library:  study items present",
         f"  sender:   {sender}",
         f"  console:  {base}/admin/",
         f"  login:    {admin_line}",

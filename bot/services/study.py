@@ -8,10 +8,8 @@ series order, then the oldest item). Only reviewed items are ever chosen; drafts
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, true
@@ -20,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock
+from bot.config import StudyConfig
 from bot.models import STUDY_SERIES, StudyDay, StudyItem
 
 log = logging.getLogger(__name__)
@@ -28,26 +27,9 @@ ETHICS_SERIES = "道德讲堂"
 CHOOSABLE = ("reviewed", "scheduled", "published")  # an explicit or urgent item in any of these may go out
 
 
-@dataclass(frozen=True)
-class StudySettings:
-    """`[study]` (read defensively: missing keys take these defaults)."""
-
-    makeup_days: int = 5  # 补签 reaches back this many workdays
-    reflection_min: int = 10  # characters
-    reflection_max: int = 500
-    answer_max: int = 100
-    remind_exclude: tuple[str, ...] = ()  # member types the noon reminder skips, e.g. ("mobile", "frail")
-
-
-def settings(config: Any) -> StudySettings:
-    section = getattr(config, "study", None)
-    if section is None:
-        return StudySettings()
-    values = {}
-    for f in dataclasses.fields(StudySettings):
-        value = getattr(section, f.name, f.default)
-        values[f.name] = tuple(value) if f.name == "remind_exclude" else int(value)
-    return StudySettings(**values)
+def settings(config: Any) -> StudyConfig:
+    """`[study]`: make-up window, reflection and answer limits, reminder exclusions."""
+    return config.study
 
 
 def page_url(config: Any, item: StudyItem) -> str:
