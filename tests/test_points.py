@@ -244,3 +244,26 @@ def test_rule_requiring_approval_is_written_on_approval(backend):
         assert (last.rule, last.points, last.category, last.source) == ("suggestion_adopted", 3, "participation",
                                                                           "ticket:4")
     rt.close()
+
+
+def test_concurrent_awards_respect_the_cap_on_postgresql(postgres_url):
+    import threading
+
+    rt = make_runtime(postgres_url)
+    add_roster(rt)
+    barrier = threading.Barrier(4)
+    got: list[int] = []
+
+    def one() -> None:
+        with rt.session() as s:
+            m1 = get(s, "m1")
+            barrier.wait()
+            got.append(pts.award(s, rt.config, m1, "study_checkin", on=DAY, reason="晨学", source="s").points)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rt.close()
+    assert sorted(got) == [0, 0, 0, 1]
