@@ -1,0 +1,37 @@
+"""Outbox commands: `dangjian worker [--once]`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+
+import click
+
+from bot import outbox
+from bot.cli import command, runtime
+
+
+@command("worker")
+@click.option("--once", is_flag=True, help="Drain what is due now, print a summary and exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Deliver queued outbound messages; several workers may run at once (PostgreSQL)."""
+    rt = runtime(ctx)
+    w = outbox.Worker(rt, f"{socket.gethostname()}:{os.getpid()}")
+    if once:
+        stats = w.drain()
+        with rt.session() as session:
+            queued = outbox.status_counts(session).get("queued", 0)
+        click.echo(f"sent={stats['sent']} failed={stats['failed']} expired={stats['expired']} queued={queued}")
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        click.echo(f"worker: signal {signum}, finishing the current batch", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    w.run(stop)
