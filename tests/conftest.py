@@ -21,6 +21,8 @@ from sqlalchemy import text
 from bot import clock, config, db
 from bot.runtime import Runtime, build
 
+pytest_plugins = ["tests.fakewecom"]
+
 PG_ADMIN_URL = os.environ.get("DANGJIAN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DANGJIAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

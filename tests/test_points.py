@@ -215,7 +215,7 @@ def test_above_limit_needs_committee_approval(rt):
         req = points_admin.adjust(s, rt.config, get(s, "cw"), get(s, "m2"), -12, "严重违纪")
         number = req.number
     with rt.session() as s:
-        with pytest.raises(approvals.ApprovalError, match="另一位党委委员"):
+        with pytest.raises(approvals.ApprovalError, match="需由其他支委审批"):
             approvals.decide(s, rt.config, get(s, "cw"), number, True)
     with rt.session() as s:
         assert s.exec(select(Approval).where(Approval.number == number)).one().status == "pending"

@@ -116,7 +116,7 @@ def test_above_limit_goes_to_committee_through_chat(app_rt):
         number = s.exec(select(Approval).where(Approval.kind == "points")).one().number
     assert f"#{number}" in reply
     assert ledger(rt, "m1") == []
-    assert "无权审批" in say_wecom(client, "sec", f"通过 {number}")  # a branch secretary cannot decide it
+    assert "需由其他支委审批" in say_wecom(client, "sec", f"通过 {number}")  # the requester cannot decide it
     assert ledger(rt, "m1") == []
     assert f"#{number}" in say_wecom(client, "cw", "待审")
     assert say_wecom(client, "cw", f"通过 #{number}").startswith(f"已通过 #{number}（积分调整")

@@ -55,16 +55,21 @@ def parse_number(text: str) -> int | None:
 
 
 def create(session: Session, kind: str, member: Member, summary: str, payload: dict[str, Any] | None = None,
-           needs_role: str = "secretary") -> Approval:
+           needs_role: str = "secretary", requested_by: str | None = None) -> Approval:
+    """A pending request about `member`, filed by `requested_by` (default: the member); neither of them
+    may decide it."""
     if kind not in KINDS:
         raise KeyError(f"unknown approval kind {kind}")
+    payload = dict(payload or {})
+    if requested_by:
+        payload["requested_by"] = requested_by
     request = Approval(number=next_number(session, "request"), kind=kind, member_id=member.id,
                        branch_id=member.branch_id, summary=summary[:200],
-                       payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+                       payload=json.dumps(payload, ensure_ascii=False, default=str),
                        needs_role=needs_role, created_at=clock.now())
     session.add(request)
     session.flush()
-    audit.record(session, member.userid, f"request_{kind}", f"#{request.number}", summary[:200])
+    audit.record(session, requested_by or member.userid, f"request_{kind}", f"#{request.number}", summary[:200])
     return request
 
 
@@ -73,7 +78,7 @@ def payload(request: Approval) -> dict[str, Any]:
 
 
 def may_decide(decider: Member, request: Approval, branch_ids: set[int] | None = None) -> bool:
-    if decider.id == request.member_id:
+    if decider.id == request.member_id or decider.userid == payload(request).get("requested_by"):
         return False
     if decider.has_role("committee"):
         return True
@@ -97,7 +102,8 @@ def decide(session: Session, config: Any, decider: Member, number: int, approve:
     if request is None:
         raise ApprovalError(texts.t("approval.not_found", number=number))
     if not may_decide(decider, request):
-        key = "approval.own" if decider.id == request.member_id else "approval.not_yours"
+        own = decider.id == request.member_id or decider.userid == payload(request).get("requested_by")
+        key = "approval.own" if own else "approval.not_yours"
         raise ApprovalError(texts.t(key, number=number))
     if request.status != "pending":
         raise ApprovalError(texts.t("approval.already", number=number, status=texts.t(f"approval.{request.status}")))

@@ -55,7 +55,8 @@ def adjust(session: Session, config: Any, actor: Member, target: Member, delta: 
         summary = texts.t("points.summary", name=target.name, userid=target.userid, points=f"{delta:+d}",
                           reason=reason)
         request = approvals.create(session, "points", target, summary, needs_role="committee", payload={
-            "rule": "manual", "points": delta, "reason": reason, "actor": actor.userid, "on": day.isoformat()})
+            "rule": "manual", "points": delta, "reason": reason, "actor": actor.userid, "on": day.isoformat()},
+            requested_by=actor.userid)
         audit.record(session, actor.userid, "points_adjust_requested", target.userid,
                      f"#{request.number} {delta:+d} {reason}")
         _tell_committee(session, config, request, exclude=(actor.id, target.id))
@@ -84,9 +85,6 @@ def submit(session: Session, config: Any, member: Member, rule: str, *, on: dt.d
 
 def _on_approve(session: Session, request: Approval, decider: Member, config: Any) -> None:
     data = approvals.payload(request)
-    if data.get("actor") == decider.userid:  # a second person must approve: undo the decision
-        request.status, request.decided_by, request.decided_at, request.reason = "pending", None, None, None
-        raise approvals.ApprovalError(texts.t("points.own_request", number=request.number))
     target = session.get(Member, request.member_id)
     if target is None:
         return
