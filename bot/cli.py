@@ -66,8 +66,12 @@ def fail(message: str, status: int = 2) -> None:
     raise SystemExit(status)
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
-    """`cli.command` whose expected errors become exit 2 with a message, never a traceback."""
+Decorator = Callable[[Callable[..., Any]], click.Command]
+
+
+def command(*args: Any, group: click.Group | None = None, **kwargs: Any) -> Decorator:
+    """`group.command` (default: the top-level `cli`) whose expected errors become exit 2 with a message,
+    never a traceback."""
 
     def wrap(func: Callable[..., Any]) -> click.Command:
         @functools.wraps(func)
@@ -77,6 +81,6 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.C
             except (config_mod.ConfigError, UserError) as exc:
                 fail(f"error: {exc}")
 
-        return cli.command(*args, **kwargs)(run)
+        return (group or cli).command(*args, **kwargs)(run)
 
     return wrap

@@ -7,11 +7,11 @@ from typing import Any
 
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot import clock
-from bot.channels.wecom import MAX_BODY, PARSE_ERRORS, CallbackError, check_fresh, render_plain, to_inbound
+from bot.channels.wecom import MAX_BODY, CallbackError, check_fresh, parse_with, render_plain
 from bot.message import InboundMessage, Reply
 
 
@@ -37,21 +37,15 @@ class WechatCallback:
         timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
         self.check(args.get("signature", ""), timestamp, nonce)
         encrypted = args.get("encrypt_type", "raw") == "aes"
-        try:
+        if encrypted and self.crypto is None:
+            raise CallbackError(400, "safe mode needs [wechat] encoding_aes_key")
+
+        def read() -> str:
             if encrypted:
-                if self.crypto is None:
-                    raise CallbackError(400, "safe mode needs [wechat] encoding_aes_key")
-                xml = self.crypto.decrypt_message(body, args.get("msg_signature", ""), timestamp, nonce)
-            else:
-                xml = body.decode("utf-8")
-            msg = parse_message(xml)
-        except (InvalidSignatureException, InvalidAppIdException) as exc:
-            raise CallbackError(403, type(exc).__name__) from exc
-        except PARSE_ERRORS as exc:
-            raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
-        if msg is None:
-            raise CallbackError(400, "empty message")
-        return to_inbound("wechat", msg), encrypted
+                return self.crypto.decrypt_message(body, args.get("msg_signature", ""), timestamp, nonce)
+            return body.decode("utf-8")
+
+        return parse_with("wechat", parse_message, read), encrypted
 
     def render(self, inbound: InboundMessage, reply: Reply, encrypted: bool, nonce: str) -> str:
         xml = render_plain(inbound, Reply(text=reply.text))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import binascii
 import struct
+from collections.abc import Callable
 from typing import Any
 from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
@@ -13,7 +14,7 @@ from xml.sax.saxutils import escape
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
-from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from bot import clock
@@ -67,20 +68,25 @@ class WeComCallback:
         if len(body) > MAX_BODY:
             raise CallbackError(413, "body too large")
         check_fresh(timestamp)
-        try:
-            xml = self.crypto.decrypt_message(body, signature, timestamp, nonce)
-            msg = parse_message(xml)
-        except (InvalidSignatureException, InvalidCorpIdException) as exc:
-            raise CallbackError(403, type(exc).__name__) from exc
-        except PARSE_ERRORS as exc:
-            raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
-        if msg is None:
-            raise CallbackError(400, "empty message")
-        return to_inbound("wecom", msg)
+        decrypt = self.crypto.decrypt_message
+        return parse_with("wecom", parse_message, lambda: decrypt(body, signature, timestamp, nonce))
 
     def render(self, inbound: InboundMessage, reply: Reply, nonce: str) -> str:
         xml = render_plain(inbound, reply)
         return self.crypto.encrypt_message(xml, nonce, str(clock.timestamp()))
+
+
+def parse_with(channel: str, parser: Callable[[str], Any], read: Callable[[], str]) -> InboundMessage:
+    """`read()` (decrypt or decode) then wechatpy's `parser`; every failure becomes a 4xx, never a 500."""
+    try:
+        msg = parser(read())
+    except (InvalidSignatureException, InvalidCorpIdException, InvalidAppIdException) as exc:
+        raise CallbackError(403, type(exc).__name__) from exc
+    except PARSE_ERRORS as exc:
+        raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
+    if msg is None:
+        raise CallbackError(400, "empty message")
+    return to_inbound(channel, msg)
 
 
 def to_inbound(channel: str, msg: Any) -> InboundMessage:

@@ -18,7 +18,6 @@ Bad arguments raise `UserError` → exit 2 with the message on stderr.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -29,8 +28,7 @@ import click
 from sqlmodel import select
 
 from bot import clock
-from bot import config as config_mod
-from bot.cli import UserError, cli, fail, runtime
+from bot.cli import UserError, cli, command, runtime
 from bot.models import Branch, LedgerEntry, Member
 from bot.services import points as pts
 
@@ -44,18 +42,7 @@ def report() -> None:
 
 def report_command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
     """`report.command` whose expected errors become exit 2 with a message, never a traceback."""
-
-    def wrap(func: Callable[..., Any]) -> click.Command:
-        @functools.wraps(func)
-        def run(*a: Any, **kw: Any) -> Any:
-            try:
-                return func(*a, **kw)
-            except (config_mod.ConfigError, UserError) as exc:
-                fail(f"error: {exc}")
-
-        return report.command(*args, **kwargs)(run)
-
-    return wrap
+    return command(*args, group=report, **kwargs)
 
 
 def table_options(func: Callable[..., Any]) -> Callable[..., Any]:
