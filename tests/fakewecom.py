@@ -32,6 +32,7 @@ from tests.conftest import make_runtime
 SEND = "/cgi-bin/message/send"
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
 WEBHOOK = "/cgi-bin/webhook/send"
+MENU = "/cgi-bin/menu/create"
 TOKEN_PATHS = ("/cgi-bin/gettoken", "/cgi-bin/token")
 BAD_SECRET = "bad-secret"
 
@@ -47,6 +48,7 @@ class FakeWecom:
         self.delivered: dict[str, list[Any]] = collections.defaultdict(list)
         self.duplicates: list[tuple[str, Any]] = []
         self.robots: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.menus: dict[str, Any] = {}  # agentid -> the last menu published
         self.tokens: set[str] = set()
         self.token_expires_in = 7200
         self.token_delay = 0.0
@@ -153,6 +155,9 @@ class FakeWecom:
             return 200, self._send(body)
         if path == CUSTOM_SEND:
             return 200, self._custom_send(body)
+        if path == MENU:
+            self.menus[query.get("agentid", "")] = body
+            return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"errcode": 404, "errmsg": "no such fake endpoint"}
 
     def _token(self, query: dict[str, str]) -> dict[str, Any]:
