@@ -326,3 +326,103 @@ class Reflection(SQLModel, table=True):
     item_id: int | None = Field(default=None, foreign_key="study_item.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
     at: dt.datetime | None = _ts()
+
+
+# -- Problems and suggestions (问题与建议) and commitments (承诺践诺) --------------------------------------
+
+TICKET_GRADES = ("急难", "重大", "一般", "萌芽")
+
+
+class Ticket(SQLModel, table=True):
+    """A problem (反映 / 匿名反映) or suggestion (建议) under its own `#N`. An anonymous ticket keeps no member
+    id: only `reporter_ref`, the sealed reference of bot.inbound.seal (see bot/services/tickets.py)."""
+
+    __table_args__ = (Index("ix_ticket_open", "status", "due_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(foreign_key="case_number.id", unique=True)
+    kind: str = Field(max_length=16)  # problem / suggestion
+    anonymous: bool = False
+    reporter_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # None when anonymous
+    reporter_ref: str | None = Field(default=None, max_length=64, index=True)  # sealed, anonymous only
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    category: str = Field(default="其他", max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    grade: str | None = Field(default=None, max_length=8)  # 急难 / 重大 / 一般 / 萌芽
+    due_on: dt.date | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="member.id")
+    status: str = Field(default="open", max_length=16)  # open / closed
+    resolution: str | None = Field(default=None, max_length=500)
+    rating: str | None = Field(default=None, max_length=16)  # satisfied / unsatisfied
+    reopened: int = 0
+    adopted: bool = False
+    level: int = 0  # how many levels up the branch parent chain it has been escalated
+    created_at: dt.datetime | None = _ts(index=True)
+    closed_at: dt.datetime | None = _ts()
+
+
+class TicketEvent(SQLModel, table=True):
+    """What happened to a ticket: graded, assigned, replied, closed, rated, reopened, escalated."""
+
+    __tablename__ = "ticket_event"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    action: str = Field(max_length=16)
+    actor: str = Field(max_length=64)  # a userid, "reporter" for the anonymous reporter, or "system"
+    text: str = Field(default="", max_length=500)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")  # the level an escalation reached
+    at: dt.datetime | None = _ts()
+
+
+class TicketEscalation(SQLModel, table=True):
+    """One supervision notice (督办通知) per ticket and level of the branch parent chain."""
+
+    __tablename__ = "ticket_escalation"
+    __table_args__ = (UniqueConstraint("ticket_id", "branch_id", name="uq_ticket_escalation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id")
+    at: dt.datetime | None = _ts()
+
+
+class Commitment(SQLModel, table=True):
+    """承诺 (yearly) or 即时承诺 (instant) under its own `#N`, approved through a "commitment" request of the
+    same number."""
+
+    __table_args__ = (Index("ix_commitment_member_year", "member_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(foreign_key="case_number.id", unique=True)
+    member_id: int = Field(foreign_key="member.id")
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    kind: str = Field(default="yearly", max_length=16)  # yearly / instant
+    year: int
+    text: str = Field(max_length=500)
+    status: str = Field(default="pending", max_length=16)  # pending / approved / rejected / fulfilled
+    approved_at: dt.datetime | None = _ts()
+    fulfilled_at: dt.datetime | None = _ts()
+    fulfilled_by: str | None = Field(default=None, max_length=64)
+    vote_until: dt.date | None = None  # satisfaction voting closes after this day
+    evaluated_at: dt.datetime | None = _ts()
+    escalated_at: dt.datetime | None = _ts()
+    created_at: dt.datetime | None = _ts()
+
+
+class CommitmentProgress(SQLModel, table=True):
+    """践诺: a progress report on an approved commitment by its owner."""
+
+    __tablename__ = "commitment_progress"
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    text: str = Field(max_length=500)
+    at: dt.datetime | None = _ts()
+
+
+class CommitmentVote(SQLModel, table=True):
+    """满意 / 不满意 on a commitment: one vote per branch member, never by the owner."""
+
+    __tablename__ = "commitment_vote"
+    __table_args__ = (UniqueConstraint("commitment_id", "member_id", name="uq_commitment_vote"),)
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    satisfied: bool
+    at: dt.datetime | None = _ts()
