@@ -103,8 +103,6 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
                               daemon=True)
     sched = SchedulerProcess(rt)
     scheduler_thread = threading.Thread(target=sched.run, name="scheduler", daemon=True)
-    worker.start()
-    scheduler_thread.start()
     base = f"http://{host}:{port}"
     admin_line = (f"{DEMO_ADMIN_USER} / {DEMO_ADMIN_PASSWORD}" if new_admin or _is_demo_password(rt)
                   else "an existing admin account (dangjian create-admin NAME to add one)")
@@ -112,7 +110,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     click.echo("\n".join([
         "党建助手 demo",
         f"  database: {cfg.database.url}" + (" (demo organisation created)" if seeded else ""),
-        f"  library:  {library} sample study items imported" if library else "  library:  study items present",
+        "  library:  sample study library imported" if library else "  library:  study items already present",
         f"  sender:   {sender}",
         f"  console:  {base}/admin/",
         f"  login:    {admin_line}",
@@ -122,6 +120,9 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         "",
     ]))
     _warnings(cfg)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    worker.start()
+    scheduler_thread.start()
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
