@@ -40,6 +40,26 @@ BUDGET_DAYS = 31  # how far ahead the daily budget looks for a free day
 OPEN_STATUSES = ("queued", "sending", "sent")
 
 
+ALERT_SENDER = "outbox-alert"
+
+
+def alert_admins(session: Session, config: Config, channel: str, error: str) -> None:
+    """Tell the roster's admins (role `admin`), at most once a day per channel, urgent (quiet hours and the
+    daily budget do not hold it back). It goes through WeCom: when WeCom itself is misconfigured the
+    alert fails too, and the ERROR log line and the console dashboard remain."""
+    from bot import texts
+    from bot.models import Member
+
+    admins = [m.userid for m in session.exec(select(Member).where(Member.active, Member.roles.contains("admin")))
+              if m.has_role("admin")]
+    if not admins:
+        return
+    text = texts.t("outbox.config_alert", channel=channel, error=error[:300])
+    enqueue(session, channel="wecom", kind="text", payload={"content": text}, recipients=admins,
+            key=f"alert:{clock.today().isoformat()}:{channel}", urgent=True, created_by=ALERT_SENDER,
+            config=config)
+
+
 def validate(kind: str, payload: dict[str, Any]) -> None:
     """Raise ValueError for an unknown kind or a body over the platform limits (never truncated)."""
     if kind not in KINDS:
@@ -338,3 +358,5 @@ class Worker:
         session.add(AuditLog(at=clock.now(), actor="outbox", action="delivery_config_error",
                              target=f"message:{message.id}", detail=detail))
         log.error("delivery configuration error for message %s: %s", message.id, detail)
+        if message.created_by != ALERT_SENDER:  # an alert that fails itself raises no further alert
+            alert_admins(session, self.rt.config, message.channel, error)

@@ -240,6 +240,30 @@ def test_configuration_errors_fail_at_once_and_alert(make_rt, fake_wecom, caplog
     assert all(any(str(c) in e for e in errors) for c in codes)
 
 
+def test_configuration_error_alerts_the_roster_admins_once_a_day(make_rt, fake_wecom):
+    from bot.models import Member, OutboundMessage
+
+    rt = make_rt()
+    with rt.session() as session:
+        session.add(Member(userid="adm", name="管理员", roles="member;admin"))
+        session.add(Member(userid="mem", name="党员", roles="member"))
+    worker = outbox.Worker(rt, "w")
+    _enqueue(rt, ["a"], content="first")
+    fake_wecom.fail_next(60020)
+    worker.drain()
+    assert len(fake_wecom.delivered["adm"]) == 1
+    assert "60020" in fake_wecom.delivered["adm"][0]["content"]
+    assert "mem" not in fake_wecom.delivered
+    _enqueue(rt, ["b"], content="second")
+    fake_wecom.fail_next(60020)
+    fake_wecom.fail_next(60020)  # a failing alert raises no alert of its own
+    worker.drain()
+    assert len(fake_wecom.delivered["adm"]) == 1  # one alert a day per channel
+    with rt.session() as session:
+        alerts = session.exec(select(OutboundMessage).where(OutboundMessage.created_by == outbox.ALERT_SENDER))
+        assert len(list(alerts)) == 1
+
+
 def test_invaliduser_fails_only_those_rows(make_rt, fake_wecom):
     rt = make_rt()
     _enqueue(rt, ["a", "gone", "b", "nolicense"])
