@@ -4,9 +4,9 @@ order routes are tried and the order of the 帮助 list."""
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, binding, general, points, preferences, study
+from handlers import approvals, binding, birthday, general, points, preferences, study
 
-MODULES = (general, preferences, binding, approvals, points, study)
+MODULES = (general, preferences, binding, approvals, points, study, birthday)
 
 
 def build_router() -> Router:

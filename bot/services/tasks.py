@@ -1,0 +1,76 @@
+"""Tasks for secretaries: 谈心谈话 on a political birthday, follow-ups after absences; `完成 N` closes one.
+
+A task's number comes from the shared `#N` sequence (`approvals.next_number(session, "task")`); its
+unique `key` makes creating the same task twice (a job run again) a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit, clock, notify, texts
+from bot.models import Member, Task
+from bot.services import approvals
+
+
+class TaskError(Exception):
+    """An expected refusal; the message is the Chinese reply."""
+
+
+def secretaries(session: Session, branch_id: int | None) -> list[Member]:
+    """Active secretaries of a branch; its deputies when it has none."""
+    if branch_id is None:
+        return []
+    people = list(session.exec(select(Member).where(Member.branch_id == branch_id, Member.active)
+                               .order_by(Member.id)))
+    found = [m for m in people if m.has_role("secretary")]
+    return found or [m for m in people if m.has_role("deputy")]
+
+
+def committee(session: Session) -> list[Member]:
+    """Active committee (党委) members."""
+    people = session.exec(select(Member).where(Member.active, Member.roles.like("%committee%")).order_by(Member.id))
+    return [m for m in people if m.has_role("committee")]
+
+
+def create(session: Session, config: Any, *, key: str, kind: str, branch_id: int | None, member: Member | None,
+           summary: str, tell: list[Member] | None = None) -> tuple[Task, bool]:
+    """The task with this key, creating it (and telling the branch's secretaries) when new."""
+    existing = session.exec(select(Task).where(Task.key == key)).first()
+    if existing is not None:
+        return existing, False
+    task = Task(number=approvals.next_number(session, "task"), key=key[:128], kind=kind, branch_id=branch_id,
+                member_id=member.id if member else None, summary=summary[:200], created_at=clock.now())
+    session.add(task)
+    session.flush()
+    audit.record(session, "system", f"task_{kind}", f"#{task.number}", task.summary)
+    people = tell if tell is not None else secretaries(session, branch_id)
+    if people:
+        text = texts.t("task.new", number=task.number, summary=task.summary)
+        notify.members(session, config, people, text, key=f"task:{task.number}")
+    return task, True
+
+
+def complete(session: Session, actor: Member, number: int, note: str = "", scope: int | None = None) -> Task:
+    task = session.exec(select(Task).where(Task.number == number)).first()
+    if task is None:
+        raise TaskError(texts.t("task.not_found", number=number))
+    branch = scope if scope is not None else actor.branch_id
+    if not actor.has_role("committee") and task.branch_id != branch:
+        raise TaskError(texts.t("task.not_yours", number=number))
+    if task.status == "done":
+        raise TaskError(texts.t("task.already", number=number))
+    task.status, task.done_at, task.done_by = "done", clock.now(), actor.userid
+    task.note = note.strip()[:500] or None
+    session.add(task)
+    audit.record(session, actor.userid, "task_done", f"#{number}", task.note or "")
+    return task
+
+
+def open_tasks(session: Session, branch_id: int | None) -> list[Task]:
+    stmt = select(Task).where(Task.status == "open").order_by(Task.number)
+    if branch_id is not None:
+        stmt = stmt.where(Task.branch_id == branch_id)
+    return list(session.exec(stmt.limit(50)))
