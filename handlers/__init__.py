@@ -4,9 +4,9 @@ order routes are tried and the order of the 帮助 list."""
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, binding, birthday, general, points, preferences, study
+from handlers import approvals, binding, birthday, commitments, general, points, preferences, study, tickets
 
-MODULES = (general, preferences, binding, approvals, points, study, birthday)
+MODULES = (general, preferences, binding, approvals, points, study, tickets, commitments, birthday)
 
 
 def build_router() -> Router:

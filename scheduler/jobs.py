@@ -14,6 +14,7 @@ from scheduler.registry import JOBS, SKIPPED, Job, Skip, job, next_run
 JOB_MODULES: tuple[str, ...] = (
     "scheduler.housekeeping",  # housekeeping       03:30 daily
     "scheduler.study",  # morning_study 07:50, study_reminder 12:00, content_gap_alert 15:00 (workdays)
+    "scheduler.tickets",  # ticket_escalation  every 10m (also closes commitment satisfaction votes)
     "scheduler.birthday",  # political_birthday 08:30, birthday_list 08:30 on the 1st
 )
 

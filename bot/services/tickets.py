@@ -1,0 +1,313 @@
+"""Problems and suggestions (问题与建议): 反映 / 建议 / 匿名反映 → ticket `#N` → 定级 / 指派 / 回复 / 办结 / 采纳
+→ the reporter rates it (满意 / 不满意; 不满意 reopens it once).
+
+Decisions (README.md repeats them):
+- Deadlines count working days (bot.clock.add_workdays) from the day of the report; an ungraded ticket is due
+  after `[tickets] ungraded_days`, 定级 sets the grade's deadline; a reopened or escalated ticket gets the
+  grade's deadline again from that day.
+- Anonymous tickets store no member id: only `reporter_ref = bot.inbound.seal(userid)` (an HMAC with
+  `[app] secret_key`). A reply reaches the reporter by recomputing the seal over the active members of the
+  ticket's branch (then everyone active, for a member who moved) at send time; nothing maps the reference
+  back anywhere else. Pushes to an anonymous reporter carry neither the number nor the text ("回复「进度」
+  查看"), so even the outbox rows hold nothing but the fact that a member has news. Changing `secret_key`
+  cuts anonymous reporters off from their tickets.
+- Anonymous reports earn no points (the ledger would name the reporter); `problem_reported` is for 反映
+  only (monthly cap from the rule), `suggestion_adopted` when a secretary 采纳s a named suggestion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import tomllib
+from types import SimpleNamespace
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit, clock, notify, texts
+from bot.models import Branch, Member, Ticket, TicketEscalation, TicketEvent
+from bot.services import points as pts
+from bot.services.approvals import next_number
+
+GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
+DEFAULT_DAYS = {"urgent": 1, "major": 3, "ordinary": 5, "emerging": 10, "ungraded": 5}
+HANDLER_ROLES = ("secretary", "deputy", "committee")
+
+
+class TicketError(Exception):
+    """An expected refusal; the message is the Chinese reply."""
+
+
+def days_for(config: Any, grade: str | None) -> int:
+    """Working days allowed for a grade (`[tickets] <urgent|major|ordinary|emerging|ungraded>_days`)."""
+    key = GRADE_KEYS.get(grade or "", "ungraded")
+    section = getattr(config, "tickets", None)
+    return int(getattr(section, f"{key}_days", DEFAULT_DAYS[key]))
+
+
+@functools.cache
+def _categories() -> tuple[tuple[str, frozenset[str]], ...]:
+    data = tomllib.loads((texts.CONTENT / "ticket_categories.toml").read_text(encoding="utf-8"))
+    return tuple((name, frozenset(spec["keywords"])) for name, spec in data["categories"].items())
+
+
+def categorise(text: str) -> str:
+    from bot import intents
+
+    tokens = set(intents.words(text[:500]))
+    for name, keywords in _categories():
+        if tokens & keywords or any(len(k) > 1 and k in text for k in keywords):
+            return name
+    return "其他"
+
+
+def seal(config: Any, userid: str) -> str:
+    from bot import inbound
+
+    return inbound.seal(SimpleNamespace(config=config), userid.lower())
+
+
+def find(session: Session, number: int) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.number == number)).first()
+
+
+def get(session: Session, number: int) -> Ticket:
+    ticket = find(session, number)
+    if ticket is None:
+        raise TicketError(texts.t("tickets.not_found", number=number))
+    return ticket
+
+
+def is_reporter(config: Any, ticket: Ticket, member: Member) -> bool:
+    if ticket.anonymous:
+        return ticket.reporter_ref == seal(config, member.userid)
+    return ticket.reporter_id == member.id
+
+
+def reporter_of(session: Session, config: Any, ticket: Ticket) -> Member | None:
+    """The reporter, for sending only: anonymous ones by recomputing the seal (never stored or shown)."""
+    if not ticket.anonymous:
+        return session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
+    active = select(Member).where(Member.active.is_(True))
+    for stmt in (active.where(Member.branch_id == ticket.branch_id), active):
+        for member in session.exec(stmt):
+            if seal(config, member.userid) == ticket.reporter_ref:
+                return member
+    return None
+
+
+def _event(session: Session, ticket: Ticket, action: str, actor: str, text: str = "",
+           branch_id: int | None = None) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, action=action, actor=actor[:64], text=text[:500],
+                            branch_id=branch_id, at=clock.now()))
+
+
+def _local_day(moment: dt.datetime | None) -> dt.date:
+    return clock.local(moment).date() if moment else clock.today()
+
+
+def report(session: Session, config: Any, member: Member, kind: str, text: str, anonymous: bool = False) -> Ticket:
+    """File a problem (`kind="problem"`) or suggestion; returns the ticket (its number is the reply)."""
+    number = next_number(session, "ticket")
+    ticket = Ticket(number=number, kind=kind, anonymous=anonymous, branch_id=member.branch_id,
+                    reporter_id=None if anonymous else member.id,
+                    reporter_ref=seal(config, member.userid) if anonymous else None,
+                    category=categorise(text), text=text[:2000], created_at=clock.now(),
+                    due_on=clock.add_workdays(clock.today(), days_for(config, None)))
+    session.add(ticket)
+    session.flush()
+    actor = "reporter" if anonymous else member.userid
+    _event(session, ticket, "created", actor)
+    audit.record(session, "anonymous" if anonymous else member.userid, f"ticket_{kind}", f"#{number}")
+    if kind == "problem" and not anonymous:
+        pts.award(session, config, member, "problem_reported", on=clock.today(),
+                  reason=texts.t("tickets.reason_reported", number=number), source=f"ticket:#{number}")
+    people = handlers_of(session, ticket.branch_id)
+    if people:
+        notice = texts.t("tickets.new_notice", number=number, kind=label(ticket), category=ticket.category,
+                         who=who(session, ticket), text=ticket.text[:300])
+        notify.members(session, config, people, notice, key=f"ticket:{number}:new")
+    return ticket
+
+
+def label(ticket: Ticket) -> str:
+    if ticket.kind == "suggestion":
+        return texts.t("tickets.kind_suggestion")
+    return texts.t("tickets.kind_anonymous" if ticket.anonymous else "tickets.kind_problem")
+
+
+def who(session: Session, ticket: Ticket) -> str:
+    """The reporter as a handler may see it: a name, or 匿名 (never anything derived from the seal)."""
+    if ticket.anonymous:
+        return texts.t("tickets.anonymous")
+    member = session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
+    return member.name if member else "-"
+
+
+def handlers_of(session: Session, branch_id: int | None) -> list[Member]:
+    """Secretaries, deputies and committee members on the roll of this branch."""
+    if branch_id is None:
+        return []
+    stmt = select(Member).where(Member.active.is_(True), Member.branch_id == branch_id)
+    return [m for m in session.exec(stmt) if m.has_role(*HANDLER_ROLES)]
+
+
+def may_handle(session: Session, member: Member, ticket: Ticket, branch_id: int | None = None) -> bool:
+    """Committee members handle every ticket; a secretary or deputy those of their branch (or the one chosen
+    with `@code`) and those escalated to their branch."""
+    if member.has_role("committee"):
+        return True
+    if not member.has_role("secretary", "deputy"):
+        return False
+    if ticket.branch_id in {member.branch_id, branch_id}:
+        return True
+    stmt = select(TicketEscalation).where(TicketEscalation.ticket_id == ticket.id,
+                                          TicketEscalation.branch_id == member.branch_id)
+    return session.exec(stmt).first() is not None
+
+
+def _handled(session: Session, actor: Member, number: int, branch_id: int | None, open_only: bool = True) -> Ticket:
+    ticket = get(session, number)
+    if not may_handle(session, actor, ticket, branch_id):
+        raise TicketError(texts.t("tickets.not_yours", number=number))
+    if open_only and ticket.status != "open":
+        raise TicketError(texts.t("tickets.closed_already", number=number))
+    return ticket
+
+
+def tell_reporter(session: Session, config: Any, ticket: Ticket, key: str, step: str, **values: Any) -> None:
+    """Tell the reporter about `step`; an anonymous reporter only learns that there is news (see module doc)."""
+    member = reporter_of(session, config, ticket)
+    if member is None:
+        return
+    if ticket.anonymous:  # neither text nor outbox key names the ticket
+        text = texts.t("tickets.told_anonymous")
+        key = "anon:" + hashlib.sha256(f"{ticket.reporter_ref}:{ticket.number}:{key}".encode()).hexdigest()[:40]
+    else:
+        text = texts.t(f"tickets.told_{step}", number=ticket.number, **values)
+        key = f"ticket:{ticket.number}:told:{key}"
+    notify.members(session, config, [member], text, key=key)
+
+
+def grade(session: Session, config: Any, actor: Member, number: int, value: str,
+          branch_id: int | None = None) -> Ticket:
+    if value not in GRADE_KEYS:
+        raise TicketError(texts.t("tickets.usage_grade"))
+    ticket = _handled(session, actor, number, branch_id)
+    ticket.grade = value
+    start = _local_day(ticket.created_at) if not ticket.reopened and not ticket.level else clock.today()
+    ticket.due_on = clock.add_workdays(start, days_for(config, value))
+    session.add(ticket)
+    _event(session, ticket, "graded", actor.userid, value)
+    audit.record(session, actor.userid, "ticket_grade", f"#{number}", value)
+    tell_reporter(session, config, ticket, f"grade:{value}", "graded", grade=value, due=ticket.due_on.isoformat())
+    return ticket
+
+
+def assign(session: Session, config: Any, actor: Member, number: int, userid: str,
+           branch_id: int | None = None) -> tuple[Ticket, Member]:
+    ticket = _handled(session, actor, number, branch_id)
+    person = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
+    if person is None or not person.active:
+        raise TicketError(texts.t("tickets.unknown_member", userid=userid))
+    ticket.assignee_id = person.id
+    session.add(ticket)
+    _event(session, ticket, "assigned", actor.userid, person.userid)
+    audit.record(session, actor.userid, "ticket_assign", f"#{number}", person.userid)
+    due = ticket.due_on.isoformat() if ticket.due_on else "-"
+    notify.members(session, config, [person], texts.t("tickets.assigned_notice", number=number, due=due,
+                   category=ticket.category, text=ticket.text[:300]), key=f"ticket:{number}:assign:{person.id}")
+    tell_reporter(session, config, ticket, f"assign:{person.id}", "assigned", name=person.name)
+    return ticket, person
+
+
+def answer(session: Session, config: Any, actor: Member, number: int, text: str,
+           branch_id: int | None = None) -> Ticket:
+    ticket = _handled(session, actor, number, branch_id)
+    _event(session, ticket, "replied", actor.userid, text)
+    session.flush()
+    audit.record(session, actor.userid, "ticket_reply", f"#{number}")
+    count = len(session.exec(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id)).all())
+    tell_reporter(session, config, ticket, f"reply:{count}", "replied", text=text[:500])
+    return ticket
+
+
+def close(session: Session, config: Any, actor: Member, number: int, text: str,
+          branch_id: int | None = None) -> Ticket:
+    ticket = _handled(session, actor, number, branch_id)
+    ticket.status, ticket.closed_at, ticket.resolution = "closed", clock.now(), text[:500]
+    session.add(ticket)
+    _event(session, ticket, "closed", actor.userid, text)
+    audit.record(session, actor.userid, "ticket_close", f"#{number}")
+    tell_reporter(session, config, ticket, f"close:{ticket.reopened}", "closed", text=text[:500])
+    return ticket
+
+
+def adopt(session: Session, config: Any, actor: Member, number: int, branch_id: int | None = None) -> Ticket:
+    ticket = _handled(session, actor, number, branch_id, open_only=False)
+    if ticket.kind != "suggestion":
+        raise TicketError(texts.t("tickets.not_suggestion", number=number))
+    if ticket.adopted:
+        raise TicketError(texts.t("tickets.adopted_already", number=number))
+    ticket.adopted = True
+    session.add(ticket)
+    _event(session, ticket, "adopted", actor.userid)
+    audit.record(session, actor.userid, "ticket_adopt", f"#{number}")
+    reporter = session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
+    if reporter is not None and reporter.id != actor.id:
+        pts.award(session, config, reporter, "suggestion_adopted", on=clock.today(), actor=actor.userid,
+                  reason=texts.t("tickets.reason_adopted", number=number), source=f"ticket:#{number}")
+    tell_reporter(session, config, ticket, "adopted", "adopted")
+    return ticket
+
+
+def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfied: bool) -> str:
+    """The reporter's 满意 / 不满意 on a closed ticket; the first 不满意 reopens it. Returns the reply."""
+    number = ticket.number
+    if not is_reporter(config, ticket, member):
+        raise TicketError(texts.t("tickets.rate_not_reporter", number=number))
+    if ticket.status != "closed":
+        raise TicketError(texts.t("tickets.rate_not_closed", number=number))
+    if ticket.rating is not None:
+        raise TicketError(texts.t("tickets.rated_already", number=number))
+    actor = "reporter" if ticket.anonymous else member.userid
+    if satisfied or ticket.reopened:
+        ticket.rating = "satisfied" if satisfied else "unsatisfied"
+        session.add(ticket)
+        _event(session, ticket, "rated", actor, ticket.rating)
+        return texts.t("tickets.rated_satisfied" if satisfied else "tickets.rated_final", number=number)
+    ticket.status, ticket.closed_at, ticket.reopened = "open", None, ticket.reopened + 1
+    ticket.due_on = clock.add_workdays(clock.today(), days_for(config, ticket.grade))
+    session.add(ticket)
+    _event(session, ticket, "reopened", actor)
+    people = handlers_of(session, ticket.branch_id)
+    if ticket.assignee_id:
+        people.append(session.get(Member, ticket.assignee_id))
+    notice = texts.t("tickets.reopened_notice", number=number, due=ticket.due_on.isoformat())
+    notify.members(session, config, [p for p in people if p], notice, key=f"ticket:{number}:reopened")
+    return texts.t("tickets.reopened", number=number, due=ticket.due_on.isoformat())
+
+
+def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list[Ticket]:
+    ref = seal(config, member.userid)
+    stmt = select(Ticket).where((Ticket.reporter_id == member.id) | (Ticket.reporter_ref == ref))
+    return list(session.exec(stmt.order_by(Ticket.number.desc()).limit(limit)))
+
+
+def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    return list(session.exec(stmt))
+
+
+def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
+    """The branch and its parents, nearest first (cycles cut)."""
+    chain: list[Branch] = []
+    while branch_id is not None and all(b.id != branch_id for b in chain):
+        branch = session.get(Branch, branch_id)
+        if branch is None:
+            break
+        chain.append(branch)
+        branch_id = branch.parent_id
+    return chain

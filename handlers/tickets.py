@@ -1,0 +1,174 @@
+"""问题与建议: 反映 / 建议 / 匿名反映, 进度, the secretary's 定级 / 指派 / 回复 / 办结 / 采纳, and 满意 / 不满意
+(one handler for tickets and commitments: the number says which)."""
+
+from collections.abc import Callable
+
+from bot import clock, texts
+from bot.models import CaseNumber, Member
+from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
+from bot.services import commitments, tickets
+from bot.services.approvals import parse_number
+
+MIN_TEXT = 4
+STATUS = {"open": "处理中", "closed": "已办结"}
+
+
+def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
+    text = ctx.args.strip()
+    if len(text) < MIN_TEXT:
+        return texts.t(usage)
+    ticket = tickets.report(ctx.session, ctx.config, ctx.member, kind, text, anonymous)
+    key = "tickets.filed_anonymous" if anonymous else f"tickets.filed_{kind}"
+    return texts.t(key, number=ticket.number, category=ticket.category,
+                   due=ticket.due_on.isoformat() if ticket.due_on else "-")
+
+
+def problem(ctx: Context) -> str:
+    """反映 文字 — 向支部反映问题（会告诉您编号和办理进展）"""
+    return _file(ctx, "problem", False, "tickets.usage_problem")
+
+
+def suggestion(ctx: Context) -> str:
+    """建议 文字 — 提出意见建议"""
+    return _file(ctx, "suggestion", False, "tickets.usage_suggestion")
+
+
+def anonymous(ctx: Context) -> str:
+    """匿名反映 文字 — 匿名反映问题（不记录也不显示您的身份）"""
+    return _file(ctx, "problem", True, "tickets.usage_anonymous")
+
+
+def _view(ctx: Context, ticket, handler: bool) -> str:
+    grade = ticket.grade or texts.t("tickets.ungraded")
+    lines = [texts.t("tickets.view_head", number=ticket.number, kind=tickets.label(ticket), category=ticket.category,
+                     status=STATUS.get(ticket.status, ticket.status)),
+             texts.t("tickets.view_grade", grade=grade, due=ticket.due_on.isoformat() if ticket.due_on else "-")]
+    if handler:
+        lines.append(texts.t("tickets.view_reporter", who=tickets.who(ctx.session, ticket)))
+    assignee = ctx.session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    if assignee is not None:
+        lines.append(texts.t("tickets.view_assignee", name=assignee.name))
+    lines.append(texts.t("tickets.view_text", text=ticket.text[:200]))
+    for event in tickets.events(ctx.session, ticket)[-5:]:
+        if event.action in ("replied", "closed") and event.text:
+            day = clock.local(event.at).strftime("%m-%d") if event.at else ""
+            lines.append(texts.t(f"tickets.view_{event.action}", day=day, text=event.text[:200]))
+    if ticket.status == "closed" and ticket.rating is None and not handler:
+        lines.append(texts.t("tickets.view_rate", number=ticket.number))
+    return "\n".join(lines)
+
+
+def progress(ctx: Context) -> str:
+    """进度 [编号] — 查看您反映的问题的办理进度"""
+    if not ctx.args:
+        rows = tickets.mine(ctx.session, ctx.config, ctx.member)
+        if not rows:
+            return texts.t("tickets.mine_none")
+        lines = [texts.t("tickets.mine_head")]
+        lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
+                          status=STATUS.get(t.status, t.status)) for t in rows]
+        lines.append(texts.t("tickets.mine_footer"))
+        return "\n".join(lines)
+    number = parse_number(ctx.args)
+    if number is None:
+        return texts.t("tickets.usage_progress")
+    ticket = tickets.find(ctx.session, number)
+    if ticket is None:
+        return texts.t("tickets.not_found", number=number)
+    if tickets.is_reporter(ctx.config, ticket, ctx.member):
+        return _view(ctx, ticket, handler=False)
+    if tickets.may_handle(ctx.session, ctx.member, ticket, ctx.state.get("branch_id")):
+        return _view(ctx, ticket, handler=True)
+    return texts.t("tickets.not_yours", number=number)
+
+
+def _numbered(ctx: Context, usage: str, need_rest: bool,
+              act: Callable[[int, str], str]) -> str:
+    head, _, rest = ctx.args.partition(" ")
+    number = parse_number(head)
+    if number is None or (need_rest and not rest.strip()):
+        return texts.t(usage)
+    try:
+        return act(number, rest.strip())
+    except tickets.TicketError as exc:
+        return str(exc)
+
+
+def grade(ctx: Context) -> str:
+    """定级 编号 急难|重大|一般|萌芽 — 为问题定级（按等级确定办理期限）"""
+    def act(number: int, value: str) -> str:
+        t = tickets.grade(ctx.session, ctx.config, ctx.member, number, value, ctx.state.get("branch_id"))
+        return texts.t("tickets.graded", number=number, grade=value, due=t.due_on.isoformat())
+    return _numbered(ctx, "tickets.usage_grade", True, act)
+
+
+def assign(ctx: Context) -> str:
+    """指派 编号 userid — 指定问题的第一责任人"""
+    def act(number: int, userid: str) -> str:
+        _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, userid, ctx.state.get("branch_id"))
+        return texts.t("tickets.assigned", number=number, name=person.name)
+    return _numbered(ctx, "tickets.usage_assign", True, act)
+
+
+def reply(ctx: Context) -> str:
+    """回复 编号 文字 — 答复反映人"""
+    def act(number: int, text: str) -> str:
+        tickets.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+        return texts.t("tickets.replied", number=number)
+    return _numbered(ctx, "tickets.usage_reply", True, act)
+
+
+def close(ctx: Context) -> str:
+    """办结 编号 说明 — 办结问题并请反映人评价"""
+    def act(number: int, text: str) -> str:
+        tickets.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+        return texts.t("tickets.closed", number=number)
+    return _numbered(ctx, "tickets.usage_close", True, act)
+
+
+def adopt(ctx: Context) -> str:
+    """采纳 编号 — 采纳建议（建议人获得积分）"""
+    def act(number: int, _: str) -> str:
+        tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
+        return texts.t("tickets.adopted", number=number)
+    return _numbered(ctx, "tickets.usage_adopt", False, act)
+
+
+def _rate(ctx: Context, satisfied: bool) -> str:
+    number = parse_number(ctx.args) if ctx.args else None
+    if number is None:
+        return texts.t("tickets.usage_rate", word="满意" if satisfied else "不满意")
+    case = ctx.session.get(CaseNumber, number)
+    try:
+        if case is not None and case.kind == "ticket":
+            return tickets.rate(ctx.session, ctx.config, ctx.member, tickets.get(ctx.session, number), satisfied)
+        if case is not None and case.kind == "commitment":
+            row = commitments.get(ctx.session, number)
+            return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)
+    except (tickets.TicketError, commitments.CommitmentError) as exc:
+        return str(exc)
+    return texts.t("tickets.rate_unknown", number=number)
+
+
+def satisfied(ctx: Context) -> str:
+    """满意 编号 — 评价问题办理结果或党员承诺"""
+    return _rate(ctx, True)
+
+
+def unsatisfied(ctx: Context) -> str:
+    """不满意 编号 — 不满意（问题可重新办理一次）"""
+    return _rate(ctx, False)
+
+
+def register(router: Router) -> None:
+    router.add(Prefix("匿名反映"), anonymous)
+    router.add(Prefix("反映"), problem)
+    router.add(Prefix("建议"), suggestion)
+    router.add(Word("进度") | Prefix("进度"), progress)
+    router.add(Prefix("不满意"), unsatisfied)
+    router.add(Prefix("满意"), satisfied)
+    router.add(Prefix("定级"), grade, roles=SECRETARY_ROLES)
+    router.add(Prefix("指派"), assign, roles=SECRETARY_ROLES)
+    router.add(Prefix("回复"), reply, roles=SECRETARY_ROLES)
+    router.add(Prefix("办结"), close, roles=SECRETARY_ROLES)
+    router.add(Prefix("采纳"), adopt, roles=SECRETARY_ROLES)
