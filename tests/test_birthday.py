@@ -37,8 +37,10 @@ def test_greeting_on_the_day_with_party_age_and_a_talk_task(chat):
     client, rt = chat
     assert run_job(rt, "political_birthday", TODAY) == "done"
     [greeting] = queued(rt, "m1")
-    assert "政治生日" in greeting and "2010-11-25" in greeting
-    assert "已走过 16 年" in greeting and "党龄 15 年" in greeting
+    assert "政治生日" in greeting
+    assert "2010-11-25" in greeting
+    assert "已走过 16 年" in greeting
+    assert "党龄 15 年" in greeting
     assert queued(rt, "m2") == []  # no date: skipped
     [task] = _tasks(rt)
     assert (task.kind, task.status) == ("talk", "open")
@@ -46,7 +48,8 @@ def test_greeting_on_the_day_with_party_age_and_a_talk_task(chat):
     assert run_job(rt, "political_birthday", TODAY) == "already done"
     with rt.write() as s:  # forced again: same keys, nothing new
         birthday.greet(s, rt.config, TODAY)
-    assert len(queued(rt, "m1")) == 1 and len(_tasks(rt)) == 1
+    assert len(queued(rt, "m1")) == 1
+    assert len(_tasks(rt)) == 1
     assert "仅限支部书记" in say_wecom(client, "m1", f"完成 {task.number}")
     assert "已完成销号" in say_wecom(client, "sec", f"完成 #{task.number} 已谈心")
     assert "已经完成" in say_wecom(client, "sec", f"完成 {task.number}")
@@ -62,7 +65,8 @@ def test_feb_29_is_celebrated_on_feb_28_in_common_years(chat):
     move(at(2027, 2, 28, 8, 30))
     assert run_job(rt, "political_birthday", dt.date(2027, 2, 28)) == "done"
     [text] = queued(rt, "m2")
-    assert "已走过 23 年" in text and "党龄 21 年" in text
+    assert "已走过 23 年" in text
+    assert "党龄 21 年" in text
     with rt.session() as s:
         assert [m.userid for m in birthday.due(s, rt.config, dt.date(2028, 2, 28))] == []
         assert [m.userid for m in birthday.due(s, rt.config, dt.date(2028, 2, 29))] == ["m2"]
@@ -87,7 +91,8 @@ def test_opt_out_and_back_in_by_chat(chat):
     assert len(_tasks(rt)) == 1  # the secretary still talks with the member
     assert "已恢复" in say_wecom(client, "m1", "订阅生日")
     helped = say_wecom(client, "m1", "帮助")
-    assert "退订生日" in helped and "发布主题党日" not in helped
+    assert "退订生日" in helped
+    assert "发布主题党日" not in helped
 
 
 def test_month_list_on_the_first(chat):
@@ -96,5 +101,7 @@ def test_month_list_on_the_first(chat):
     move(at(2026, 11, 1, 8, 30))
     assert run_job(rt, "birthday_list", dt.date(2026, 11, 1)) == "done"
     [text] = queued(rt, "sec")
-    assert "11 月政治生日党员 1 人" in text and "党员乙" in text and "入党誓词" in text
+    assert "11 月政治生日党员 1 人" in text
+    assert "党员乙" in text
+    assert "入党誓词" in text
     assert queued(rt, "m1") == []

@@ -1,0 +1,282 @@
+"""主题党日: publish / postpone / cancel, RSVP (参加 / 请假 → approval kind "leave"), sign-in codes, 出勤.
+
+Times are stored as aware UTC and shown in local time. The sign-in code (4 digits) is valid from
+`start - [theme_day] signin_opens_min` to `start + duration_hours`; a sign-in after
+`start + late_after_min` is late. Notices go to the branch's active members through the outbox (quiet
+hours and budget apply) and, when the branch has a `[robot.webhooks]` entry, to its group robot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot import audit, clock, outbox, texts
+from bot.models import Approval, Attendance, Branch, Member, ThemeDay
+from bot.notify import address
+from bot.services import approvals
+
+OPEN = ("scheduled", "postponed")
+ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
+
+
+class ThemeDayError(Exception):
+    """An expected refusal; the message is the Chinese reply."""
+
+
+def setting(config: Any, name: str, default: int) -> int:
+    return int(getattr(config.theme_day, name, default))
+
+
+def when(event: ThemeDay) -> str:
+    return clock.local(event.starts_at).strftime("%Y-%m-%d %H:%M")
+
+
+def window(config: Any, event: ThemeDay) -> tuple[dt.datetime, dt.datetime]:
+    start = clock.local(event.starts_at)
+    return (start - dt.timedelta(minutes=setting(config, "signin_opens_min", 30)),
+            start + dt.timedelta(hours=setting(config, "duration_hours", 4)))
+
+
+def parse_when(date_text: str, time_text: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(date_text)
+        hh, mm = time_text.split(":")
+        moment = clock.at(day, dt.time(int(hh), int(mm)))
+    except ValueError:
+        raise ThemeDayError(texts.t("theme_day.bad_time")) from None
+    if moment <= clock.now():
+        raise ThemeDayError(texts.t("theme_day.past_time", when=moment.strftime("%Y-%m-%d %H:%M")))
+    return moment
+
+
+def branch_members(session: Session, branch_id: int, *, quiet_too: bool = True) -> list[Member]:
+    stmt = select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.id)
+    return [m for m in session.exec(stmt) if quiet_too or not m.do_not_disturb]
+
+
+def push(session: Session, config: Any, event: ThemeDay, people: list[Member], text: str, key: str, *,
+         robot: bool = False, expires_at: dt.datetime | None = None) -> int:
+    """Queue `text` for the members (idempotent by key) and, with `robot`, for the branch's group robot."""
+    by_channel: dict[str, list[str]] = {}
+    for member in people:
+        if member.active:
+            channel, recipient = address(member, config)
+            by_channel.setdefault(channel, []).append(recipient)
+    for channel, recipients in by_channel.items():
+        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=recipients,
+                       key=f"{key}:{channel}", expires_at=expires_at, config=config)
+    branch = session.get(Branch, event.branch_id)
+    hooks = getattr(getattr(config, "robot", None), "webhooks", {}) or {}
+    if robot and branch is not None and branch.code in hooks:
+        markdown = f"**{texts.t('theme_day.robot_title')}｜{branch.name}**\n" + text
+        outbox.enqueue(session, channel="robot", kind="markdown", payload={"content": markdown},
+                       recipients=[branch.code], key=f"{key}:robot", expires_at=expires_at, config=config)
+    return sum(len(r) for r in by_channel.values())
+
+
+def _notice(event: ThemeDay) -> str:
+    online = texts.t("theme_day.online_note") if event.online else ""
+    return texts.t("theme_day.notice", number=event.number, when=when(event), place=event.place, online=online,
+                   topic=event.topic)
+
+
+def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
+    parts = args.split(None, 3)
+    if len(parts) < 4:
+        raise ThemeDayError(texts.t("theme_day.usage_publish"))
+    if branch_id is None:
+        raise ThemeDayError(texts.t("theme_day.no_branch"))
+    starts = parse_when(parts[0], parts[1])
+    place, topic = parts[2][:64], parts[3].strip()[:200]
+    event = ThemeDay(number=approvals.next_number(session, "theme_day"), branch_id=branch_id, starts_at=starts,
+                     place=place, topic=topic, online=place.lower() in ONLINE_PLACES, created_by=actor.userid,
+                     created_at=clock.now())
+    session.add(event)
+    session.flush()
+    audit.record(session, actor.userid, "theme_day_publish", f"#{event.number}", f"{when(event)} {place} {topic}")
+    count = push(session, config, event, branch_members(session, branch_id), _notice(event),
+                 f"theme_day:{event.number}:notice", robot=True)
+    return event, count
+
+
+def find(session: Session, actor: Member, branch_id: int | None, number_text: str) -> ThemeDay:
+    number = approvals.parse_number(number_text)
+    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first() if number else None
+    if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
+        raise ThemeDayError(texts.t("theme_day.not_found", number=number_text.lstrip("#")))
+    if event.status not in OPEN or event.closed_at is not None:
+        raise ThemeDayError(texts.t("theme_day.closed", number=event.number, status=_status(event.status)))
+    return event
+
+
+def _status(status: str) -> str:
+    return {"cancelled": "取消", "held": "召开"}.get(status, status)
+
+
+def postpone(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
+    parts = args.split()
+    if len(parts) != 3:
+        raise ThemeDayError(texts.t("theme_day.usage_postpone"))
+    event = find(session, actor, branch_id, parts[0])
+    event.starts_at, event.status, event.signin_code = parse_when(parts[1], parts[2]), "postponed", None
+    session.add(event)
+    audit.record(session, actor.userid, "theme_day_postpone", f"#{event.number}", when(event))
+    text = texts.t("theme_day.postponed_notice", number=event.number, topic=event.topic, when=when(event),
+                   place=event.place)
+    stamp = clock.local(event.starts_at).strftime("%Y%m%d%H%M")
+    count = push(session, config, event, branch_members(session, event.branch_id), text,
+                 f"theme_day:{event.number}:postponed:{stamp}", robot=True)
+    return event, count
+
+
+def cancel(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
+    if not args.strip() or len(args.split()) != 1:
+        raise ThemeDayError(texts.t("theme_day.usage_cancel"))
+    event = find(session, actor, branch_id, args.strip())
+    event.status = "cancelled"
+    session.add(event)
+    audit.record(session, actor.userid, "theme_day_cancel", f"#{event.number}", "")
+    text = texts.t("theme_day.cancelled_notice", number=event.number, topic=event.topic, when=when(event))
+    count = push(session, config, event, branch_members(session, event.branch_id), text,
+                 f"theme_day:{event.number}:cancelled", robot=True)
+    return event, count
+
+
+def current(session: Session, config: Any, branch_id: int | None) -> ThemeDay | None:
+    """The branch's next event whose sign-in window has not ended (ongoing or upcoming)."""
+    if branch_id is None:
+        return None
+    earliest = clock.now() - dt.timedelta(hours=setting(config, "duration_hours", 4))
+    stmt = (select(ThemeDay).where(ThemeDay.branch_id == branch_id, col(ThemeDay.status).in_(OPEN),
+                                   ThemeDay.closed_at.is_(None), ThemeDay.starts_at > earliest)
+            .order_by(ThemeDay.starts_at))
+    return session.exec(stmt).first()
+
+
+def last_started(session: Session, branch_id: int | None) -> ThemeDay | None:
+    if branch_id is None:
+        return None
+    stmt = (select(ThemeDay).where(ThemeDay.branch_id == branch_id, ThemeDay.status != "cancelled",
+                                   ThemeDay.starts_at <= clock.now()).order_by(ThemeDay.starts_at.desc()))
+    return session.exec(stmt).first()
+
+
+def row(session: Session, event: ThemeDay, member: Member) -> Attendance:
+    found = session.exec(select(Attendance).where(Attendance.event_id == event.id,
+                                                  Attendance.member_id == member.id)).first()
+    if found is None:
+        found = Attendance(event_id=event.id, member_id=member.id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _upcoming(session: Session, config: Any, member: Member) -> ThemeDay:
+    event = current(session, config, member.branch_id)
+    if event is None:
+        raise ThemeDayError(texts.t("theme_day.none_upcoming"))
+    return event
+
+
+def attend(session: Session, config: Any, member: Member) -> str:
+    event = _upcoming(session, config, member)
+    entry = row(session, event, member)
+    if entry.rsvp == "going":
+        return texts.t("theme_day.already_going", number=event.number)
+    entry.rsvp = "going"
+    session.add(entry)
+    return texts.t("theme_day.going", number=event.number, when=when(event), place=event.place)
+
+
+def request_leave(session: Session, config: Any, member: Member, reason: str) -> str:
+    if not reason.strip():
+        raise ThemeDayError(texts.t("theme_day.leave_usage"))
+    event = _upcoming(session, config, member)
+    entry = row(session, event, member)
+    if entry.rsvp == "leave":
+        return texts.t("theme_day.leave_approved_already", event=event.number)
+    if entry.rsvp == "leave_pending":
+        return texts.t("theme_day.leave_pending", event=event.number, number=entry.leave_number)
+    summary = texts.t("theme_day.leave_summary", name=member.name, event=event.number, when=when(event),
+                      reason=reason.strip()[:100])
+    request = approvals.create(session, "leave", member, summary, {"event_id": event.id, "event": event.number})
+    entry.rsvp, entry.leave_number = "leave_pending", request.number
+    session.add(entry)
+    return texts.t("theme_day.leave_sent", number=request.number)
+
+
+def _decided(rsvp: str):
+    def apply(session: Session, request: Approval, decider: Member, config: Any) -> None:
+        event_id = approvals.payload(request).get("event_id")
+        entry = session.exec(select(Attendance).where(Attendance.event_id == event_id,
+                                                      Attendance.member_id == request.member_id)).first()
+        if entry is not None and entry.leave_number == request.number:
+            entry.rsvp = rsvp
+            session.add(entry)
+
+    return apply
+
+
+approvals.register_kind(approvals.Kind("leave", texts.t("theme_day.label_leave"), _decided("leave"),
+                                       _decided("leave_rejected")))
+
+
+def signin_code(session: Session, config: Any, branch_id: int | None) -> str:
+    event = current(session, config, branch_id)
+    if event is None:
+        raise ThemeDayError(texts.t("theme_day.none_upcoming"))
+    if not event.signin_code:
+        event.signin_code = f"{secrets.randbelow(10000):04d}"
+        session.add(event)
+    opens, closes = window(config, event)
+    return texts.t("theme_day.code", number=event.number, code=event.signin_code,
+                   opens=opens.strftime("%m-%d %H:%M"), closes=closes.strftime("%m-%d %H:%M"))
+
+
+def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
+    code = code.strip()
+    if not code:
+        raise ThemeDayError(texts.t("theme_day.signin_usage"))
+    event = current(session, config, member.branch_id)
+    if event is None:
+        raise ThemeDayError(texts.t("theme_day.signin_none"))
+    opens, _ = window(config, event)
+    now = clock.now()
+    if now < opens:
+        raise ThemeDayError(texts.t("theme_day.signin_not_open", number=event.number,
+                                    opens=opens.strftime("%m-%d %H:%M")))
+    if not event.signin_code:
+        raise ThemeDayError(texts.t("theme_day.no_code"))
+    if not secrets.compare_digest(code, event.signin_code):
+        raise ThemeDayError(texts.t("theme_day.signin_wrong"))
+    entry = row(session, event, member)
+    if entry.signed_at is not None:
+        return texts.t("theme_day.signin_again", when=clock.local(entry.signed_at).strftime("%H:%M"))
+    late_after = clock.local(event.starts_at) + dt.timedelta(minutes=setting(config, "late_after_min", 10))
+    entry.signed_at, entry.late = now, now > late_after
+    session.add(entry)
+    key = "theme_day.signin_late" if entry.late else "theme_day.signin_ok"
+    return texts.t(key, number=event.number, topic=event.topic)
+
+
+def attendance_text(session: Session, config: Any, branch_id: int | None) -> str:
+    event = last_started(session, branch_id)
+    if event is None:
+        return texts.t("theme_day.attendance_none")
+    rows = {a.member_id: a for a in session.exec(select(Attendance).where(Attendance.event_id == event.id))}
+    people = branch_members(session, event.branch_id)
+    present = [m for m in people if m.id in rows and rows[m.id].signed_at is not None]
+    late = [m for m in present if rows[m.id].late]
+    leave = [m for m in people if m.id in rows and rows[m.id].rsvp == "leave" and m not in present]
+    missing = [m for m in people if m not in present and m not in leave]
+    lines = [texts.t("theme_day.attendance", number=event.number, topic=event.topic, when=when(event),
+                     present=len(present), late=len(late), leave=len(leave), missing=len(missing),
+                     total=len(people))]
+    if missing:
+        names = "、".join(m.name for m in missing[:100]) + ("……" if len(missing) > 100 else "")
+        lines.append(texts.t("theme_day.attendance_missing", names=names))
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Scheduled side of theme days: reminders, closing (attendance results and points), the limit-day flag
+and the attendance rules (alerts to the secretary and the committee, each once, with a follow-up task)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot import clock, notify, texts
+from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
+from bot.services import points, tasks
+from bot.services.theme_day import OPEN, branch_members, push, setting, when
+
+REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
+
+
+def remind(session: Session, config: Any, now: dt.datetime) -> int:
+    """Day-before and 2-hours-before reminders; once per (event, kind, member) by outbox keys that include
+    the start time (a postponed event is reminded again for its new time). Returns recipients queued."""
+    stmt = (select(ThemeDay).where(col(ThemeDay.status).in_(OPEN), ThemeDay.closed_at.is_(None),
+                                   ThemeDay.starts_at > now, ThemeDay.starts_at <= now + dt.timedelta(hours=24))
+            .order_by(ThemeDay.starts_at))
+    queued = 0
+    for event in session.exec(stmt).all():
+        start = clock.local(event.starts_at)
+        kind = "two_hours" if start - now <= dt.timedelta(hours=2) else "day_before"
+        away = {a.member_id for a in session.exec(select(Attendance).where(
+            Attendance.event_id == event.id, col(Attendance.rsvp).in_(("leave", "leave_pending"))))}
+        people = [m for m in branch_members(session, event.branch_id, quiet_too=False) if m.id not in away]
+        online = texts.t("theme_day.online_note") if event.online else ""
+        text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
+                       place=event.place, online=online)
+        key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
+        queued += push(session, config, event, people, text, key, robot=kind == "day_before",
+                       expires_at=event.starts_at)
+    return queued
+
+
+def close(session: Session, config: Any, now: dt.datetime) -> int:
+    """Events whose sign-in window ended: results, points, follow-up tasks and a summary. Returns events closed."""
+    ended = now - dt.timedelta(hours=setting(config, "duration_hours", 4))
+    stmt = select(ThemeDay.id).where(col(ThemeDay.status).in_(OPEN), ThemeDay.closed_at.is_(None),
+                                     ThemeDay.starts_at <= ended)
+    closed = 0
+    for event_id in list(session.exec(stmt)):
+        claimed = session.execute(update(ThemeDay).where(ThemeDay.id == event_id, ThemeDay.closed_at.is_(None))
+                                  .values(closed_at=now, status="held")).rowcount
+        if claimed != 1:
+            continue
+        event = session.get(ThemeDay, event_id)
+        session.refresh(event)
+        _record(session, config, event)
+        closed += 1
+    return closed
+
+
+def _record(session: Session, config: Any, event: ThemeDay) -> None:
+    rows = {a.member_id: a for a in session.exec(select(Attendance).where(Attendance.event_id == event.id))}
+    on, source = clock.local(event.starts_at).date(), f"theme_day:#{event.number}"
+    counts = {"present": 0, "late": 0, "excused": 0, "absent": 0}
+    for member in branch_members(session, event.branch_id):
+        entry = rows.get(member.id) or Attendance(event_id=event.id, member_id=member.id)
+        if entry.signed_at is not None:
+            entry.result = "late" if entry.late else "present"
+            points.award(session, config, member, "theme_day_attend", on=on, source=source,
+                         reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
+            if entry.late:
+                points.award(session, config, member, "theme_day_late", on=on, source=source,
+                             reason=texts.t("theme_day.reason_late", number=event.number))
+        elif entry.rsvp == "leave":
+            entry.result = "excused"
+        else:
+            entry.result = "absent"
+            points.award(session, config, member, "theme_day_absent", on=on, source=source,
+                         reason=texts.t("theme_day.reason_absent", number=event.number))
+            tasks.create(session, config, key=f"followup:{event.number}:{member.id}", kind="followup",
+                         branch_id=event.branch_id, member=member,
+                         summary=texts.t("theme_day.followup", name=member.name, number=event.number))
+        counts[entry.result] += 1
+        session.add(entry)
+    text = texts.t("theme_day.summary", number=event.number, topic=event.topic, when=when(event),
+                   present=counts["present"] + counts["late"], late=counts["late"], excused=counts["excused"],
+                   absent=counts["absent"])
+    push(session, config, event, tasks.secretaries(session, event.branch_id), text,
+         f"theme_day:{event.number}:summary", robot=True)
+
+
+def _limit_day(config: Any, branch: Branch) -> int:
+    return branch.theme_day_limit_day or setting(config, "limit_day", 15)
+
+
+def deadline(session: Session, config: Any, day: dt.date) -> list[Branch]:
+    """Branches whose limit day is `day` and that held no theme day this month: the committee is told."""
+    first = clock.at(day.replace(day=1), dt.time(0))
+    end = clock.at(day + dt.timedelta(days=1), dt.time(0))
+    flagged = []
+    for branch in session.exec(select(Branch).where(Branch.level == "branch").order_by(Branch.code)):
+        if _limit_day(config, branch) != day.day:
+            continue
+        held = session.exec(select(ThemeDay.id).where(ThemeDay.branch_id == branch.id,
+                                                      ThemeDay.status != "cancelled", ThemeDay.starts_at >= first,
+                                                      ThemeDay.starts_at < end)).first()
+        if held is None:
+            flagged.append(branch)
+    if flagged:
+        text = texts.t("theme_day.deadline", date=day.isoformat(), names="、".join(b.name for b in flagged[:80]))
+        notify.members(session, config, tasks.committee(session), text, key=f"theme_day_deadline:{day}")
+    return flagged
+
+
+def _results(session: Session, member: Member, year: int) -> list[str]:
+    lo, hi = clock.at(dt.date(year, 1, 1), dt.time(0)), clock.at(dt.date(year + 1, 1, 1), dt.time(0))
+    stmt = (select(Attendance.result).join(ThemeDay, ThemeDay.id == Attendance.event_id)
+            .where(Attendance.member_id == member.id, col(Attendance.result).is_not(None),
+                   ThemeDay.starts_at >= lo, ThemeDay.starts_at < hi).order_by(ThemeDay.starts_at))
+    return [r for r in session.exec(stmt) if r]
+
+
+def _longest_absence(results: list[str]) -> int:
+    best = run = 0
+    for result in results:
+        run = run + 1 if result == "absent" else 0
+        best = max(best, run)
+    return best
+
+
+def apply_rules(session: Session, config: Any, day: dt.date) -> int:
+    """N consecutive or M cumulative unexcused absences in the year, late more than K times → one alert each
+    (secretary and committee) and a follow-up task. Returns new alerts."""
+    consecutive = setting(config, "absent_consecutive", 3)
+    cumulative = setting(config, "absent_cumulative", 6)
+    late_max = setting(config, "late_max", 2)
+    year, new = day.year, 0
+    suspects = select(Attendance.member_id).where(col(Attendance.result).in_(("absent", "late"))).distinct()
+    for member_id in list(session.exec(suspects)):
+        member = session.get(Member, member_id)
+        if member is None or not member.active:
+            continue
+        results = _results(session, member, year)
+        tripped = []
+        if consecutive > 0 and _longest_absence(results) >= consecutive:
+            tripped.append(("consecutive", _longest_absence(results)))
+        if cumulative > 0 and results.count("absent") >= cumulative:
+            tripped.append(("cumulative", results.count("absent")))
+        if results.count("late") > late_max:
+            tripped.append(("late", results.count("late")))
+        for rule, count in tripped:
+            new += _alert(session, config, member, year, rule, count)
+    return new
+
+
+def _alert(session: Session, config: Any, member: Member, year: int, rule: str, count: int) -> int:
+    exists = session.exec(select(AttendanceAlert.id).where(AttendanceAlert.member_id == member.id,
+                                                           AttendanceAlert.year == year,
+                                                           AttendanceAlert.rule == rule)).first()
+    if exists is not None:
+        return 0
+    branch = session.get(Branch, member.branch_id) if member.branch_id else None
+    text = texts.t(f"theme_day.alert_{rule}", branch=branch.name if branch else "", name=member.name, year=year,
+                   count=count)
+    people = {m.id: m for m in [*tasks.secretaries(session, member.branch_id), *tasks.committee(session)]}
+    task, _ = tasks.create(session, config, key=f"alert:{member.id}:{year}:{rule}", kind="followup",
+                           branch_id=member.branch_id, member=member, tell=[],
+                           summary=texts.t("theme_day.alert_task", name=member.name,
+                                           rule=texts.t(f"theme_day.rule_{rule}")))
+    session.add(AttendanceAlert(member_id=member.id, year=year, rule=rule, count=count, task_number=task.number,
+                                at=clock.now()))
+    full = text + "\n" + texts.t("task.new", number=task.number, summary=task.summary)
+    notify.members(session, config, list(people.values()), full, key=f"attendance_alert:{member.id}:{year}:{rule}")
+    return 1
