@@ -4,9 +4,22 @@ order routes are tried and the order of the 帮助 list."""
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, binding, birthday, commitments, general, points, preferences, study, theme_day, tickets
+from handlers import (
+    approvals,
+    binding,
+    birthday,
+    commitments,
+    general,
+    points,
+    preferences,
+    reviews,
+    study,
+    theme_day,
+    tickets,
+)
 
-MODULES = (general, preferences, binding, approvals, points, study, tickets, commitments, birthday, theme_day)
+MODULES = (general, preferences, binding, approvals, points, study, tickets, commitments, reviews, birthday,
+           theme_day)
 
 
 def build_router() -> Router:

@@ -15,6 +15,7 @@ JOB_MODULES: tuple[str, ...] = (
     "scheduler.housekeeping",  # housekeeping       03:30 daily
     "scheduler.study",  # morning_study 07:50, study_reminder 12:00, content_gap_alert 15:00 (workdays)
     "scheduler.tickets",  # ticket_escalation  every 10m (also closes commitment satisfaction votes)
+    "scheduler.reviews",  # review_finalise    09:00 daily
     "scheduler.birthday",  # political_birthday 08:30, birthday_list 08:30 on the 1st
     "scheduler.theme_day",  # theme_day_reminders/close every 10m, theme_day_deadline/attendance_rules 09:00
     "scheduler.duty",  # duty_reminder 17:00

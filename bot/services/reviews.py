@@ -1,0 +1,144 @@
+"""Review rounds (述评, case 21): 自评 → branch review (通过 / 驳回 under the review's own `#N`) → 7-day public
+notice to the branch (异议 编号 文字 raises a dispute) → final (job `review_finalise`).
+
+Decisions (README.md repeats them):
+- Rounds are half-years: a 自评 sent January–June belongs to `YYYY-H1` (mid-year), July–December to
+  `YYYY-H2` (year-end). A member has one live review per round; after a rejection they may send 自评 again.
+- Approval snapshots the member's points total for the year (`points`) and opens a public notice of 7 calendar
+  days; the notice goes to the branch's active members.
+- 异议: any active member of the branch except the subject, once per review, during the notice. A disputed
+  review is not finalised automatically: when its notice ends it becomes `disputed` and the branch's
+  secretaries and the committee are told; the others become `final`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit, clock, notify, texts
+from bot.models import Approval, Member, Review, ReviewDispute
+from bot.services import approvals
+from bot.services import points as pts
+
+NOTICE_DAYS = 7
+LIVE = ("submitted", "notice", "disputed", "final")
+
+
+class ReviewError(Exception):
+    """An expected refusal; the message is the Chinese reply."""
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+def get(session: Session, number: int) -> Review:
+    row = session.exec(select(Review).where(Review.number == number)).first()
+    if row is None:
+        raise ReviewError(texts.t("reviews.not_found", number=number))
+    return row
+
+
+def submit(session: Session, config: Any, member: Member, text: str) -> Review:
+    period = period_of(clock.today())
+    stmt = select(Review).where(Review.member_id == member.id, Review.period == period, Review.status.in_(LIVE))
+    live = session.exec(stmt).first()
+    if live is not None and live.status != "submitted":
+        raise ReviewError(texts.t("reviews.already", number=live.number, period=period))
+    if live is not None:  # still pending: the new text replaces the old one
+        live.text = text[:1000]
+        session.add(live)
+        request = session.exec(select(Approval).where(Approval.number == live.number)).one()
+        request.summary = texts.t("reviews.summary", name=member.name, period=period, text=text[:100])[:200]
+        session.add(request)
+        return live
+    number = approvals.next_number(session, "review")
+    row = Review(number=number, member_id=member.id, branch_id=member.branch_id, period=period, text=text[:1000],
+                 created_at=clock.now())
+    session.add(row)
+    summary = texts.t("reviews.summary", name=member.name, period=period, text=text[:100])
+    session.add(Approval(number=number, kind="review", member_id=member.id, branch_id=member.branch_id,
+                         summary=summary[:200], payload=json.dumps({"review": number}), created_at=clock.now()))
+    session.flush()
+    audit.record(session, member.userid, "request_review", f"#{number}", period)
+    return row
+
+
+def _branch(session: Session, row: Review, exclude: int | None = None) -> list[Member]:
+    stmt = select(Member).where(Member.active.is_(True), Member.branch_id == row.branch_id)
+    return [m for m in session.exec(stmt) if m.id != exclude]
+
+
+def _on_approve(session: Session, request: Approval, decider: Member, config: Any) -> None:
+    row = get(session, request.number)
+    member = session.get(Member, row.member_id)
+    row.points = pts.total(session, config, member, clock.today().year)
+    row.status, row.approved_at = "notice", clock.now()
+    row.notice_until = clock.today() + dt.timedelta(days=NOTICE_DAYS)
+    session.add(row)
+    text = texts.t("reviews.notice", number=row.number, name=member.name, period=row.period, points=row.points,
+                   text=row.text[:300], until=row.notice_until.isoformat())
+    notify.members(session, config, _branch(session, row, exclude=member.id), text, key=f"review:{row.number}:notice")
+
+
+def _on_reject(session: Session, request: Approval, decider: Member, config: Any) -> None:
+    row = get(session, request.number)
+    row.status = "rejected"
+    session.add(row)
+
+
+approvals.register_kind(approvals.Kind("review", texts.t("reviews.approval_label"), _on_approve, _on_reject))
+
+
+def dispute(session: Session, config: Any, member: Member, number: int, text: str) -> Review:
+    row = get(session, number)
+    if row.member_id == member.id:
+        raise ReviewError(texts.t("reviews.own", number=number))
+    if member.branch_id != row.branch_id:
+        raise ReviewError(texts.t("reviews.not_branch", number=number))
+    if row.status != "notice" or (row.notice_until and clock.today() > row.notice_until):
+        raise ReviewError(texts.t("reviews.not_in_notice", number=number))
+    seen = select(ReviewDispute).where(ReviewDispute.review_id == row.id, ReviewDispute.member_id == member.id)
+    if session.exec(seen).first() is not None:
+        raise ReviewError(texts.t("reviews.disputed_already", number=number))
+    session.add(ReviewDispute(review_id=row.id, member_id=member.id, text=text[:500], at=clock.now()))
+    session.flush()
+    audit.record(session, member.userid, "review_dispute", f"#{number}")
+    people = [m for m in _branch(session, row) if m.has_role("secretary", "deputy")]
+    notice = texts.t("reviews.dispute_notice", number=number, name=member.name, text=text[:300])
+    notify.members(session, config, people, notice, key=f"review:{number}:dispute:{member.id}")
+    return row
+
+
+def disputes(session: Session, row: Review) -> list[ReviewDispute]:
+    return list(session.exec(select(ReviewDispute).where(ReviewDispute.review_id == row.id)))
+
+
+def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
+    """Reviews whose notice ended before `today`: final, or disputed. Returns (final, disputed)."""
+    stmt = select(Review).where(Review.status == "notice", Review.notice_until < today).order_by(Review.number)
+    done = held = 0
+    for row in list(session.exec(stmt)):
+        row.finalised_at = clock.now()
+        if disputes(session, row):
+            row.status, held = "disputed", held + 1
+            member = session.get(Member, row.member_id)
+            people = [m for m in _branch(session, row) if m.has_role("secretary", "deputy")]
+            committee = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+            people += [m for m in session.exec(committee) if m.has_role("committee") and m not in people]
+            text = texts.t("reviews.held", number=row.number, name=member.name if member else "-",
+                           count=len(disputes(session, row)))
+            notify.members(session, config, people, text, key=f"review:{row.number}:held")
+        else:
+            row.status, done = "final", done + 1
+            member = session.get(Member, row.member_id)
+            if member is not None:
+                notify.members(session, config, [member], texts.t("reviews.final", number=row.number,
+                               period=row.period), key=f"review:{row.number}:final")
+        session.add(row)
+        audit.record(session, "system", f"review_{row.status}", f"#{row.number}")
+    return done, held
