@@ -85,6 +85,9 @@ def test_rsvp_leave_sign_in_attendance_and_close(chat):
     wrong = "0000" if code != "0000" else "1111"
     assert "不正确" in say_wecom(client, "m1", f"签到 {wrong}")
     assert "签到成功：" in say_wecom(client, "m1", f"签到 {code}")
+    for _ in range(5):
+        assert "不正确" in say_wecom(client, "m2", f"签到 {wrong}")
+    assert "错误次数过多" in say_wecom(client, "m2", f"签到 {code}")  # a guesser is stopped
     assert "已经签到" in say_wecom(client, "m1", f"签到 {code}")
     move(at(2026, 12, 5, 14, 45))
     assert "迟到" in say_wecom(client, "sec", f"签到 {code}")

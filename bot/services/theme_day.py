@@ -12,14 +12,15 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot import audit, clock, outbox, texts
-from bot.models import Approval, Attendance, Branch, Member, ThemeDay
+from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
 from bot.notify import address
 from bot.services import approvals
 
 OPEN = ("scheduled", "postponed")
+MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
@@ -251,7 +252,13 @@ def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
                                     opens=opens.strftime("%m-%d %H:%M")))
     if not event.signin_code:
         raise ThemeDayError(texts.t("theme_day.no_code"))
+    target = f"#{event.number}"
+    wrong = select(func.count()).select_from(AuditLog).where(
+        AuditLog.actor == member.userid, AuditLog.action == "theme_day_signin_wrong", AuditLog.target == target)
+    if session.exec(wrong).one() >= MAX_WRONG_CODES:
+        raise ThemeDayError(texts.t("theme_day.signin_locked"))
     if not secrets.compare_digest(code, event.signin_code):
+        audit.record(session, member.userid, "theme_day_signin_wrong", target, code[:8])
         raise ThemeDayError(texts.t("theme_day.signin_wrong"))
     entry = row(session, event, member)
     if entry.signed_at is not None:
