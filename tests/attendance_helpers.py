@@ -8,7 +8,8 @@ import json
 from sqlmodel import select
 
 from bot import clock
-from bot.models import Delivery, OutboundMessage
+from bot.models import Delivery, Member, OutboundMessage, ThemeDay
+from bot.services import approvals
 
 
 def queued(rt, recipient: str, channel: str | None = None) -> list[str]:
@@ -27,3 +28,15 @@ def at(y: int, mo: int, d: int, h: int = 9, mi: int = 0) -> dt.datetime:
 
 def move(moment: dt.datetime) -> None:
     clock.freeze(moment)
+
+
+def member(s, userid):
+    return s.exec(select(Member).where(Member.userid == userid)).one()
+
+
+def past_event(s, branch_id, when):
+    event = ThemeDay(number=approvals.next_number(s, "theme_day"), branch_id=branch_id, starts_at=when,
+                     place="会议室", topic=f"学习 {when:%m}", created_at=when)
+    s.add(event)
+    s.flush()
+    return event

@@ -9,15 +9,13 @@ import datetime as dt
 from sqlmodel import select
 
 from bot import clock
-from bot.models import Attendance, AttendanceAlert, Branch, Delivery, LedgerEntry, Member, Task, ThemeDay
-from bot.services import approvals, theme_day
+from bot.models import Attendance, AttendanceAlert, Branch, Delivery, LedgerEntry, Task
+from bot.services import theme_day
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
+from tests.attendance_helpers import member as _member
+from tests.attendance_helpers import past_event as _past_event
 from tests.helpers import add_roster
-
-
-def _member(s, userid):
-    return s.exec(select(Member).where(Member.userid == userid)).one()
 
 
 def _publish(rt, when="2026-11-26 14:00"):
@@ -56,14 +54,6 @@ def test_reminders_wait_for_the_end_of_quiet_hours(rt):
     with rt.session() as s:
         rows = list(s.exec(select(Delivery).where(Delivery.recipient == "m1").order_by(Delivery.id)))
     assert clock.local(rows[-1].not_before) == at(2026, 11, 27, 7, 0)
-
-
-def _past_event(s, branch_id, when, number_kind="theme_day"):
-    event = ThemeDay(number=approvals.next_number(s, number_kind), branch_id=branch_id, starts_at=when,
-                     place="会议室", topic=f"学习 {when:%m}", created_at=when)
-    s.add(event)
-    s.flush()
-    return event
 
 
 def test_absence_and_late_rules_across_months(rt):

@@ -13,10 +13,11 @@ from bot.cli import cli
 from bot.models import Attendance
 from bot.services import theme_day
 from scheduler.runner import run_job
+from tests.attendance_helpers import member as _member
+from tests.attendance_helpers import past_event as _past_event
 from tests.attendance_helpers import queued
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
-from tests.test_attendance_jobs import _member, _past_event
 
 
 def _invoke(tmp_path, url, *args):
