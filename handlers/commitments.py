@@ -38,7 +38,7 @@ def _make(ctx: Context, kind: str) -> str:
 
 
 def yearly(ctx: Context) -> str:
-    """承诺 文字 — 提出年度承诺（支部书记审核后公开）"""
+    """承诺 文字 / 即时承诺 文字 — 提出年度承诺或即时承诺"""
     return _make(ctx, "yearly")
 
 
@@ -48,7 +48,7 @@ def instant(ctx: Context) -> str:
 
 
 def mine(ctx: Context) -> str:
-    """我的承诺 — 查看本人承诺及其状态"""
+    """我的承诺 — 查看我的承诺及状态"""
     year = clock.today().year
     rows = commitments.mine(ctx.session, ctx.member, year)
     if not rows:
@@ -67,7 +67,7 @@ def mine(ctx: Context) -> str:
 
 
 def report_progress(ctx: Context) -> str:
-    """践诺 编号 进展 — 报告承诺的落实进展"""
+    """践诺 编号 进展 — 报告承诺进展"""
     head, _, rest = ctx.args.partition(" ")
     number = parse_number(head) if head else None
     if number is None or not rest.strip():
@@ -80,7 +80,7 @@ def report_progress(ctx: Context) -> str:
 
 
 def fulfil(ctx: Context) -> str:
-    """完成 编号 — 确认党员承诺已兑现（党员获得积分，支部党员评价）"""
+    """完成 编号 — 确认党员承诺已兑现"""
     number = parse_number(ctx.args.split(" ", 1)[0])
     try:
         row = commitments.fulfil(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
@@ -90,7 +90,7 @@ def fulfil(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("即时承诺"), instant)
+    router.add(Prefix("即时承诺"), instant, listed=False)  # listed with 承诺
     router.add(Word("我的承诺"), mine)
     router.add(Prefix("承诺"), yearly)
     router.add(Prefix("践诺"), report_progress)

@@ -10,7 +10,7 @@ MIN_TEXT = 10
 
 
 def self_review(ctx: Context) -> str:
-    """自评 文字 — 提交本半年度自我评价（支部审核后公示 7 天）"""
+    """自评 文字 — 提交半年度自评（审核后公示 7 天）"""
     text = ctx.args.strip()
     if len(text) < MIN_TEXT:
         return texts.t("reviews.usage", min=MIN_TEXT)
@@ -22,7 +22,7 @@ def self_review(ctx: Context) -> str:
 
 
 def dispute(ctx: Context) -> str:
-    """异议 编号 文字 — 对公示中的评价提出异议"""
+    """异议 编号 文字 — 对公示中的评价提异议"""
     head, _, rest = ctx.args.partition(" ")
     number = parse_number(head) if head else None
     if number is None or not rest.strip():

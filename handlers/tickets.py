@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from bot import clock, texts
 from bot.models import CaseNumber, Member
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
+from bot.router import SECRETARY_ROLES, Context, Prefix, Router
 from bot.services import commitments, tickets
 from bot.services.approvals import parse_number
 
@@ -24,7 +24,7 @@ def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
 
 
 def problem(ctx: Context) -> str:
-    """反映 文字 — 向支部反映问题（会告诉您编号和办理进展）"""
+    """反映 文字 — 向支部反映问题"""
     return _file(ctx, "problem", False, "tickets.usage_problem")
 
 
@@ -34,7 +34,7 @@ def suggestion(ctx: Context) -> str:
 
 
 def anonymous(ctx: Context) -> str:
-    """匿名反映 文字 — 匿名反映问题（不记录也不显示您的身份）"""
+    """匿名反映 文字 — 匿名反映问题（不留身份）"""
     return _file(ctx, "problem", True, "tickets.usage_anonymous")
 
 
@@ -59,7 +59,7 @@ def _view(ctx: Context, ticket, handler: bool) -> str:
 
 
 def progress(ctx: Context) -> str:
-    """进度 [编号] — 查看您反映的问题的办理进度"""
+    """进度 [编号] — 查看反映的办理进度"""
     if not ctx.args:
         rows = tickets.mine(ctx.session, ctx.config, ctx.member)
         if not rows:
@@ -95,7 +95,7 @@ def _numbered(ctx: Context, usage: str, need_rest: bool,
 
 
 def grade(ctx: Context) -> str:
-    """定级 编号 急难|重大|一般|萌芽 — 为问题定级（按等级确定办理期限）"""
+    """定级 编号 急难|重大|一般|萌芽 — 定级并确定办理期限"""
     def act(number: int, value: str) -> str:
         t = tickets.grade(ctx.session, ctx.config, ctx.member, number, value, ctx.state.get("branch_id"))
         return texts.t("tickets.graded", number=number, grade=value, due=t.due_on.isoformat())
@@ -103,7 +103,7 @@ def grade(ctx: Context) -> str:
 
 
 def assign(ctx: Context) -> str:
-    """指派 编号 userid — 指定问题的第一责任人"""
+    """指派 编号 userid — 指定第一责任人"""
     def act(number: int, userid: str) -> str:
         _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, userid, ctx.state.get("branch_id"))
         return texts.t("tickets.assigned", number=number, name=person.name)
@@ -119,7 +119,7 @@ def reply(ctx: Context) -> str:
 
 
 def close(ctx: Context) -> str:
-    """办结 编号 说明 — 办结问题并请反映人评价"""
+    """办结 编号 说明 — 办结并请反映人评价"""
     def act(number: int, text: str) -> str:
         tickets.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
         return texts.t("tickets.closed", number=number)
@@ -127,7 +127,7 @@ def close(ctx: Context) -> str:
 
 
 def adopt(ctx: Context) -> str:
-    """采纳 编号 — 采纳建议（建议人获得积分）"""
+    """采纳 编号 — 采纳建议（建议人加分）"""
     def act(number: int, _: str) -> str:
         tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
         return texts.t("tickets.adopted", number=number)
@@ -151,7 +151,7 @@ def _rate(ctx: Context, satisfied: bool) -> str:
 
 
 def satisfied(ctx: Context) -> str:
-    """满意 编号 — 评价问题办理结果或党员承诺"""
+    """满意 / 不满意 编号 — 评价问题办理结果或党员承诺"""
     return _rate(ctx, True)
 
 
@@ -164,9 +164,9 @@ def register(router: Router) -> None:
     router.add(Prefix("匿名反映"), anonymous)
     router.add(Prefix("反映"), problem)
     router.add(Prefix("建议"), suggestion)
-    router.add(Word("进度") | Prefix("进度"), progress)
-    router.add(Prefix("不满意"), unsatisfied)
+    router.add(Prefix("进度"), progress)
     router.add(Prefix("满意"), satisfied)
+    router.add(Prefix("不满意"), unsatisfied, listed=False)  # listed with 满意
     router.add(Prefix("定级"), grade, roles=SECRETARY_ROLES)
     router.add(Prefix("指派"), assign, roles=SECRETARY_ROLES)
     router.add(Prefix("回复"), reply, roles=SECRETARY_ROLES)
