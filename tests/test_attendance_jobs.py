@@ -9,7 +9,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot import clock
-from bot.models import Attendance, AttendanceAlert, Branch, Delivery, LedgerEntry, Task
+from bot.models import Attendance, AttendanceAlert, Branch, Delivery, LedgerEntry, Member, Task
 from bot.services import theme_day
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
@@ -114,3 +114,31 @@ def test_limit_day_flags_branches_without_a_theme_day(rt):
     move(at(2026, 12, 20, 9, 0))
     run_job(rt, "theme_day_deadline", dt.date(2026, 12, 20))
     assert "第二党支部" in queued(rt, "cw")[-1]
+
+
+def test_yearly_minimum_out_of_reach(backend):
+    import dataclasses
+    import types
+
+    from tests.conftest import make_runtime
+
+    rt = make_runtime(backend)  # [theme_day] min_yearly = 4 (set on the object until the config has the key)
+    rt.config = dataclasses.replace(rt.config, theme_day=types.SimpleNamespace(
+        **dataclasses.asdict(rt.config.theme_day), min_yearly=4))
+    add_roster(rt)
+    with rt.write() as s:
+        sec, m1 = _member(s, "sec"), _member(s, "m1")
+        for month in range(1, 10):
+            event = _past_event(s, sec.branch_id, at(2026, month, 5, 14, 30))
+            s.add(Attendance(event_id=event.id, member_id=sec.id, signed_at=event.starts_at))
+            s.add(Attendance(event_id=event.id, member_id=m1.id, rsvp="leave"))
+    move(at(2026, 9, 10, 9, 0))
+    run_job(rt, "theme_day_close", dt.date(2026, 9, 10))
+    run_job(rt, "attendance_rules", dt.date(2026, 9, 10))
+    with rt.session() as s:
+        rules = sorted((_m.userid, a.rule) for a in s.exec(select(AttendanceAlert))
+                       for _m in [s.get(Member, a.member_id)])
+    assert ("m1", "minimum") in rules  # 0 attended, 3 months left, minimum 4
+    assert ("sec", "minimum") not in rules
+    assert any("无法达到最低出勤" in t for t in queued(rt, "cw"))
+    rt.close()

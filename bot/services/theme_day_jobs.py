@@ -128,13 +128,16 @@ def _longest_absence(results: list[str]) -> int:
 
 
 def apply_rules(session: Session, config: Any, day: dt.date) -> int:
-    """N consecutive or M cumulative unexcused absences in the year, late more than K times → one alert each
-    (secretary and committee) and a follow-up task. Returns new alerts."""
+    """N consecutive or M cumulative unexcused absences in the year, late more than K times, or the yearly
+    minimum out of reach (one theme day a month left) → one alert each (secretary and committee) and a
+    follow-up task. Returns new alerts."""
     consecutive = setting(config, "absent_consecutive", 3)
     cumulative = setting(config, "absent_cumulative", 6)
     late_max = setting(config, "late_max", 2)
+    minimum = setting(config, "min_yearly", 0)
     year, new = day.year, 0
-    suspects = select(Attendance.member_id).where(col(Attendance.result).in_(("absent", "late"))).distinct()
+    flagged = ("absent", "late") if minimum <= 0 else ("absent", "late", "excused", "present")
+    suspects = select(Attendance.member_id).where(col(Attendance.result).in_(flagged)).distinct()
     for member_id in list(session.exec(suspects)):
         member = session.get(Member, member_id)
         if member is None or not member.active:
@@ -147,6 +150,9 @@ def apply_rules(session: Session, config: Any, day: dt.date) -> int:
             tripped.append(("cumulative", results.count("absent")))
         if results.count("late") > late_max:
             tripped.append(("late", results.count("late")))
+        attended = results.count("present") + results.count("late")
+        if minimum > 0 and attended + (12 - day.month) < minimum:  # one theme day a month left at most
+            tripped.append(("minimum", attended))
         for rule, count in tripped:
             new += _alert(session, config, member, year, rule, count)
     return new
