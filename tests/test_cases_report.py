@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-import bot.commands.report_cases  # noqa: F401  (registers the subcommands)
+import bot.commands.report_cases  # registers the subcommands
+import bot.commands.roster  # noqa: F401  (forget)
 from bot import clock
 from bot.cli import cli
 from bot.models import Member
@@ -110,3 +111,12 @@ def test_commitments_report_exact(url, tmp_path):
     rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
     assert rows[1][:3] == (5, "m1", "党员乙")
     assert run(url, "report", "commitments", "--year", "2025").stdout.splitlines()[1:] == []
+
+
+def test_forget_scrubs_ticket_and_commitment_texts(url):
+    assert run(url, "forget", "m1").exit_code == 0
+    out = run(url, "report", "tickets", "--list").stdout
+    assert "m1" not in out
+    rows = run(url, "report", "commitments").stdout.splitlines()
+    assert rows[1].startswith("5,forgotten-")
+    assert ",已注销#2,b1,yearly,2026,（已注销）,fulfilled,1,2,1,50.0,no" in rows[1]

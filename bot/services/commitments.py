@@ -19,13 +19,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote, Member
 from bot.services import approvals
 from bot.services import points as pts
+from bot.services.roster_forget import Forgotten, forget_hook
 
 DEFAULTS = {"yearly_limit": 4, "instant_limit": 10, "vote_days": 5, "min_votes": 3, "satisfaction_threshold": 50}
 KINDS = ("yearly", "instant")
@@ -207,3 +208,11 @@ def evaluate_due(session: Session, config: Any, today: dt.date) -> int:
     stmt = select(Commitment).where(Commitment.status == "fulfilled", Commitment.evaluated_at.is_(None),
                                     Commitment.vote_until < today)
     return sum(1 for row in list(session.exec(stmt)) if evaluate(session, config, row))
+
+
+@forget_hook
+def scrub_commitments(session: Session, gone: Forgotten) -> None:
+    """`forget`: the member's commitments keep status and votes (aggregates) but lose their text."""
+    ids = select(Commitment.id).where(Commitment.member_id == gone.member_id)
+    session.execute(update(CommitmentProgress).where(CommitmentProgress.commitment_id.in_(ids)).values(text=""))
+    session.execute(update(Commitment).where(Commitment.member_id == gone.member_id).values(text="（已注销）"))

@@ -17,12 +17,14 @@ import datetime as dt
 import json
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
 from bot.services import approvals
 from bot.services import points as pts
+from bot.services.roster_forget import Forgotten, forget_hook
 
 NOTICE_DAYS = 7
 LIVE = ("submitted", "notice", "disputed", "final")
@@ -142,3 +144,10 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
         session.add(row)
         audit.record(session, "system", f"review_{row.status}", f"#{row.number}")
     return done, held
+
+
+@forget_hook
+def scrub_reviews(session: Session, gone: Forgotten) -> None:
+    """`forget`: the member's reviews and disputes keep their status but lose their text."""
+    session.execute(update(Review).where(Review.member_id == gone.member_id).values(text="（已注销）"))
+    session.execute(update(ReviewDispute).where(ReviewDispute.member_id == gone.member_id).values(text=""))

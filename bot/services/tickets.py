@@ -24,12 +24,14 @@ import tomllib
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
+from bot.services.roster_forget import Forgotten, forget_hook
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
 DEFAULT_DAYS = {"urgent": 1, "major": 3, "ordinary": 5, "emerging": 10, "ungraded": 5}
@@ -311,3 +313,11 @@ def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
         chain.append(branch)
         branch_id = branch.parent_id
     return chain
+
+
+@forget_hook
+def scrub_tickets(session: Session, gone: Forgotten) -> None:
+    """`forget`: the member's named tickets keep their counts but lose their text; event actors become the token.
+    (Anonymous tickets hold only the seal of the old userid, which no member matches any more.)"""
+    session.execute(update(Ticket).where(Ticket.reporter_id == gone.member_id).values(text="（已注销）"))
+    session.execute(update(TicketEvent).where(TicketEvent.actor == gone.userid).values(actor=gone.token))
