@@ -18,9 +18,7 @@ Decisions (README.md repeats them):
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-import tomllib
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,10 +26,11 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
-from bot.models import Branch, Member, Ticket, TicketEscalation, TicketEvent
+from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.ticket_categories import categorise
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
 DEFAULT_DAYS = {"urgent": 1, "major": 3, "ordinary": 5, "emerging": 10, "ungraded": 5}
@@ -47,22 +46,6 @@ def days_for(config: Any, grade: str | None) -> int:
     key = GRADE_KEYS.get(grade or "", "ungraded")
     section = getattr(config, "tickets", None)
     return int(getattr(section, f"{key}_days", DEFAULT_DAYS[key]))
-
-
-@functools.cache
-def _categories() -> tuple[tuple[str, frozenset[str]], ...]:
-    data = tomllib.loads((texts.CONTENT / "ticket_categories.toml").read_text(encoding="utf-8"))
-    return tuple((name, frozenset(spec["keywords"])) for name, spec in data["categories"].items())
-
-
-def categorise(text: str) -> str:
-    from bot import intents
-
-    tokens = set(intents.words(text[:500]))
-    for name, keywords in _categories():
-        if tokens & keywords or any(len(k) > 1 and k in text for k in keywords):
-            return name
-    return "其他"
 
 
 def seal(config: Any, userid: str) -> str:
@@ -301,18 +284,6 @@ def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list
 def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     return list(session.exec(stmt))
-
-
-def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
-    """The branch and its parents, nearest first (cycles cut)."""
-    chain: list[Branch] = []
-    while branch_id is not None and all(b.id != branch_id for b in chain):
-        branch = session.get(Branch, branch_id)
-        if branch is None:
-            break
-        chain.append(branch)
-        branch_id = branch.parent_id
-    return chain
 
 
 @forget_hook

@@ -34,11 +34,23 @@ def _recipients(session: Session, branch: Branch) -> list[Member]:
     return [m for m in session.exec(stmt) if m.has_role("committee")]
 
 
+def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
+    """The branch and its parents, nearest first (cycles cut)."""
+    chain: list[Branch] = []
+    while branch_id is not None and all(b.id != branch_id for b in chain):
+        branch = session.get(Branch, branch_id)
+        if branch is None:
+            break
+        chain.append(branch)
+        branch_id = branch.parent_id
+    return chain
+
+
 def escalate(session: Session, config: Any, today: dt.date) -> int:
     """Escalate every overdue ticket one level; returns how many notices were queued."""
     sent = 0
     for ticket in overdue(session, today):
-        chain = tickets.branch_chain(session, ticket.branch_id)
+        chain = branch_chain(session, ticket.branch_id)
         if ticket.level + 1 >= len(chain):
             continue  # already at the top
         target = chain[ticket.level + 1]
