@@ -58,17 +58,31 @@ def _view(ctx: Context, ticket, handler: bool) -> str:
     return "\n".join(lines)
 
 
+def _listing(ctx: Context) -> str:
+    """The sender's own tickets; for a secretary also the branch's open ones (overdue marked)."""
+    rows = tickets.mine(ctx.session, ctx.config, ctx.member)
+    lines = [texts.t("tickets.mine_head")] if rows else []
+    lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
+                      status=STATUS.get(t.status, t.status)) for t in rows]
+    if ctx.member.has_role(*SECRETARY_ROLES) and ctx.branch_id is not None:
+        pending = tickets.open_in(ctx.session, ctx.branch_id)
+        lines.append(texts.t("tickets.open_head", count=len(pending)) if pending else texts.t("tickets.open_none"))
+        today = clock.today()
+        for t in pending[:10]:
+            late = texts.t("tickets.overdue") if t.due_on and t.due_on < today else ""
+            lines.append(texts.t("tickets.open_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
+                                 grade=t.grade or texts.t("tickets.ungraded"),
+                                 due=t.due_on.isoformat() if t.due_on else "-", late=late))
+    if not lines:
+        return texts.t("tickets.mine_none")
+    lines.append(texts.t("tickets.mine_footer"))
+    return "\n".join(lines)
+
+
 def progress(ctx: Context) -> str:
     """进度 [编号] — 查看反映的办理进度"""
     if not ctx.args:
-        rows = tickets.mine(ctx.session, ctx.config, ctx.member)
-        if not rows:
-            return texts.t("tickets.mine_none")
-        lines = [texts.t("tickets.mine_head")]
-        lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
-                          status=STATUS.get(t.status, t.status)) for t in rows]
-        lines.append(texts.t("tickets.mine_footer"))
-        return "\n".join(lines)
+        return _listing(ctx)
     number = parse_number(ctx.args)
     if number is None:
         return texts.t("tickets.usage_progress")

@@ -82,7 +82,13 @@ def test_ticket_lifecycle(app_rt):
     assert say_wecom(client, "m1", "不满意 1") == "#1 已经评价过了。"
     assert "反映人：党员乙" in say_wecom(client, "sec", "进度 1")
     assert say_wecom(client, "m2", "进度 1") == "#1 不是您可以查看或办理的问题。"
+    say_wecom(client, "m2", "反映 车间照明坏了一周")
+    assert say_wecom(client, "sec", "进度").splitlines() == [
+        "本支部待办问题 1 件：", "#2 反映：车间照明坏了一周…（未定级，期限 2026-12-02）", "回复「进度 编号」查看详情。"]
+    assert say_wecom(client, "m2", "进度").splitlines()[:2] == [
+        "您反映的问题（最近 10 条）：", "#2 反映：车间照明坏了一周…（处理中）"]
     assert ledger(rt, "m1") == [("problem_reported", 1)]
+    assert ledger(rt, "m2") == [("problem_reported", 1)]
 
 
 def test_suggestion_adopted_earns_points(app_rt):

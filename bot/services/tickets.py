@@ -281,6 +281,12 @@ def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list
     return list(session.exec(stmt.order_by(Ticket.number.desc()).limit(limit)))
 
 
+def open_in(session: Session, branch_id: int) -> list[Ticket]:
+    """Open tickets of a branch, soonest deadline first."""
+    stmt = select(Ticket).where(Ticket.status == "open", Ticket.branch_id == branch_id)
+    return list(session.exec(stmt.order_by(Ticket.due_on, Ticket.number)))
+
+
 def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
     return list(session.exec(stmt))
