@@ -84,6 +84,7 @@ class AppConfig:
     political_birthday: str = "joined_on"
     reply_timeout: float = 4.0
     trusted_proxies: int = 0  # reverse proxies in front of `serve` whose X-Forwarded-* headers are trusted
+    political_birthday_feb29: str = "feb28"  # Feb 29 dates in common years: "feb28" or "mar1"
 
     def check(self) -> None:
         try:
@@ -91,6 +92,9 @@ class AppConfig:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {self.timezone!r}") from exc
         _choice(self.political_birthday, ("joined_on", "full_member_on"))
+        _choice(self.political_birthday_feb29, ("feb28", "mar1"))
+        if self.trusted_proxies < 0:
+            raise ValueError("trusted_proxies must be >= 0")
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         if not 0.5 <= self.reply_timeout <= 4.5:
@@ -239,8 +243,14 @@ class ThemeDayConfig:
     signin_opens_min: int = 30
     duration_hours: int = 4
     late_after_min: int = 10
+    absent_consecutive: int = 3  # unexcused absences in a row within a year -> alert (0 = off)
+    absent_cumulative: int = 6  # unexcused absences in a year -> alert (0 = off)
+    late_max: int = 2  # late more than this many times in a year -> alert
+    min_yearly: int = 0  # attendances a year; alert once out of reach (0 = off)
 
     def check(self) -> None:
+        if min(self.absent_consecutive, self.absent_cumulative, self.late_max, self.min_yearly) < 0:
+            raise ValueError("attendance rule values must be >= 0")
         _choice(self.rule, ("fixed", "free"))
         if not (1 <= self.day <= 28 and 1 <= self.limit_day <= 28):
             raise ValueError("day and limit_day must be between 1 and 28")

@@ -117,14 +117,9 @@ def test_limit_day_flags_branches_without_a_theme_day(rt):
 
 
 def test_yearly_minimum_out_of_reach(backend):
-    import dataclasses
-    import types
-
     from tests.conftest import make_runtime
 
-    rt = make_runtime(backend)  # [theme_day] min_yearly = 4 (set on the object until the config has the key)
-    rt.config = dataclasses.replace(rt.config, theme_day=types.SimpleNamespace(
-        **dataclasses.asdict(rt.config.theme_day), min_yearly=4))
+    rt = make_runtime(backend, theme_day={"min_yearly": 4})
     add_roster(rt)
     with rt.write() as s:
         sec, m1 = _member(s, "sec"), _member(s, "m1")

@@ -20,12 +20,11 @@ from bot.services import tasks
 
 
 def date_field(config: Any) -> str:
-    return getattr(config.app, "political_birthday", "joined_on") or "joined_on"
+    return config.app.political_birthday
 
 
 def feb29_rule(config: Any) -> str:
-    rule = getattr(config.app, "political_birthday_feb29", "feb28")
-    return rule if rule in ("feb28", "mar1") else "feb28"
+    return config.app.political_birthday_feb29
 
 
 def celebrated_on(origin: dt.date, year: int, rule: str = "feb28") -> dt.date:

@@ -29,7 +29,7 @@ class ThemeDayError(Exception):
 
 
 def setting(config: Any, name: str, default: int) -> int:
-    return int(getattr(config.theme_day, name, default))
+    return int(getattr(config.theme_day, name))  # a [theme_day] key; `default` documents it at the call
 
 
 def when(event: ThemeDay) -> str:
