@@ -66,6 +66,21 @@ def mine(ctx: Context) -> str:
     return "\n".join(lines)
 
 
+def board(ctx: Context) -> str:
+    """承诺公示 — 查看本支部今年审核通过的承诺"""
+    year = clock.today().year
+    rows = commitments.public(ctx.session, ctx.branch_id, year) if ctx.branch_id is not None else []
+    if not rows:
+        return texts.t("commitments.board_none", year=year)
+    lines = [texts.t("commitments.board_head", year=year, count=len(rows))]
+    for row, name in rows[:30]:
+        lines.append(texts.t("commitments.board_line", number=row.number, name=name, text=row.text[:40],
+                             status=commitments.status_label(row)))
+    if len(rows) > 30:
+        lines.append(texts.t("commitments.board_more", count=len(rows) - 30))
+    return "\n".join(lines)
+
+
 def report_progress(ctx: Context) -> str:
     """践诺 编号 进展 — 报告承诺进展"""
     head, _, rest = ctx.args.partition(" ")
@@ -92,6 +107,7 @@ def fulfil(ctx: Context) -> str:
 def register(router: Router) -> None:
     router.add(Prefix("即时承诺"), instant, listed=False)  # listed with 承诺
     router.add(Word("我的承诺"), mine)
+    router.add(Word("承诺公示"), board)
     router.add(Prefix("承诺"), yearly)
     router.add(Prefix("践诺"), report_progress)
     router.add(NumberOf("完成", "commitment"), fulfil, roles=SECRETARY_ROLES)

@@ -72,6 +72,9 @@ def test_commitment_lifecycle(app_rt):
         assert row.evaluated_at is not None
         assert row.escalated_at is None
     assert "满意 1/2" in say_wecom(client, "m1", "我的承诺")
+    assert say_wecom(client, "m2", "承诺公示").splitlines() == [
+        "本支部 2026 年承诺公示（1 项）：", "#1 党员乙：全年帮扶 2 名困难群众（已兑现）"]
+    assert say_wecom(client, "cw", "承诺公示") == "本支部 2026 年还没有审核通过的承诺。"
     assert say_wecom(client, "m2", "满意 99") == "没有找到编号 #99 的问题或承诺，请核对编号。"
 
 

@@ -102,6 +102,15 @@ def mine(session: Session, member: Member, year: int | None = None) -> list[Comm
     return list(session.exec(stmt.order_by(Commitment.number)))
 
 
+def public(session: Session, branch_id: int, year: int) -> list[tuple[Commitment, str]]:
+    """The branch's approved and fulfilled commitments of the year with their owners' names (承诺公示)."""
+    stmt = (select(Commitment, Member.name).join(Member, Member.id == Commitment.member_id)
+            .where(Commitment.branch_id == branch_id, Commitment.year == year,
+                   Commitment.status.in_(("approved", "fulfilled")))
+            .order_by(Commitment.number))
+    return [(row, name) for row, name in session.exec(stmt)]
+
+
 def progress(session: Session, member: Member, number: int, text: str) -> int:
     """践诺: the owner reports progress on an approved commitment; returns how many reports it has."""
     row = get(session, number)
