@@ -283,6 +283,39 @@ class PointsConfig:
 
 
 @dataclass(frozen=True)
+class TicketsConfig:
+    """问题与建议: deadlines in working days, counted from the day of the report (see bot/services/tickets.py)."""
+
+    ungraded_days: int = 5  # before 定级
+    urgent_days: int = 1  # 急难
+    major_days: int = 3  # 重大
+    ordinary_days: int = 5  # 一般
+    emerging_days: int = 10  # 萌芽
+
+    def check(self) -> None:
+        days = (self.ungraded_days, self.urgent_days, self.major_days, self.ordinary_days, self.emerging_days)
+        if min(days) < 1:
+            raise ValueError("ticket deadlines must be at least one working day")
+
+
+@dataclass(frozen=True)
+class CommitmentsConfig:
+    """承诺践诺: limits per member and year, the satisfaction vote (see bot/services/commitments.py)."""
+
+    yearly_limit: int = 4  # 承诺 per member per year (rejected ones do not count)
+    instant_limit: int = 10  # 即时承诺 per member per year
+    vote_days: int = 5  # working days the satisfaction vote stays open after 完成
+    min_votes: int = 3  # fewer votes never escalate
+    satisfaction_threshold: int = 50  # percent: escalated when 满意 × 100 < threshold × votes
+
+    def check(self) -> None:
+        if self.yearly_limit < 0 or self.instant_limit < 0 or self.vote_days < 1 or self.min_votes < 1:
+            raise ValueError("need yearly_limit, instant_limit >= 0 and vote_days, min_votes >= 1")
+        if not 1 <= self.satisfaction_threshold <= 100:
+            raise ValueError("satisfaction_threshold must be a percentage between 1 and 100")
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -297,6 +330,8 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     theme_day: ThemeDayConfig = field(default_factory=ThemeDayConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    commitments: CommitmentsConfig = field(default_factory=CommitmentsConfig)
     now: dt.datetime | None = None  # DANGJIAN_NOW: frozen clock for demos, replays and tests
     source: str = "defaults"
 
@@ -317,6 +352,8 @@ _SECTIONS = {
     "calendar": CalendarConfig,
     "theme_day": ThemeDayConfig,
     "points": PointsConfig,
+    "tickets": TicketsConfig,
+    "commitments": CommitmentsConfig,
 }
 
 

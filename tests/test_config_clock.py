@@ -102,7 +102,8 @@ def test_example_file_documents_every_key_and_loads():
     path = Path(__file__).resolve().parent.parent / "config.example.toml"
     cfg = config.load(path, environ={})
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    for section in ("app", "database", "redis", "wecom", "wechat", "delivery", "retention", "study", "calendar",
+    for section in ("app", "database", "redis", "wecom", "wechat", "delivery", "retention", "study",
+                    "tickets", "commitments", "calendar",
                     "theme_day", "points"):
         fields = {f.name for f in dataclasses.fields(getattr(cfg, section))}
         documented = set(data[section])

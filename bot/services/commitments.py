@@ -28,7 +28,6 @@ from bot.services import approvals
 from bot.services import points as pts
 from bot.services.roster_forget import Forgotten, forget_hook
 
-DEFAULTS = {"yearly_limit": 4, "instant_limit": 10, "vote_days": 5, "min_votes": 3, "satisfaction_threshold": 50}
 KINDS = ("yearly", "instant")
 STATUSES = ("pending", "approved", "rejected", "fulfilled")
 
@@ -38,7 +37,7 @@ class CommitmentError(Exception):
 
 
 def setting(config: Any, name: str) -> int:
-    return int(getattr(getattr(config, "commitments", None), name, DEFAULTS[name]))
+    return int(getattr(config.commitments, name))
 
 
 def find(session: Session, number: int) -> Commitment | None:

@@ -33,7 +33,6 @@ from bot.services.roster_forget import Forgotten, forget_hook
 from bot.services.ticket_categories import categorise
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
-DEFAULT_DAYS = {"urgent": 1, "major": 3, "ordinary": 5, "emerging": 10, "ungraded": 5}
 HANDLER_ROLES = ("secretary", "deputy", "committee")
 
 
@@ -44,8 +43,7 @@ class TicketError(Exception):
 def days_for(config: Any, grade: str | None) -> int:
     """Working days allowed for a grade (`[tickets] <urgent|major|ordinary|emerging|ungraded>_days`)."""
     key = GRADE_KEYS.get(grade or "", "ungraded")
-    section = getattr(config, "tickets", None)
-    return int(getattr(section, f"{key}_days", DEFAULT_DAYS[key]))
+    return int(getattr(config.tickets, f"{key}_days"))
 
 
 def seal(config: Any, userid: str) -> str:
