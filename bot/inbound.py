@@ -152,10 +152,13 @@ def _push_late(runtime: Runtime, msg: InboundMessage, row_id: int | None,
         return
     if reply.empty or not reply.text:
         return
+    text = reply.text
+    if msg.text.startswith(ANONYMOUS_PREFIXES):  # a delivery row must not tie the reporter to the ticket
+        text = texts.t("anonymous.late_reply")
     channel = "wechat" if msg.channel == "wechat" else "wecom"
     with runtime.session() as session:
-        outbox.enqueue(session, channel=channel, kind="text", payload={"content": reply.text},
-                       recipients=[msg.sender], key=f"reply:{row_id or msg.dedup_key()}", reply=True,
+        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
+                       recipients=[msg.sender], key=f"reply:{row_id or stored_key(msg)}", reply=True,
                        config=runtime.config)
         if row_id is not None:
             row = session.get(InboundRow, row_id)

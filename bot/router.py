@@ -210,6 +210,15 @@ class Router:
                 seen.append(route.help)
         return seen
 
+    def help_sections(self, member: Any) -> tuple[list[str], list[str]]:
+        """(lines anyone on the roster may run, lines that need one of the member's roles), no repeats."""
+        everyone: list[str] = []
+        privileged: list[str] = []
+        for route in self.routes:
+            if route.help and route.allowed(member) and route.help not in everyone + privileged:
+                (privileged if route.roles else everyone).append(route.help)
+        return everyone, privileged
+
     def command_words(self, member: Any) -> list[str]:
         words: list[str] = []
         for route in self.routes:

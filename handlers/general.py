@@ -1,18 +1,44 @@
 """帮助, the first-visit welcome, the help menu key and the answer to text nobody understood."""
 
 from bot import clock, texts
-from bot.router import ROLE_LABELS, Context, Event, Intent, MenuKey, Router, Word
+from bot.router import ROLE_LABELS, Context, Event, Intent, MenuKey, Prefix, Router, Word
+
+MAX_REPLY_BYTES = 2000  # a text reply must stay under WeCom's 2048 bytes
 
 
-def show_help(ctx: Context) -> str:
-    """帮助 — 查看我能用的指令"""
+def _role_label(ctx: Context) -> str:
     roles = ctx.member.role_set if ctx.member else frozenset()
     top = next((r for r in ("committee", "secretary", "deputy", "admin", "editor", "reviewer") if r in roles),
                "member")
-    lines = [texts.t("help.header", role=ROLE_LABELS[top])]
-    lines += [f"· {line}" for line in ctx.router.help_lines(ctx.member)]
-    lines.append(texts.t("help.footer"))
-    return "\n".join(lines)
+    return ROLE_LABELS[top]
+
+
+def _command(line: str) -> str:
+    return line.split(" — ", 1)[0]
+
+
+def show_help(ctx: Context) -> str:
+    """帮助 — 查看我能用的指令（「帮助 补签」看某条指令的用法）"""
+    everyone, privileged = ctx.router.help_sections(ctx.member)
+    if ctx.args:
+        wanted = ctx.args.lstrip("#")
+        found = [line for line in everyone + privileged if wanted in _command(line)]
+        if not found:
+            return texts.t("help.no_such", word=ctx.args)
+        return "\n".join(f"· {line}" for line in found[:10])
+    header = texts.t("help.header", role=_role_label(ctx))
+    full = [header, *(f"· {line}" for line in everyone)]
+    if privileged:
+        full += [texts.t("help.privileged"), *(f"· {line}" for line in privileged)]
+    full.append(texts.t("help.footer"))
+    text = "\n".join(full)
+    if len(text.encode()) <= MAX_REPLY_BYTES:
+        return text
+    compact = [header, "、".join(dict.fromkeys(_command(line) for line in everyone))]
+    if privileged:
+        compact += [texts.t("help.privileged"), "、".join(dict.fromkeys(_command(line) for line in privileged))]
+    compact.append(texts.t("help.footer_compact"))
+    return "\n".join(compact)
 
 
 def welcome(ctx: Context) -> str | None:
@@ -34,7 +60,7 @@ def unknown(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Word("帮助", "help", "?", "？", "菜单") | MenuKey("help") | Intent("help"), show_help)
+    router.add(Prefix("帮助") | Word("help", "?", "？", "菜单") | MenuKey("help") | Intent("help"), show_help)
     router.add(Event("enter_agent", "subscribe"), welcome, listed=False)
 
 

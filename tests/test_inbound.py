@@ -194,3 +194,28 @@ def test_prefix_rule_args():
     seen.pop("answer")
     run("答案是什么")  # a one-character word needs a space
     assert "answer" not in seen
+
+
+def test_slow_anonymous_report_pushes_no_ticket_text(roster_rt):
+    router = Router()
+
+    def report(ctx: Context) -> str:
+        """匿名反映 文字 — 匿名反映"""
+        time.sleep(0.4)
+        return "已收到匿名反映 #41：食堂太贵"
+
+    router.add(Prefix("匿名反映"), report)
+    assert inbound.handle(roster_rt, router, text("m1", "匿名反映 食堂太贵", "anon1"), timeout=0.05) is None
+    deadline = time.monotonic() + 5
+    msg = None
+    while msg is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with roster_rt.session() as s:
+            msg = s.exec(select(OutboundMessage)).first()
+    assert msg is not None
+    assert "#41" not in msg.payload
+    assert "食堂" not in msg.payload
+    with roster_rt.session() as s:
+        row = s.exec(select(InboundRow)).one()
+        assert row.sender.startswith("sealed:")
+        assert "m1" not in row.sender
