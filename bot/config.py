@@ -275,6 +275,7 @@ class PointsConfig:
     bands: tuple[int, ...] = (10, 20, 60, 10)
     ranking: bool = False
     manual_limit: int = 10
+    category_caps: dict[str, int] = field(default_factory=dict)  # category -> most points it adds in a year
     rules: dict[str, RuleConfig] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -435,6 +436,12 @@ def _build_section(section: str, cls: type, data: dict[str, Any]) -> Any:
             continue
         if section == "points" and key == "rules":
             kwargs[key] = _build_rules(value)
+            continue
+        if section == "points" and key == "category_caps":
+            if not isinstance(value, dict) or any(
+                    isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value.values()):
+                raise ConfigError(f"bad value for {label}: expected a table of category = points (>= 0)")
+            kwargs[key] = {str(k): int(v) for k, v in value.items()}
             continue
         try:
             kwargs[key] = _coerce(key, str(fields[key].type), value)

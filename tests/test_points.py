@@ -56,6 +56,32 @@ def test_monthly_cap_counts_the_month_of_the_act(rt):
     assert [e.reason for e in last if e.points == 0] == ["超出每月上限：反映"]
 
 
+def test_category_cap_of_the_annual_scheme(backend):
+    rt = make_runtime(backend, points={"category_caps": {"study": 3}})
+    add_roster(rt)
+    with rt.session() as s:
+        m1 = get(s, "m1")
+        got = [pts.award(s, rt.config, m1, rule, on=DAY - dt.timedelta(days=d), reason="学习", source="t").points
+               for d, rule in ((0, "study_checkin"), (0, "study_answer"), (1, "study_checkin"),
+                               (1, "reflection"), (2, "study_checkin"))]
+        assert got == [1, 1, 1, 0, 0]
+        zero = [e.reason for e in pts.entries(s, m1, 2026) if e.points == 0]
+        assert zero == ["超出本类年度上限：学习"] * 2
+        # a deduction in the category is not limited by the cap on additions
+        assert pts.award(s, rt.config, m1, "manual", on=DAY, reason="更正", source="t", points=-1).points == -1
+        assert pts.award(s, rt.config, m1, "theme_day_attend", on=DAY, reason="主题党日", source="t").points == 5
+        assert pts.total(s, rt.config, m1, 2026) == 7
+    rt.close()
+
+
+def test_bad_category_caps_name_the_key():
+    from bot.config import ConfigError
+    from tests.conftest import make_config
+
+    with pytest.raises(ConfigError, match=r"\[points\] category_caps"):
+        make_config(points={"category_caps": {"study": -1}})
+
+
 def test_cap_clips_partially_and_bounds_deductions(backend):
     rules = {"big": {"points": 3, "category": "participation", "monthly_cap": 4},
              "fine": {"points": -2, "category": "attendance", "yearly_cap": 3}}

@@ -64,10 +64,12 @@ def _lock_member(session: Session, member: Member) -> None:
     session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
 
 
-def _used(session: Session, member: Member, rule: str, sign: int, *where: Any) -> int:
+def _used(session: Session, member: Member, rule: str | None, sign: int, *where: Any) -> int:
+    """Points of one sign already in the ledger for `rule` (None: any rule) within `where`."""
     side = LedgerEntry.points > 0 if sign > 0 else LedgerEntry.points < 0
+    by_rule = (LedgerEntry.rule == rule,) if rule is not None else ()
     stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.member_id == member.id, LedgerEntry.rule == rule, side, *where)
+        LedgerEntry.member_id == member.id, side, *by_rule, *where)
     return abs(int(session.exec(stmt).one()))
 
 
@@ -78,21 +80,26 @@ def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _apply_caps(session: Session, member: Member, rule: str, spec: RuleConfig, on: dt.date,
-                amount: int, reason: str) -> tuple[int, str]:
+                amount: int, reason: str, category_cap: int | None = None) -> tuple[int, str]:
+    """Clip by the rule's daily/monthly/yearly caps, then (additions only) by the annual scheme's cap on
+    the rule's category (`[points] category_caps`)."""
     if amount == 0:
         return 0, reason
     first, nxt = _month_bounds(on)
-    windows = (
-        ("daily", spec.daily_cap, (LedgerEntry.period == on,)),
-        ("monthly", spec.monthly_cap, (LedgerEntry.period >= first, LedgerEntry.period < nxt)),
-        ("yearly", spec.yearly_cap, (LedgerEntry.year == on.year,)),
-    )
+    windows = [
+        ("daily", spec.daily_cap, rule, (LedgerEntry.period == on,)),
+        ("monthly", spec.monthly_cap, rule, (LedgerEntry.period >= first, LedgerEntry.period < nxt)),
+        ("yearly", spec.yearly_cap, rule, (LedgerEntry.year == on.year,)),
+    ]
+    if amount > 0 and category_cap is not None:
+        windows.append(("category", category_cap, None,
+                        (LedgerEntry.year == on.year, LedgerEntry.category == spec.category)))
     sign = 1 if amount > 0 else -1
     size, binding = abs(amount), None
-    for name, cap, where in windows:
+    for name, cap, scope, where in windows:
         if cap is None:
             continue
-        remaining = max(0, abs(cap) - _used(session, member, rule, sign, *where))
+        remaining = max(0, abs(cap) - _used(session, member, scope, sign, *where))
         if remaining < size:
             size, binding = remaining, name
     if binding is None:
@@ -114,7 +121,8 @@ def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.da
     if member.member_type in spec.exempt_types:
         final, why = 0, texts.t("points.exempt", type=label("types", member.member_type), reason=note)
     else:
-        final, why = _apply_caps(session, member, rule, spec, on, amount, note)
+        final, why = _apply_caps(session, member, rule, spec, on, amount, note,
+                                 config.points.category_caps.get(spec.category))
     entry = LedgerEntry(member_id=member.id, rule=rule, category=spec.category, points=final, reason=why[:500],
                         source=(source or "")[:128], actor=(actor or "system")[:64], at=clock.now(),
                         period=on, year=on.year)
