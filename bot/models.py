@@ -465,6 +465,8 @@ class ThemeDay(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)  # scheduled / postponed / cancelled / held
     online: bool = False
     signin_code: str | None = Field(default=None, max_length=8)
+    agenda: str | None = Field(default=None, max_length=500)  # ';'-joined 学/会/做/工/课, each "项" or "项:备注"
+    guests: str | None = Field(default=None, max_length=200)
     created_by: str = Field(default="", max_length=64)
     created_at: dt.datetime | None = _ts()
     closed_at: dt.datetime | None = _ts()  # theme_day_close recorded the attendance

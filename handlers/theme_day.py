@@ -3,8 +3,9 @@
 from collections.abc import Callable
 
 from bot import texts
+from bot.models import Branch
 from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
-from bot.services import theme_day
+from bot.services import theme_day, theme_day_agenda
 from bot.services.theme_day import ThemeDayError
 
 
@@ -20,8 +21,9 @@ def publish(ctx: Context) -> str:
 
     def run() -> str:
         event, count = theme_day.publish(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args)
+        note = theme_day_agenda.off_rule_note(ctx.config, ctx.session.get(Branch, event.branch_id), event.starts_at)
         return texts.t("theme_day.published", number=event.number, when=theme_day.when(event), place=event.place,
-                       topic=event.topic, count=count)
+                       topic=event.topic, count=count) + (f"\n{note}" if note else "")
 
     return _guarded(run)
 

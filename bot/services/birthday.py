@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot import notify, texts
 from bot.models import Branch, Member
-from bot.services import tasks
+from bot.services import tasks, theme_day_agenda
 
 
 def date_field(config: Any) -> str:
@@ -102,6 +102,9 @@ def month_list(session: Session, config: Any, day: dt.date) -> int:
         lines += [texts.t("birthday.list_line", date=f"{on.month}月{on.day}日", name=m.name, years=years)
                   for on, m, years in sorted(rows, key=lambda r: (r[0], r[1].id))[:40]]
         lines.append(texts.t("birthday.list_footer"))
+        rule, fixed, _ = theme_day_agenda.branch_rule(config, branch)
+        if rule == "fixed":  # the branch's own fixed day when overridden, else [theme_day] day
+            lines.append(texts.t("theme_day.fixed_day_line", day=fixed, date=f"{day.month}月{fixed}日"))
         notify.members(session, config, people, "\n".join(lines), key=f"birthday_list:{day:%Y-%m}:{branch.code}")
         told += 1
     return told

@@ -18,14 +18,11 @@ from bot import audit, clock, outbox, texts
 from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
 from bot.notify import address
 from bot.services import approvals
+from bot.services.theme_day_agenda import ThemeDayError, detail_lines, parse_when, split_topic
 
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
-
-
-class ThemeDayError(Exception):
-    """An expected refusal; the message is the Chinese reply."""
 
 
 def setting(config: Any, name: str, default: int) -> int:
@@ -40,18 +37,6 @@ def window(config: Any, event: ThemeDay) -> tuple[dt.datetime, dt.datetime]:
     start = clock.local(event.starts_at)
     return (start - dt.timedelta(minutes=setting(config, "signin_opens_min", 30)),
             start + dt.timedelta(hours=setting(config, "duration_hours", 4)))
-
-
-def parse_when(date_text: str, time_text: str) -> dt.datetime:
-    try:
-        day = dt.date.fromisoformat(date_text)
-        hh, mm = time_text.split(":")
-        moment = clock.at(day, dt.time(int(hh), int(mm)))
-    except ValueError:
-        raise ThemeDayError(texts.t("theme_day.bad_time")) from None
-    if moment <= clock.now():
-        raise ThemeDayError(texts.t("theme_day.past_time", when=moment.strftime("%Y-%m-%d %H:%M")))
-    return moment
 
 
 def branch_members(session: Session, branch_id: int, *, quiet_too: bool = True) -> list[Member]:
@@ -81,24 +66,36 @@ def push(session: Session, config: Any, event: ThemeDay, people: list[Member], t
 
 def _notice(event: ThemeDay) -> str:
     online = texts.t("theme_day.online_note") if event.online else ""
+    topic = "\n".join([event.topic, *detail_lines(event)])  # 议程 / 嘉宾 right under the topic line
     return texts.t("theme_day.notice", number=event.number, when=when(event), place=event.place, online=online,
-                   topic=event.topic)
+                   topic=topic)
 
 
 def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
+    """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`."""
     parts = args.split(None, 3)
     if len(parts) < 4:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     if branch_id is None:
         raise ThemeDayError(texts.t("theme_day.no_branch"))
-    starts = parse_when(parts[0], parts[1])
-    place, topic = parts[2][:64], parts[3].strip()[:200]
+    topic, agenda, guests = split_topic(parts[3])
+    if not topic:
+        raise ThemeDayError(texts.t("theme_day.usage_publish"))
+    return create(session, config, actor.userid, branch_id, parse_when(parts[0], parts[1]), parts[2], topic,
+                  agenda=agenda, guests=guests)
+
+
+def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt.datetime, place: str, topic: str,
+           *, agenda: str | None = None, guests: str | None = None, online: bool | None = None) -> tuple[ThemeDay, int]:
+    """Save a theme day and notify the branch at once (chat and console both come here)."""
+    place, topic = place.strip()[:64], topic.strip()[:200]
+    online = place.lower() in ONLINE_PLACES if online is None else online
     event = ThemeDay(number=approvals.next_number(session, "theme_day"), branch_id=branch_id, starts_at=starts,
-                     place=place, topic=topic, online=place.lower() in ONLINE_PLACES, created_by=actor.userid,
+                     place=place, topic=topic, online=online, agenda=agenda, guests=guests, created_by=actor[:64],
                      created_at=clock.now())
     session.add(event)
     session.flush()
-    audit.record(session, actor.userid, "theme_day_publish", f"#{event.number}", f"{when(event)} {place} {topic}")
+    audit.record(session, actor, "theme_day_publish", f"#{event.number}", f"{when(event)} {place} {topic}")
     count = push(session, config, event, branch_members(session, branch_id), _notice(event),
                  f"theme_day:{event.number}:notice", robot=True)
     return event, count
@@ -123,9 +120,13 @@ def postpone(session: Session, config: Any, actor: Member, branch_id: int | None
     if len(parts) != 3:
         raise ThemeDayError(texts.t("theme_day.usage_postpone"))
     event = find(session, actor, branch_id, parts[0])
-    event.starts_at, event.status, event.signin_code = parse_when(parts[1], parts[2]), "postponed", None
+    return reschedule(session, config, actor.userid, event, parse_when(parts[1], parts[2]))
+
+
+def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, starts: dt.datetime) -> tuple[ThemeDay, int]:
+    event.starts_at, event.status, event.signin_code = starts, "postponed", None
     session.add(event)
-    audit.record(session, actor.userid, "theme_day_postpone", f"#{event.number}", when(event))
+    audit.record(session, actor, "theme_day_postpone", f"#{event.number}", when(event))
     text = texts.t("theme_day.postponed_notice", number=event.number, topic=event.topic, when=when(event),
                    place=event.place)
     stamp = clock.local(event.starts_at).strftime("%Y%m%d%H%M")
@@ -137,10 +138,13 @@ def postpone(session: Session, config: Any, actor: Member, branch_id: int | None
 def cancel(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
     if not args.strip() or len(args.split()) != 1:
         raise ThemeDayError(texts.t("theme_day.usage_cancel"))
-    event = find(session, actor, branch_id, args.strip())
+    return drop(session, config, actor.userid, find(session, actor, branch_id, args.strip()))
+
+
+def drop(session: Session, config: Any, actor: str, event: ThemeDay) -> tuple[ThemeDay, int]:
     event.status = "cancelled"
     session.add(event)
-    audit.record(session, actor.userid, "theme_day_cancel", f"#{event.number}", "")
+    audit.record(session, actor, "theme_day_cancel", f"#{event.number}", "")
     text = texts.t("theme_day.cancelled_notice", number=event.number, topic=event.topic, when=when(event))
     count = push(session, config, event, branch_members(session, event.branch_id), text,
                  f"theme_day:{event.number}:cancelled", robot=True)
@@ -282,7 +286,7 @@ def attendance_text(session: Session, config: Any, branch_id: int | None) -> str
     missing = [m for m in people if m not in present and m not in leave]
     lines = [texts.t("theme_day.attendance", number=event.number, topic=event.topic, when=when(event),
                      present=len(present), late=len(late), leave=len(leave), missing=len(missing),
-                     total=len(people))]
+                     total=len(people)), *detail_lines(event)]
     if missing:
         names = "、".join(m.name for m in missing[:100]) + ("……" if len(missing) > 100 else "")
         lines.append(texts.t("theme_day.attendance_missing", names=names))

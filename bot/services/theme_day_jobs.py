@@ -13,6 +13,7 @@ from bot import clock, notify, texts
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, setting, when
+from bot.services.theme_day_agenda import branch_rule
 
 REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
 
@@ -88,17 +89,13 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
          f"theme_day:{event.number}:summary", robot=True)
 
 
-def _limit_day(config: Any, branch: Branch) -> int:
-    return branch.theme_day_limit_day or setting(config, "limit_day", 15)
-
-
 def deadline(session: Session, config: Any, day: dt.date) -> list[Branch]:
     """Branches whose limit day is `day` and that held no theme day this month: the committee is told."""
     first = clock.at(day.replace(day=1), dt.time(0))
     end = clock.at(day + dt.timedelta(days=1), dt.time(0))
     flagged = []
     for branch in session.exec(select(Branch).where(Branch.level == "branch").order_by(Branch.code)):
-        if _limit_day(config, branch) != day.day:
+        if branch_rule(config, branch)[2] != day.day:  # the branch's own limit day, else [theme_day]
             continue
         held = session.exec(select(ThemeDay.id).where(ThemeDay.branch_id == branch.id,
                                                       ThemeDay.status != "cancelled", ThemeDay.starts_at >= first,
