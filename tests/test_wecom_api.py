@@ -70,7 +70,7 @@ def test_concurrent_clients_fetch_one_token(make_rt, fake_wecom, token_store):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(30)  # generous: the machine is shared and may be loaded
     assert len(tokens) == 5
     assert len(set(tokens)) == 1
     assert fake_wecom.gettoken_calls == 1
