@@ -4,7 +4,7 @@
 views to `bp`.
 """
 
-from bot.admin import login, views
+from bot.admin import login, theme_days, views
 from bot.admin.base import bp
 
-__all__ = ["bp", "login", "views"]
+__all__ = ["bp", "login", "theme_days", "views"]

@@ -156,12 +156,18 @@ def branch_tree(session: Session) -> list[tuple[Branch, int, int]]:
 
 
 def update_branch(session: Session, branch_id: int, *, push_enabled: bool, ranking_enabled: bool | None,
-                  actor: str) -> Branch | None:
-    """Save a branch's console settings and audit what changed; None when there is no such branch."""
+                  actor: str, theme_day: tuple[str | None, int | None, int | None] | None = None) -> Branch | None:
+    """Save a branch's console settings and audit what changed; None when there is no such branch.
+    `theme_day` is the (rule, day, limit_day) override, None each for [theme_day]; None: left as it is."""
     branch = session.get(Branch, branch_id, with_for_update=True)
     if branch is None:
         return None
     changes = []
+    names = ("theme_day_rule", "theme_day_day", "theme_day_limit_day") if theme_day is not None else ()
+    for name, value in zip(names, theme_day or (), strict=True):
+        if getattr(branch, name) != value:
+            changes.append(f"{name}: {getattr(branch, name)} -> {value}")
+            setattr(branch, name, value)
     if branch.push_enabled != push_enabled:
         changes.append(f"push_enabled: {branch.push_enabled} -> {push_enabled}")
         branch.push_enabled = push_enabled

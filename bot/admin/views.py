@@ -15,6 +15,7 @@ STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达"
 JOB_STATUS_LABELS = {"running": "运行中", "done": "完成", "skipped": "跳过", "failed": "失败"}
 LEVEL_LABELS = {"branch": "支部", "general_branch": "总支", "committee": "党委"}
 RANKING_CHOICES = (("", "默认"), ("on", "开启"), ("off", "关闭"))
+THEME_RULE_CHOICES = (("", "默认"), ("fixed", "固定日"), ("free", "自定"))
 
 
 def mask_phone(phone: str | None) -> str:
@@ -82,8 +83,26 @@ def branches() -> ResponseReturnValue:
     with runtime().session() as s:
         tree = queries.branch_tree(s)
     names = {b.id: b.name for b, _, _ in tree}
+    conf = runtime().config.theme_day
     return render_template("admin/branches.html", tree=tree, names=names, levels=LEVEL_LABELS,
-                           ranking_choices=RANKING_CHOICES)
+                           ranking_choices=RANKING_CHOICES, rule_choices=THEME_RULE_CHOICES, theme_day=conf)
+
+
+def _theme_day_form() -> tuple[str | None, int | None, int | None] | str | None:
+    """The branch's theme-day override from the form: (rule, day, limit_day), None for a field left at the
+    default; None when the form has no such fields; a message when a value is invalid."""
+    if "theme_day_rule" not in request.form:
+        return None
+    rule = request.form.get("theme_day_rule", "")
+    if rule not in ("", "fixed", "free"):
+        return "主题党日规则：默认 / 固定日 / 自定"
+    days: list[int | None] = []
+    for name in ("theme_day_day", "theme_day_limit_day"):
+        raw = request.form.get(name, "").strip()
+        if raw and not (raw.isdigit() and 1 <= int(raw) <= 28):
+            return "主题党日固定日、截止日须为 1–28 的整数，留空则跟随全局配置"
+        days.append(int(raw) if raw else None)
+    return rule or None, days[0], days[1]
 
 
 @bp.post("/branches/<int:branch_id>")
@@ -91,10 +110,13 @@ def branch_settings(branch_id: int) -> ResponseReturnValue:
     ranking = request.form.get("ranking_enabled", "")
     if ranking not in ("", "on", "off"):
         return "ranking_enabled: 默认 / 开启 / 关闭", 400
+    theme_day = _theme_day_form()
+    if isinstance(theme_day, str):
+        return theme_day, 400
     with runtime().write() as s:
         branch = queries.update_branch(s, branch_id, push_enabled=request.form.get("push_enabled") == "on",
                                        ranking_enabled={"on": True, "off": False}.get(ranking),
-                                       actor=g.admin.username)
+                                       actor=g.admin.username, theme_day=theme_day)
         name = branch.name if branch else ""
     if branch is None:
         return "没有这个支部", 404

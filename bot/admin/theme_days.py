@@ -1,0 +1,145 @@
+"""`/admin/theme-days`: upcoming and recent theme days with RSVP and attendance counts; create one for a
+branch, postpone or cancel it. Each change goes through the same service functions as the chat commands
+(`theme_day.create`, `reschedule`, `drop`), so members are notified and the audit log written the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from bot import clock, texts
+from bot.admin.base import bp, runtime
+from bot.models import Attendance, Branch, ThemeDay
+from bot.services import theme_day, theme_day_agenda
+from bot.services.theme_day_agenda import ThemeDayError
+
+STATUS_LABELS = {"scheduled": "待开", "postponed": "已推迟", "cancelled": "已取消", "held": "已召开"}
+RECENT_DAYS = 60
+LIMIT = 100
+
+
+def _counts(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per event: 参加 (going), 请假 (approved or pending), 签到 (signed) and 迟到 (late)."""
+    if not ids:
+        return {}
+    stmt = (select(Attendance.event_id,
+                   func.sum(case((Attendance.rsvp == "going", 1), else_=0)),
+                   func.sum(case((col(Attendance.rsvp).in_(("leave", "leave_pending")), 1), else_=0)),
+                   func.sum(case((col(Attendance.signed_at).is_not(None), 1), else_=0)),
+                   func.sum(case((Attendance.late == True, 1), else_=0)))  # noqa: E712
+            .where(col(Attendance.event_id).in_(ids)).group_by(Attendance.event_id))
+    return {row[0]: {"going": int(row[1] or 0), "leave": int(row[2] or 0), "signed": int(row[3] or 0),
+                     "late": int(row[4] or 0)} for row in session.exec(stmt)}
+
+
+def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
+    now = clock.now()
+    stmt = select(ThemeDay, Branch.name).join(Branch, Branch.id == ThemeDay.branch_id)
+    if upcoming:
+        stmt = stmt.where(ThemeDay.starts_at >= now).order_by(ThemeDay.starts_at)
+    else:
+        stmt = (stmt.where(ThemeDay.starts_at < now, ThemeDay.starts_at >= now - dt.timedelta(days=RECENT_DAYS))
+                .order_by(ThemeDay.starts_at.desc()))
+    found = list(session.exec(stmt.limit(LIMIT)))
+    counts = _counts(session, [e.id for e, _ in found])
+    empty = {"going": 0, "leave": 0, "signed": 0, "late": 0}
+    return [{"event": e, "branch": name, "status": STATUS_LABELS.get(e.status, e.status),
+             "open": e.status in theme_day.OPEN and e.closed_at is None,
+             "agenda": theme_day_agenda.agenda_text(e.agenda), **counts.get(e.id, empty)} for e, name in found]
+
+
+@bp.get("/theme-days")
+def theme_days() -> ResponseReturnValue:
+    with runtime().session() as s:
+        upcoming, recent = _rows(s, True), _rows(s, False)
+        branches = list(s.exec(select(Branch).order_by(Branch.code)))
+    return render_template("admin/theme_days.html", upcoming=upcoming, recent=recent, branches=branches,
+                           items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS)
+
+
+def _back() -> ResponseReturnValue:
+    return redirect(url_for("admin.theme_days"))
+
+
+def _form_text(name: str, limit: int) -> str:
+    return " ".join(request.form.get(name, "").split())[:limit]
+
+
+@bp.post("/theme-days")
+def theme_day_create() -> ResponseReturnValue:
+    raw_branch = request.form.get("branch_id", "")
+    place, topic = _form_text("place", 64), _form_text("topic", 200)
+    if not (raw_branch.isdigit() and place and topic):
+        flash("请填写支部、地点和主题。", "error")
+        return _back()
+    picked = request.form.getlist("agenda")
+    agenda = theme_day_agenda.clean_agenda(
+        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
+         if item in picked])
+    guests = theme_day_agenda.clean_guests(request.form.get("guests"))
+    try:
+        starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
+        with runtime().write() as s:
+            branch = s.get(Branch, int(raw_branch))
+            if branch is None:
+                return "没有这个支部", 404
+            event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
+                                            agenda=agenda, guests=guests,
+                                            online=True if request.form.get("online") == "on" else None)
+            note = theme_day_agenda.off_rule_note(runtime().config, branch, event.starts_at)
+            message = texts.t("theme_day.console_created", number=event.number, count=count)
+    except ThemeDayError as exc:
+        flash(str(exc), "error")
+        return _back()
+    flash(message + (f" {note}" if note else ""), "ok")
+    return _back()
+
+
+def _open_event(session: Session, event_id: int) -> ThemeDay | str | None:
+    event = session.get(ThemeDay, event_id, with_for_update=True)
+    if event is None:
+        return None
+    if event.status not in theme_day.OPEN or event.closed_at is not None:
+        return texts.t("theme_day.closed", number=event.number, status=STATUS_LABELS.get(event.status, ""))
+    return event
+
+
+@bp.post("/theme-days/<int:event_id>/postpone")
+def theme_day_postpone(event_id: int) -> ResponseReturnValue:
+    try:
+        starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
+        with runtime().write() as s:
+            event = _open_event(s, event_id)
+            if event is None:
+                return "没有这个主题党日", 404
+            if isinstance(event, str):
+                raise ThemeDayError(event)
+            event, count = theme_day.reschedule(s, runtime().config, g.admin.username, event, starts)
+            message = texts.t("theme_day.console_postponed", number=event.number, when=theme_day.when(event),
+                              count=count)
+    except ThemeDayError as exc:
+        flash(str(exc), "error")
+        return _back()
+    flash(message, "ok")
+    return _back()
+
+
+@bp.post("/theme-days/<int:event_id>/cancel")
+def theme_day_cancel(event_id: int) -> ResponseReturnValue:
+    with runtime().write() as s:
+        event = _open_event(s, event_id)
+        if event is None:
+            return "没有这个主题党日", 404
+        if isinstance(event, str):
+            flash(event, "error")
+            return _back()
+        event, count = theme_day.drop(s, runtime().config, g.admin.username, event)
+        message = texts.t("theme_day.console_cancelled", number=event.number, count=count)
+    flash(message, "ok")
+    return _back()
