@@ -118,6 +118,9 @@ def test_agenda_and_guests_by_chat_in_notices_and_attendance(site):
     assert (event.topic, event.agenda, event.guests) == ("学习党章", "学:党章;会;课", "张书记")
     [notice] = queued(rt, "m1")
     assert "主题：学习党章\n议程：学（党章）、会、课\n嘉宾：张书记" in notice
+    move(at(2026, 12, 4, 15, 0))
+    run_job(rt, "theme_day_reminders", dt.date(2026, 12, 4))
+    assert "地点：会议室\n议程：学（党章）、会、课\n嘉宾：张书记\n" in queued(rt, "m1")[-1]
     move(at(2026, 12, 5, 14, 45))
     attendance = say_wecom(chat, "sec", "出勤")
     assert "议程：学（党章）、会、课" in attendance

@@ -13,7 +13,7 @@ from bot import clock, notify, texts
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, setting, when
-from bot.services.theme_day_agenda import branch_rule
+from bot.services.theme_day_agenda import branch_rule, detail_lines
 
 REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
 
@@ -32,6 +32,8 @@ def remind(session: Session, config: Any, now: dt.datetime) -> int:
             Attendance.event_id == event.id, col(Attendance.rsvp).in_(("leave", "leave_pending"))))}
         people = [m for m in branch_members(session, event.branch_id, quiet_too=False) if m.id not in away]
         online = texts.t("theme_day.online_note") if event.online else ""
+        if kind == "day_before":  # 议程 / 嘉宾 under the place line
+            online += "".join(f"\n{line}" for line in detail_lines(event))
         text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
                        place=event.place, online=online)
         key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
