@@ -142,3 +142,16 @@ def rt(backend: str) -> Iterator[Runtime]:
     runtime = make_runtime(backend)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def app_rt(backend: str) -> Iterator[tuple[Any, Runtime]]:
+    """(test client, runtime) of the app with WeCom callbacks configured and tests.helpers' roster."""
+    from bot.web import build_app
+    from tests.callbacks import WECOM
+    from tests.helpers import add_roster
+
+    runtime = make_runtime(backend, wecom=WECOM)
+    add_roster(runtime)
+    yield build_app(runtime=runtime).test_client(), runtime
+    runtime.close()

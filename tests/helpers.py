@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from bot.models import Branch, Member
+from sqlmodel import select
+
+from bot.models import Branch, Delivery, Member, OutboundMessage
 from bot.runtime import Runtime
 
 
@@ -28,3 +31,11 @@ def add_roster(rt: Runtime) -> dict[str, Member]:
         }
         s.add_all(people.values())
     return people
+
+
+def texts_to(rt: Runtime, userid: str) -> list[str]:
+    """Every queued text addressed to `userid`, oldest first."""
+    with rt.session() as s:
+        stmt = (select(OutboundMessage).join(Delivery, Delivery.message_id == OutboundMessage.id)
+                .where(Delivery.recipient == userid).order_by(OutboundMessage.id))
+        return [json.loads(m.payload)["content"] for m in s.exec(stmt)]

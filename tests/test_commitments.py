@@ -4,36 +4,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from sqlmodel import select
 
 from bot import clock
-from bot.models import Approval, Branch, CaseNumber, Commitment, Delivery, LedgerEntry, Member, OutboundMessage
+from bot.models import Approval, Branch, CaseNumber, Commitment, LedgerEntry, Member
 from bot.services import commitments
-from bot.web import build_app
 from scheduler import jobs
-from tests.callbacks import WECOM, say_wecom
-from tests.conftest import make_runtime
-from tests.helpers import add_roster
+from tests.callbacks import say_wecom
+from tests.helpers import texts_to
 
 TZ = clock.tz()
-
-
-@pytest.fixture
-def app_rt(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
-
-
-def texts_to(rt, userid: str) -> list[str]:
-    with rt.session() as s:
-        stmt = (select(OutboundMessage).join(Delivery, Delivery.message_id == OutboundMessage.id)
-                .where(Delivery.recipient == userid).order_by(OutboundMessage.id))
-        return [json.loads(m.payload)["content"] for m in s.exec(stmt)]
 
 
 def test_commitment_lifecycle(app_rt):

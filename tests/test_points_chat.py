@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlmodel import select
 
 from bot.models import Approval, AuditLog, Branch, Delivery, LedgerEntry, Member
@@ -15,14 +14,6 @@ from tests.conftest import make_runtime
 from tests.helpers import add_roster
 
 DAY = dt.date(2026, 11, 25)
-
-
-@pytest.fixture
-def app_rt(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
 
 
 def member(s, userid: str) -> Member:

@@ -4,36 +4,17 @@ review_finalise (final, or disputed); on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-import pytest
 from sqlmodel import select
 
 from bot import clock
-from bot.models import CaseNumber, Delivery, OutboundMessage, Review
-from bot.web import build_app
+from bot.models import CaseNumber, Review
 from scheduler import jobs
-from tests.callbacks import WECOM, say_wecom
-from tests.conftest import make_runtime
-from tests.helpers import add_roster
+from tests.callbacks import say_wecom
+from tests.helpers import texts_to
 
 TZ = clock.tz()
 SELF = "本半年坚持晨学打卡，参加主题党日五次，帮扶困难群众两户。"
-
-
-@pytest.fixture
-def app_rt(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
-
-
-def texts_to(rt, userid: str) -> list[str]:
-    with rt.session() as s:
-        stmt = (select(OutboundMessage).join(Delivery, Delivery.message_id == OutboundMessage.id)
-                .where(Delivery.recipient == userid).order_by(OutboundMessage.id))
-        return [json.loads(m.payload)["content"] for m in s.exec(stmt)]
 
 
 def test_review_round(app_rt):

@@ -4,7 +4,6 @@ escalation along the branch chain and anonymity; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from sqlmodel import select
@@ -27,25 +26,9 @@ from bot.web import build_app
 from scheduler import jobs
 from tests.callbacks import WECOM, say_wecom
 from tests.conftest import make_runtime
-from tests.helpers import add_roster
+from tests.helpers import add_roster, texts_to
 
 TZ = clock.tz()
-
-
-@pytest.fixture
-def app_rt(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
-
-
-def texts_to(rt, userid: str) -> list[str]:
-    """Every queued text addressed to `userid`, oldest first."""
-    with rt.session() as s:
-        stmt = (select(OutboundMessage).join(Delivery, Delivery.message_id == OutboundMessage.id)
-                .where(Delivery.recipient == userid).order_by(OutboundMessage.id))
-        return [json.loads(m.payload)["content"] for m in s.exec(stmt)]
 
 
 def ledger(rt, userid: str) -> list[tuple[str, int]]:
