@@ -39,37 +39,26 @@ def _body() -> bytes:
     return request.get_data(cache=False)
 
 
-@bp.get("/wecom/callback")
-def wecom_verify() -> Response:
+@bp.route("/wecom/callback", methods=["GET", "POST"])
+def wecom() -> Response:
     runtime = rt()
     if not runtime.config.wecom.token:
         return Response("WeCom callback not configured", status=404, mimetype="text/plain")
     a = request.args
-    try:
-        echo = WeComCallback(runtime.config.wecom).verify_url(
-            a.get("msg_signature", ""), a.get("timestamp", ""), a.get("nonce", ""), a.get("echostr", ""))
-    except CallbackError as exc:
-        return _refuse(exc)
-    return Response(echo, mimetype="text/plain")
-
-
-@bp.post("/wecom/callback")
-def wecom_message() -> Response:
-    runtime = rt()
-    if not runtime.config.wecom.token:
-        return Response("WeCom callback not configured", status=404, mimetype="text/plain")
-    a = request.args
+    signature, timestamp, nonce = a.get("msg_signature", ""), a.get("timestamp", ""), a.get("nonce", "")
     channel = WeComCallback(runtime.config.wecom)
     try:
-        msg = channel.parse(_body(), a.get("msg_signature", ""), a.get("timestamp", ""), a.get("nonce", ""))
+        if request.method == "GET":  # URL verification: the decrypted echostr
+            return Response(channel.verify_url(signature, timestamp, nonce, a.get("echostr", "")),
+                            mimetype="text/plain")
+        msg = channel.parse(_body(), signature, timestamp, nonce)
     except CallbackError as exc:
         return _refuse(exc)
     reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
                            timeout=runtime.config.app.reply_timeout)
     if reply is None or reply.empty:
         return Response("", mimetype="text/plain")
-    return Response(channel.render(msg, reply, a.get("nonce") or secrets.token_hex(8)),
-                    mimetype="application/xml")
+    return Response(channel.render(msg, reply, nonce or secrets.token_hex(8)), mimetype="application/xml")
 
 
 @bp.route("/wechat/callback", methods=["GET", "POST"])
