@@ -17,6 +17,8 @@ import click
 from bot import config as config_mod
 from bot.runtime import Runtime, build
 
+LONG_RUNNING = frozenset({"serve", "demo", "worker", "scheduler"})
+
 
 class UserError(Exception):
     """Bad input or arguments: printed on stderr, exit status 2."""
@@ -38,8 +40,10 @@ class CliGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """党建助手 command line."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    # Processes that run for a while log what they do; one-shot commands only warnings and errors, so that
+    # stdout (a reply, a CSV) and stderr (`line N: reason`) stay readable.
+    level = logging.INFO if ctx.invoked_subcommand in LONG_RUNNING else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = {"config_path": config_path}
 
