@@ -49,6 +49,14 @@ class Runtime:
         return "ok"
 
     def close(self) -> None:
+        """Release what this runtime opened: HTTP sessions of the senders, the inbound pool, the pools."""
+        for sender in self.extras.get("senders", {}).values():
+            closer = getattr(sender, "close", None)
+            if closer is not None:
+                closer()
+        pool = self.extras.get("inbound_pool")
+        if pool is not None:
+            pool.shutdown(wait=False)
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()

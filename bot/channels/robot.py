@@ -95,6 +95,9 @@ class RobotSender:
         self.limiter = RateLimiter(runtime, runtime.config.robot.per_minute)
         self.http = requests.Session()
 
+    def close(self) -> None:
+        self.http.close()
+
     def send(self, kind: str, payload: dict[str, Any], recipients: list[str]) -> SendResult:
         result = SendResult()
         body = robot_body(kind, payload)

@@ -69,6 +69,9 @@ class WechatSender:
     def __init__(self, runtime: Runtime) -> None:
         self.api = WechatApi(runtime)
 
+    def close(self) -> None:
+        self.api._http.close()
+
     def send(self, kind: str, payload: dict[str, Any], recipients: list[str]) -> SendResult:
         result = SendResult()
         for index, openid in enumerate(recipients):

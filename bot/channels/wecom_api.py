@@ -206,6 +206,9 @@ class WecomSender:
         self.api = WecomApi(runtime)
         self.batch_size = runtime.config.delivery.batch_size
 
+    def close(self) -> None:
+        self.api._http.close()
+
     def send(self, kind: str, payload: dict[str, Any], recipients: list[str]) -> SendResult:
         try:
             raw = self.api.send(kind, payload, recipients)
