@@ -36,10 +36,6 @@ class CommitmentError(Exception):
     """An expected refusal; the message is the Chinese reply."""
 
 
-def setting(config: Any, name: str) -> int:
-    return int(getattr(config.commitments, name))
-
-
 def find(session: Session, number: int) -> Commitment | None:
     return session.exec(select(Commitment).where(Commitment.number == number)).first()
 
@@ -57,7 +53,7 @@ def status_label(row: Commitment) -> str:
 
 def make(session: Session, config: Any, member: Member, text: str, kind: str = "yearly") -> Commitment:
     year = clock.today().year
-    limit = setting(config, f"{kind}_limit")
+    limit = getattr(config.commitments, f"{kind}_limit")
     stmt = select(func.count()).select_from(Commitment).where(
         Commitment.member_id == member.id, Commitment.year == year, Commitment.kind == kind,
         Commitment.status != "rejected")
@@ -138,7 +134,7 @@ def fulfil(session: Session, config: Any, actor: Member, number: int, branch_id:
     if row.status != "approved":
         raise CommitmentError(texts.t("commitments.not_approved", number=number, status=status_label(row)))
     row.status, row.fulfilled_at, row.fulfilled_by = "fulfilled", clock.now(), actor.userid
-    row.vote_until = clock.add_workdays(clock.today(), setting(config, "vote_days"))
+    row.vote_until = clock.add_workdays(clock.today(), config.commitments.vote_days)
     session.add(row)
     audit.record(session, actor.userid, "commitment_fulfilled", f"#{number}")
     pts.award(session, config, owner, "commitment_fulfilled", on=clock.today(), actor=actor.userid,
@@ -165,7 +161,7 @@ def tally(session: Session, row: Commitment) -> tuple[int, int]:
 
 
 def below_threshold(config: Any, satisfied: int, votes: int) -> bool:
-    return votes >= setting(config, "min_votes") and satisfied * 100 < setting(config, "satisfaction_threshold") * votes
+    return votes >= config.commitments.min_votes and satisfied * 100 < config.commitments.satisfaction_threshold * votes
 
 
 def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfied: bool) -> str:
@@ -202,7 +198,7 @@ def evaluate(session: Session, config: Any, row: Commitment) -> bool:
     people = [m for m in session.exec(stmt) if m.has_role("committee")]
     text = texts.t("commitments.escalated", number=row.number, name=owner.name if owner else "-",
                    text=row.text[:200], satisfied=satisfied, votes=votes, rate=rate_text(satisfied, votes),
-                   threshold=setting(config, "satisfaction_threshold"))
+                   threshold=config.commitments.satisfaction_threshold)
     notify.members(session, config, people, text, key=f"commitment:{row.number}:escalate")
     return True
 

@@ -18,18 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.config import StudyConfig
 from bot.models import STUDY_SERIES, StudyDay, StudyItem
 
 log = logging.getLogger(__name__)
 
 ETHICS_SERIES = "道德讲堂"
 CHOOSABLE = ("reviewed", "scheduled", "published")  # an explicit or urgent item in any of these may go out
-
-
-def settings(config: Any) -> StudyConfig:
-    """`[study]`: make-up window, reflection and answer limits, reminder exclusions."""
-    return config.study
 
 
 def page_url(config: Any, item: StudyItem) -> str:

@@ -150,8 +150,8 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
     text = text.strip()
     if not text:
         raise StudyError(texts.t("study.answer_usage"))
-    if len(text) > study.settings(config).answer_max:
-        raise StudyError(texts.t("study.answer_too_long", limit=study.settings(config).answer_max))
+    if len(text) > config.study.answer_max:
+        raise StudyError(texts.t("study.answer_too_long", limit=config.study.answer_max))
     chosen = study.get_day(session, day)
     item = session.get(StudyItem, chosen.item_id) if chosen is not None else None
     if item is None or not received(session, member, day):
@@ -175,7 +175,7 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
 
 def reflect(session: Session, config: Any, member: Member, text: str) -> str:
     """心得 文字: stored with the day's item; the first one a day earns `reflection`."""
-    limits = study.settings(config)
+    limits = config.study
     text = text.strip()
     if not text:
         raise StudyError(texts.t("study.reflection_usage", min=limits.reflection_min))
@@ -208,7 +208,7 @@ def _md(day: dt.date) -> str:
 
 def earliest_makeup(config: Any, today: dt.date) -> dt.date:
     day = today
-    for _ in range(max(study.settings(config).makeup_days, 0)):
+    for _ in range(max(config.study.makeup_days, 0)):
         day = clock.previous_workday(day)
     return day
 
@@ -226,7 +226,7 @@ def request_makeup(session: Session, config: Any, member: Member, args: str) -> 
     today = clock.today()
     if day >= today:
         raise StudyError(texts.t("study.makeup_not_past"))
-    window = study.settings(config).makeup_days
+    window = config.study.makeup_days
     if day < earliest_makeup(config, today):
         raise StudyError(texts.t("study.makeup_too_old", days=window))
     if not clock.is_workday(day) or study.get_day(session, day) is None:

@@ -99,7 +99,7 @@ def remind(session: Session, config: Any, day: dt.date) -> int | None:
     if chosen is None or chosen.pushed_at is None:
         return None
     item = session.get(StudyItem, chosen.item_id)
-    exclude = study.settings(config).remind_exclude
+    exclude = config.study.remind_exclude
     done = select(CheckIn.member_id).where(CheckIn.date == day)
     stmt = (select(Member).join(StudyReceipt, col(StudyReceipt.member_id) == Member.id)
             .where(StudyReceipt.date == day, StudyReceipt.via == "push", Member.active,

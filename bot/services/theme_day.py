@@ -25,18 +25,14 @@ MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
-def setting(config: Any, name: str, default: int) -> int:
-    return int(getattr(config.theme_day, name))  # a [theme_day] key; `default` documents it at the call
-
-
 def when(event: ThemeDay) -> str:
     return clock.local(event.starts_at).strftime("%Y-%m-%d %H:%M")
 
 
 def window(config: Any, event: ThemeDay) -> tuple[dt.datetime, dt.datetime]:
     start = clock.local(event.starts_at)
-    return (start - dt.timedelta(minutes=setting(config, "signin_opens_min", 30)),
-            start + dt.timedelta(hours=setting(config, "duration_hours", 4)))
+    return (start - dt.timedelta(minutes=config.theme_day.signin_opens_min),
+            start + dt.timedelta(hours=config.theme_day.duration_hours))
 
 
 def branch_members(session: Session, branch_id: int, *, quiet_too: bool = True) -> list[Member]:
@@ -56,7 +52,7 @@ def push(session: Session, config: Any, event: ThemeDay, people: list[Member], t
         outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=recipients,
                        key=f"{key}:{channel}", expires_at=expires_at, config=config)
     branch = session.get(Branch, event.branch_id)
-    hooks = getattr(getattr(config, "robot", None), "webhooks", {}) or {}
+    hooks = config.robot.webhooks
     if robot and branch is not None and branch.code in hooks:
         markdown = f"**{texts.t('theme_day.robot_title')}｜{branch.name}**\n" + text
         outbox.enqueue(session, channel="robot", kind="markdown", payload={"content": markdown},
@@ -155,7 +151,7 @@ def current(session: Session, config: Any, branch_id: int | None) -> ThemeDay | 
     """The branch's next event whose sign-in window has not ended (ongoing or upcoming)."""
     if branch_id is None:
         return None
-    earliest = clock.now() - dt.timedelta(hours=setting(config, "duration_hours", 4))
+    earliest = clock.now() - dt.timedelta(hours=config.theme_day.duration_hours)
     stmt = (select(ThemeDay).where(ThemeDay.branch_id == branch_id, col(ThemeDay.status).in_(OPEN),
                                    ThemeDay.closed_at.is_(None), ThemeDay.starts_at > earliest)
             .order_by(ThemeDay.starts_at))
@@ -267,7 +263,7 @@ def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
     entry = row(session, event, member)
     if entry.signed_at is not None:
         return texts.t("theme_day.signin_again", when=clock.local(entry.signed_at).strftime("%H:%M"))
-    late_after = clock.local(event.starts_at) + dt.timedelta(minutes=setting(config, "late_after_min", 10))
+    late_after = clock.local(event.starts_at) + dt.timedelta(minutes=config.theme_day.late_after_min)
     entry.signed_at, entry.late = now, now > late_after
     session.add(entry)
     key = "theme_day.signin_late" if entry.late else "theme_day.signin_ok"

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot import clock, notify, texts
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.services import points, tasks
-from bot.services.theme_day import OPEN, branch_members, push, setting, when
+from bot.services.theme_day import OPEN, branch_members, push, when
 from bot.services.theme_day_agenda import branch_rule, detail_lines
 
 REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
@@ -44,7 +44,7 @@ def remind(session: Session, config: Any, now: dt.datetime) -> int:
 
 def close(session: Session, config: Any, now: dt.datetime) -> int:
     """Events whose sign-in window ended: results, points, follow-up tasks and a summary. Returns events closed."""
-    ended = now - dt.timedelta(hours=setting(config, "duration_hours", 4))
+    ended = now - dt.timedelta(hours=config.theme_day.duration_hours)
     stmt = select(ThemeDay.id).where(col(ThemeDay.status).in_(OPEN), ThemeDay.closed_at.is_(None),
                                      ThemeDay.starts_at <= ended)
     closed = 0
@@ -130,10 +130,10 @@ def apply_rules(session: Session, config: Any, day: dt.date) -> int:
     """N consecutive or M cumulative unexcused absences in the year, late more than K times, or the yearly
     minimum out of reach (one theme day a month left) → one alert each (secretary and committee) and a
     follow-up task. Returns new alerts."""
-    consecutive = setting(config, "absent_consecutive", 3)
-    cumulative = setting(config, "absent_cumulative", 6)
-    late_max = setting(config, "late_max", 2)
-    minimum = setting(config, "min_yearly", 0)
+    consecutive = config.theme_day.absent_consecutive
+    cumulative = config.theme_day.absent_cumulative
+    late_max = config.theme_day.late_max
+    minimum = config.theme_day.min_yearly
     year, new = day.year, 0
     flagged = ("absent", "late") if minimum <= 0 else ("absent", "late", "excused", "present")
     suspects = select(Attendance.member_id).where(col(Attendance.result).in_(flagged)).distinct()
