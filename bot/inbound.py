@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import time
+from typing import Any
 
 import redis as redis_lib
 from sqlalchemy.exc import IntegrityError
@@ -32,10 +33,11 @@ DEDUP_TTL = 24 * 3600
 ANONYMOUS_PREFIXES = ("匿名反映",)
 
 
-def seal(runtime: Runtime, sender: str) -> str:
-    """An opaque reference to an anonymous reporter: replies can reach them, nobody can read who."""
-    key = runtime.config.app.secret_key.encode()
-    return "sealed:" + hmac.new(key, sender.encode(), hashlib.sha256).hexdigest()[:32]
+def seal(config: Any, sender: str) -> str:
+    """An opaque reference to an anonymous reporter: replies can reach them, nobody can read who.
+    The same for a userid in any case (the roster stores userids lower-case)."""
+    key = config.app.secret_key.encode()
+    return "sealed:" + hmac.new(key, sender.lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def stored_key(msg: InboundMessage) -> str:
@@ -76,7 +78,7 @@ def _record(runtime: Runtime, msg: InboundMessage) -> int | None:
     """Insert the log row; None when the unique dedup key says we have seen it (a retry)."""
     sender = msg.sender
     if msg.text.startswith(ANONYMOUS_PREFIXES):
-        sender = seal(runtime, msg.sender)
+        sender = seal(runtime.config, msg.sender)
     row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel, sender=sender[:128],
                      msg_type=msg.msg_type, content=msg.text or msg.event_key, status="processing",
                      received_at=clock.now())

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
+from bot.inbound import seal  # the inbound log seals anonymous senders the same way
 from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
@@ -44,12 +44,6 @@ def days_for(config: Any, grade: str | None) -> int:
     """Working days allowed for a grade (`[tickets] <urgent|major|ordinary|emerging|ungraded>_days`)."""
     key = GRADE_KEYS.get(grade or "", "ungraded")
     return int(getattr(config.tickets, f"{key}_days"))
-
-
-def seal(config: Any, userid: str) -> str:
-    from bot import inbound
-
-    return inbound.seal(SimpleNamespace(config=config), userid.lower())
 
 
 def find(session: Session, number: int) -> Ticket | None:
