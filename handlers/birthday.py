@@ -1,24 +1,19 @@
 """政治生日: 退订生日 / 订阅生日 for members; 完成 编号 closes a secretary's talk or follow-up task."""
 
-from bot import audit, texts
+from bot import texts
 from bot.router import SECRETARY_ROLES, Context, Regex, Router, Word
-from bot.services import approvals, birthday, tasks
+from bot.services import approvals, tasks
+from handlers.preferences import switch
 
 
 def optout(ctx: Context) -> str:
     """退订生日 — 不再接收政治生日祝福"""
-    if not birthday.set_optout(ctx.session, ctx.member, True):
-        return texts.t("birthday.already_off")
-    audit.record(ctx.session, ctx.member.userid, "birthday_optout", ctx.member.userid, "on")
-    return texts.t("birthday.off")
+    return switch(ctx, "birthday_optout", True, "birthday.off", "birthday.already_off")
 
 
 def optin(ctx: Context) -> str:
     """订阅生日 — 恢复接收政治生日祝福"""
-    if not birthday.set_optout(ctx.session, ctx.member, False):
-        return texts.t("birthday.already_on")
-    audit.record(ctx.session, ctx.member.userid, "birthday_optout", ctx.member.userid, "off")
-    return texts.t("birthday.on")
+    return switch(ctx, "birthday_optout", False, "birthday.on", "birthday.already_on")
 
 
 def complete(ctx: Context) -> str:

@@ -4,24 +4,24 @@ from bot import audit, texts
 from bot.router import Context, Router, Word
 
 
+def switch(ctx: Context, flag: str, value: bool, done_key: str, already_key: str) -> str:
+    """Set the sender's yes/no preference `flag` (a Member column), audited; `already_key` when it was so."""
+    if getattr(ctx.member, flag) == value:
+        return texts.t(already_key)
+    setattr(ctx.member, flag, value)
+    ctx.session.add(ctx.member)
+    audit.record(ctx.session, ctx.member.userid, flag, ctx.member.userid, "on" if value else "off")
+    return texts.t(done_key)
+
+
 def dnd_on(ctx: Context) -> str:
     """免打扰 — 暂停主动推送（紧急通知除外）"""
-    if ctx.member.do_not_disturb:
-        return texts.t("dnd.already_on")
-    ctx.member.do_not_disturb = True
-    ctx.session.add(ctx.member)
-    audit.record(ctx.session, ctx.member.userid, "do_not_disturb", ctx.member.userid, "on")
-    return texts.t("dnd.on")
+    return switch(ctx, "do_not_disturb", True, "dnd.on", "dnd.already_on")
 
 
 def dnd_off(ctx: Context) -> str:
     """取消免打扰 — 恢复每日推送"""
-    if not ctx.member.do_not_disturb:
-        return texts.t("dnd.already_off")
-    ctx.member.do_not_disturb = False
-    ctx.session.add(ctx.member)
-    audit.record(ctx.session, ctx.member.userid, "do_not_disturb", ctx.member.userid, "off")
-    return texts.t("dnd.off")
+    return switch(ctx, "do_not_disturb", False, "dnd.off", "dnd.already_off")
 
 
 def register(router: Router) -> None:

@@ -108,12 +108,3 @@ def month_list(session: Session, config: Any, day: dt.date) -> int:
         notify.members(session, config, people, "\n".join(lines), key=f"birthday_list:{day:%Y-%m}:{branch.code}")
         told += 1
     return told
-
-
-def set_optout(session: Session, member: Member, optout: bool) -> bool:
-    """Change the opt-out; False when it was already so."""
-    if member.birthday_optout == optout:
-        return False
-    member.birthday_optout = optout
-    session.add(member)
-    return True
