@@ -1,31 +1,21 @@
 """Political birthdays: greetings on the day (Feb 29 in common years, members without a date), opt-out by
-chat, the secretary's talk task closed with 完成, and the month's list; SQLite and PostgreSQL."""
+app_rt, the secretary's talk task closed with 完成, and the month's list; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlmodel import select
 
 from bot.models import Member, Task
 from bot.services import birthday
-from bot.web import build_app
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
-from tests.callbacks import WECOM, say_wecom
+from tests.callbacks import say_wecom
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 
 TODAY = dt.date(2026, 11, 25)
-
-
-@pytest.fixture
-def chat(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
 
 
 def _tasks(rt):
@@ -33,8 +23,8 @@ def _tasks(rt):
         return list(s.exec(select(Task).order_by(Task.number)))
 
 
-def test_greeting_on_the_day_with_party_age_and_a_talk_task(chat):
-    client, rt = chat
+def test_greeting_on_the_day_with_party_age_and_a_talk_task(app_rt):
+    client, rt = app_rt
     assert run_job(rt, "political_birthday", TODAY) == "done"
     [greeting] = queued(rt, "m1")
     assert "政治生日" in greeting
@@ -56,8 +46,8 @@ def test_greeting_on_the_day_with_party_age_and_a_talk_task(chat):
     assert _tasks(rt)[0].status == "done"
 
 
-def test_feb_29_is_celebrated_on_feb_28_in_common_years(chat):
-    _, rt = chat
+def test_feb_29_is_celebrated_on_feb_28_in_common_years(app_rt):
+    _, rt = app_rt
     with rt.write() as s:
         m = s.exec(select(Member).where(Member.userid == "m2")).one()
         m.joined_on, m.full_member_on = dt.date(2004, 2, 29), dt.date(2005, 3, 1)
@@ -82,8 +72,8 @@ def test_full_member_date_can_be_the_birthday(backend):
     rt.close()
 
 
-def test_opt_out_and_back_in_by_chat(chat):
-    client, rt = chat
+def test_opt_out_and_back_in_by_chat(app_rt):
+    client, rt = app_rt
     assert "已退订" in say_wecom(client, "m1", "退订生日")
     assert "已经退订" in say_wecom(client, "m1", "退订生日")
     run_job(rt, "political_birthday", TODAY)
@@ -95,8 +85,8 @@ def test_opt_out_and_back_in_by_chat(chat):
     assert "发布主题党日" not in helped
 
 
-def test_month_list_on_the_first(chat):
-    _, rt = chat
+def test_month_list_on_the_first(app_rt):
+    _, rt = app_rt
     assert run_job(rt, "birthday_list", dt.date(2026, 11, 2)) == "skipped"
     move(at(2026, 11, 1, 8, 30))
     assert run_job(rt, "birthday_list", dt.date(2026, 11, 1)) == "done"

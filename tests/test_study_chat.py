@@ -8,22 +8,17 @@ import pytest
 from sqlmodel import func, select
 
 from bot.models import CheckIn, Reflection
-from bot.web import build_app
 from scheduler.runner import run_job
-from tests.callbacks import WECOM, decrypt_reply, event_xml, post_wecom, say_wecom
-from tests.conftest import make_runtime
-from tests.helpers import add_roster
+from tests.callbacks import decrypt_reply, event_xml, post_wecom, say_wecom
 from tests.study_helpers import add_items, item
 
 
 @pytest.fixture
-def chat(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    add_items(runtime, item("a1", question="党的一大在哪一年召开？", answer="1921"),
+def chat(app_rt):
+    """The chat app (conftest's app_rt) with two study items."""
+    add_items(app_rt[1], item("a1", question="党的一大在哪一年召开？", answer="1921"),
               item("b1", "伦理典故", body="<script>alert(1)</script>第一段\n第二段"))
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
+    return app_rt
 
 
 def _count(rt, model):

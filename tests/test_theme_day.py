@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlmodel import select
 
 from bot import outbox
@@ -14,19 +13,10 @@ from bot.models import Attendance, LedgerEntry, ThemeDay
 from bot.web import build_app
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
-from tests.callbacks import AES_KEY, CORP_ID, TOKEN, WECOM, say_wecom
-from tests.conftest import make_runtime
+from tests.callbacks import AES_KEY, CORP_ID, TOKEN, say_wecom
 from tests.helpers import add_roster
 
 pytest_plugins = ("tests.fakewecom",)
-
-
-@pytest.fixture
-def chat(backend):
-    runtime = make_runtime(backend, wecom=WECOM)
-    add_roster(runtime)
-    yield build_app(runtime=runtime).test_client(), runtime
-    runtime.close()
 
 
 def _number(reply: str) -> int:
@@ -39,8 +29,8 @@ def _rows(rt, number):
         return event, {a.member_id: a for a in s.exec(select(Attendance).where(Attendance.event_id == event.id))}
 
 
-def test_publish_is_for_secretaries_and_notifies_the_branch(chat):
-    client, rt = chat
+def test_publish_is_for_secretaries_and_notifies_the_branch(app_rt):
+    client, rt = app_rt
     command = "发布主题党日 2026-12-05 14:30 三楼会议室 学习党章 重温入党誓词"
     assert say_wecom(client, "m1", command) == "仅限支部书记使用"
     assert "格式" in say_wecom(client, "sec", "发布主题党日 明天下午")
@@ -65,8 +55,8 @@ def test_publish_is_for_secretaries_and_notifies_the_branch(chat):
         assert online.created_by == "cw"
 
 
-def test_rsvp_leave_sign_in_attendance_and_close(chat):
-    client, rt = chat
+def test_rsvp_leave_sign_in_attendance_and_close(app_rt):
+    client, rt = app_rt
     number = _number(say_wecom(client, "sec", "发布主题党日 2026-12-05 14:30 会议室 学习"))
     assert "已确认参加" in say_wecom(client, "m1", "参加")
     assert "您已确认参加" in say_wecom(client, "m1", "参加")
@@ -106,8 +96,8 @@ def test_rsvp_leave_sign_in_attendance_and_close(chat):
     assert any("无故缺席 0 人" in t for t in queued(rt, "sec"))
 
 
-def test_postpone_and_cancel(chat):
-    client, rt = chat
+def test_postpone_and_cancel(app_rt):
+    client, rt = app_rt
     number = _number(say_wecom(client, "sec", "发布主题党日 2026-12-05 14:30 会议室 学习"))
     assert "格式" in say_wecom(client, "sec", "推迟 12")
     assert "没有找到" in say_wecom(client, "sec", "推迟 999 2026-12-08 14:30")
