@@ -80,6 +80,7 @@ def parse_trigger(value: str) -> tuple[str, int | dt.time]:
 class AppConfig:
     timezone: str = "Asia/Shanghai"
     secret_key: str = "change-me"
+    seal_key: str = ""  # anonymous-report seals and in-flight encryption; empty = secret_key
     public_url: str = "http://127.0.0.1:8000"
     political_birthday: str = "joined_on"
     reply_timeout: float = 4.0
@@ -132,6 +133,8 @@ class WecomConfig:
     token: str = ""
     encoding_aes_key: str = ""
     api_base_url: str = "https://qyapi.weixin.qq.com"
+    oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"  # console login inside WeCom
+    sso_url: str = "https://login.work.weixin.qq.com/wwlogin/sso/login"  # console login by QR elsewhere
     timeout: float = 5.0
 
     def check(self) -> None:
@@ -178,6 +181,7 @@ class RobotConfig:
 class DeliveryConfig:
     quiet_hours: str = "21:30-07:00"
     daily_budget: int = 3
+    digest_at: str = "08:00"  # notices beyond the budget are folded into one digest at this time
     batch_size: int = 1000
     max_attempts: int = 8
     backoff_seconds: float = 30.0
@@ -188,6 +192,7 @@ class DeliveryConfig:
 
     def check(self) -> None:
         self.quiet_window()
+        parse_hhmm(self.digest_at)
         if not 1 <= self.batch_size <= 1000:
             raise ValueError("batch_size must be between 1 and 1000")
         if self.daily_budget < 0 or self.max_attempts < 1 or self.lease_seconds <= 0:

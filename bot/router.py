@@ -44,6 +44,9 @@ class Context:
     match: re.Match[str] | None = None
     router: Router | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # Set by a handler acting on an anonymous report (匿名反映, or 进度/满意/不满意/回复 about one): the inbound
+    # row then keeps no sender and no time finer than the day, and a late reply goes sealed.
+    sealed: bool = False
 
     @property
     def text(self) -> str:
