@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from bot import clock
 from bot import config as config_mod
 from bot.runtime import Runtime, build
 
@@ -49,10 +50,15 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def load_config(ctx: click.Context) -> config_mod.Config:
+    """The configuration, loaded once per command. A long-running process (serve, demo, scheduler, worker)
+    also logs its start-up warnings here, the one place all of them pass through."""
     cached = ctx.obj.get("config")
     if cached is None:
         cached = config_mod.load(ctx.obj.get("config_path"))
         ctx.obj["config"] = cached
+        if ctx.find_root().invoked_subcommand in LONG_RUNNING:
+            clock.configure_from(cached)
+            clock.warn_at_startup()
     return cached
 
 

@@ -2,19 +2,30 @@
 
 `now()` is business time in `[app] timezone` (frozen by `DANGJIAN_NOW` or by tests with `freeze()`);
 `monotonic()` measures durations (timeouts, backoff); `wall()` is real epoch seconds for leases that
-several processes compare, never frozen. Workdays come from chinese-calendar where it has data and fall
-back to Monday-Friday beyond it; `[calendar]` overrides always win.
+several processes compare, never frozen.
+
+Workdays: chinese-calendar (the State Council's table, 调休 included) for the years it has; for a year it
+lacks, days off are the weekend plus `holidays.China` (pinned), its "(observed)" days included, and the
+official 调休 make-up Saturdays are unknown until an operator lists them in `[calendar] extra_workdays`.
+`[calendar] extra_holidays` always win, then `extra_workdays`, then the tables. `calendar_status()` says
+when a year lacks official data (this year, or the next one from November on).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+import holidays
+
+try:
+    import chinese_calendar
+except ImportError:  # pragma: no cover - a declared dependency; without it every year uses the fallback
+    chinese_calendar = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +112,82 @@ def timestamp() -> int:
     return int(now().timestamp())
 
 
+@functools.cache
+def has_official_data(year: int) -> bool:
+    """Whether chinese-calendar has the State Council's table (with 调休) for `year`."""
+    if chinese_calendar is None:
+        return False
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@functools.cache
+def _fallback_days_off(year: int) -> dict[dt.date, str]:
+    """`holidays.China` for a year chinese-calendar lacks: every entry, "(observed)" (补假) days included."""
+    return dict(holidays.China(years=year, language="zh_CN").items())
+
+
+def _table_workday(day: dt.date) -> bool:
+    if chinese_calendar is not None and has_official_data(day.year):
+        return bool(chinese_calendar.is_workday(day))
+    return day.weekday() < 5 and day not in _fallback_days_off(day.year)
+
+
 def is_workday(day: dt.date) -> bool:
-    """Official workday: chinese-calendar (incl. 调休 make-up days) where it has data, else Mon-Fri."""
+    """Official workday: `[calendar]` overrides, then chinese-calendar (incl. 调休 make-up days) where it has
+    the year, else Monday-Friday minus `holidays.China` days off."""
     if day in _extra_holidays:
         return False
     if day in _extra_workdays:
         return True
     if not _workdays_only:
         return True
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+    return _table_workday(day)
 
 
 def holiday_name(day: dt.date) -> str | None:
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+    if day in _extra_holidays:
         return None
-    return name if on_holiday and name else None
+    if chinese_calendar is not None and has_official_data(day.year):
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        return name if on_holiday and name else None
+    return _fallback_days_off(day.year).get(day)
+
+
+def missing_year(day: dt.date) -> int | None:
+    """The year chinese-calendar lacks that matters on `day`: `day`'s own, or from November the next."""
+    if not has_official_data(day.year):
+        return day.year
+    if day.month >= 11 and not has_official_data(day.year + 1):
+        return day.year + 1
+    return None
+
+
+def calendar_status(day: dt.date | None = None) -> str:
+    """"ok", or "missing YYYY" (see `missing_year`): what /healthz, the console and `jobs` report."""
+    year = missing_year(day or today())
+    return "ok" if year is None else f"missing {year}"
+
+
+def calendar_warning(day: dt.date | None = None) -> str | None:
+    """The operator's warning line (English, for logs and stderr), None when the calendar is complete."""
+    year = missing_year(day or today())
+    if year is None:
+        return None
+    return (f"calendar: chinese-calendar has no official data for {year}; days off in {year} come from "
+            f"holidays.China (observed days included) and 调休 make-up workdays are unknown: list them in "
+            f"[calendar] extra_workdays (and any missing day off in extra_holidays) once the State Council "
+            f"publishes them, or upgrade chinese-calendar")
+
+
+def warn_at_startup() -> None:
+    """Log the calendar warning once at the start of a long-running process (serve, demo, scheduler, worker)."""
+    warning = calendar_warning()
+    if warning:
+        log.warning("%s", warning)
 
 
 def next_workday(day: dt.date, include: bool = False) -> dt.date:

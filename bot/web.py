@@ -10,8 +10,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import clock, inbound, intents
 from bot import config as config_mod
-from bot import inbound, intents
 from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
@@ -94,7 +94,7 @@ def healthz() -> tuple[Response, int]:
         log.error("health check: database down: %s", exc)
         database = "down"
     body = {"status": "ok" if database == "ok" else "down", "database": database,
-            "redis": runtime.redis_status()}
+            "redis": runtime.redis_status(), "calendar": clock.calendar_status()}
     return jsonify(body), 200 if database == "ok" else 503
 
 

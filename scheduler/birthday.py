@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import birthday
-from scheduler.registry import Skip, job
+from scheduler.registry import job
 
 
 @job("political_birthday")
@@ -17,11 +17,9 @@ def political_birthday(runtime: Runtime, date: dt.date) -> str:
     return f"greeted={greeted} tasks={created}"
 
 
-@job("birthday_list")
-def birthday_list(runtime: Runtime, date: dt.date) -> str | Skip:
+@job("birthday_list", when="monthly")
+def birthday_list(runtime: Runtime, date: dt.date) -> str:
     """On the 1st each secretary gets the month's political birthdays (重温入党誓词)."""
-    if date.day != 1:
-        return Skip("runs on the 1st of a month")
     with runtime.write() as session:
         told = birthday.month_list(session, runtime.config, date)
     return f"branches={told}"

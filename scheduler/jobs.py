@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 
-from scheduler.registry import JOBS, SKIPPED, Job, Skip, job, next_run
+from scheduler.registry import JOBS, SKIPPED, WHEN, Job, Skip, job, next_run, runs_on
 
 JOB_MODULES: tuple[str, ...] = (
     "scheduler.housekeeping",  # housekeeping       03:30 daily
-    "scheduler.study",  # morning_study 07:50, study_reminder 12:00, content_gap_alert 15:00 (workdays)
+    "scheduler.study",  # morning_study 07:50, study_reminder 12:00, content_gap_alert 15:00 (when="workdays")
     "scheduler.tickets",  # ticket_escalation  every 10m (also closes commitment satisfaction votes)
     "scheduler.reviews",  # review_finalise    09:00 daily
-    "scheduler.birthday",  # political_birthday 08:30, birthday_list 08:30 on the 1st
+    "scheduler.birthday",  # political_birthday 08:30, birthday_list 08:30 on the 1st (when="monthly")
     "scheduler.theme_day",  # theme_day_reminders/close every 10m, theme_day_deadline/attendance_rules 09:00
     "scheduler.duty",  # duty_reminder 17:00
 )
@@ -44,4 +44,5 @@ def get(job_id: str) -> Job:
 
 load()
 
-__all__ = ["JOBS", "JOB_MODULES", "SKIPPED", "Job", "Skip", "UnknownJob", "get", "job", "load", "next_run"]
+__all__ = ["JOBS", "JOB_MODULES", "SKIPPED", "WHEN", "Job", "Skip", "UnknownJob", "get", "job", "load", "next_run",
+           "runs_on"]

@@ -13,7 +13,7 @@ from bot.services import study_push
 from scheduler.registry import Skip, job
 
 
-@job("morning_study", workdays_only=True)
+@job("morning_study", when="workdays")
 def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     """Push the day's study card to every active member (branch push on, not 免打扰)."""
     with runtime.write() as session:
@@ -23,7 +23,7 @@ def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"item={item.slug} recipients={count}"
 
 
-@job("study_reminder", workdays_only=True)
+@job("study_reminder", when="workdays")
 def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     """One reminder to members who got the card and have not checked in."""
     with runtime.write() as session:
@@ -33,7 +33,7 @@ def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"reminded={count}"
 
 
-@job("content_gap_alert", workdays_only=True)
+@job("content_gap_alert", when="workdays")
 def content_gap_alert(runtime: Runtime, date: dt.date) -> str:
     """Tell the editors when the next workday has no reviewed study item."""
     with runtime.write() as session:

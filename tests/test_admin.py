@@ -76,6 +76,19 @@ def test_anonymous_is_sent_to_login_everywhere(console):
         assert "no-store" not in css.headers.get("Cache-Control", "")
 
 
+def test_dashboard_warns_when_chinese_calendar_lacks_next_year(console):
+    client, _ = console
+    login(client)
+    html = client.get("/admin/").get_data(as_text=True)  # November 2026: 2027 has no official data
+    assert 'id="calendar-warning"' in html
+    assert "2027 年" in html
+    assert "extra_workdays" in html
+    clock.freeze(dt.datetime(2026, 10, 15, 9, 0, tzinfo=clock.tz()))
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert 'id="calendar-warning"' not in page.get_data(as_text=True)
+
+
 def test_wrong_password_is_refused_and_audited(console):
     client, rt = console
     resp = login(client, password="wrong-password-x")

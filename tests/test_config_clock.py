@@ -81,6 +81,43 @@ def test_calendar_overrides_win():
     assert clock.is_workday(dt.date(2027, 1, 9))
 
 
+@pytest.mark.parametrize(("day", "expected", "name"), [
+    (dt.date(2027, 1, 1), False, "元旦"),            # beyond chinese-calendar: holidays.China
+    (dt.date(2027, 2, 8), False, "春节"),            # Spring Festival Monday
+    (dt.date(2027, 2, 10), False, "春节（补假）"),   # an "(observed)" day is a day off too
+    (dt.date(2027, 10, 4), False, "国庆节（补假）"),  # National Day week, observed Monday
+    (dt.date(2027, 10, 8), True, None),              # a plain Friday after it
+    (dt.date(2027, 2, 20), False, None),             # a Saturday: no 调休 known without the operator
+])
+def test_a_year_without_official_data_uses_holidays_china(day, expected, name):
+    assert not clock.has_official_data(day.year)
+    assert clock.is_workday(day) is expected
+    assert clock.holiday_name(day) == name
+
+
+def test_extra_days_correct_the_fallback_year_and_holidays_win():
+    saturday = dt.date(2027, 2, 20)
+    clock.configure("Asia/Shanghai", None, extra_workdays=[saturday, dt.date(2027, 10, 6)],
+                    extra_holidays=[dt.date(2027, 10, 6), dt.date(2027, 10, 7)])
+    assert clock.is_workday(saturday)  # a 调休 Saturday the operator listed
+    assert not clock.is_workday(dt.date(2027, 10, 6))  # in both lists: extra_holidays win
+    assert not clock.is_workday(dt.date(2027, 10, 7))
+    assert clock.next_workday(dt.date(2027, 10, 1)) == dt.date(2027, 10, 8)
+    assert clock.next_workday(dt.date(2027, 2, 19)) == saturday
+
+
+@pytest.mark.parametrize(("day", "status"), [
+    (dt.date(2026, 10, 31), "ok"),            # 2026 has data; November has not come yet
+    (dt.date(2026, 11, 1), "missing 2027"),   # from November: next year's table is missing
+    (dt.date(2026, 12, 31), "missing 2027"),
+    (dt.date(2027, 6, 1), "missing 2027"),    # this year's table is missing
+    (dt.date(2025, 11, 29), "ok"),            # 2026 is in the table
+])
+def test_calendar_status_names_the_missing_year(day, status):
+    assert clock.calendar_status(day) == status
+    assert (clock.calendar_warning(day) is None) is (status == "ok")
+
+
 def test_loops_crossing_into_2027_do_not_crash():
     assert clock.is_workday(clock.next_workday(dt.date(2026, 12, 31)))
     assert clock.add_workdays(dt.date(2026, 12, 28), 10) > dt.date(2027, 1, 1)

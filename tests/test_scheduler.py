@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import select
 
+import bot.commands.outbox  # registers `worker` on `cli`
 import bot.commands.scheduler  # noqa: F401  registers the commands on `cli`
 from bot import clock
 from bot.cli import cli
@@ -123,12 +125,71 @@ def test_jobs_lists_trigger_and_next_run_from_the_business_clock(
     result = invoke(tmp_path, sqlite_url, "jobs")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert "housekeeping\t03:30\t2026-11-26T03:30:00+08:00" in lines
-    assert "noon\t12:00\t2026-11-25T12:00:00+08:00" in lines
+    assert "housekeeping\t03:30 daily\t2026-11-26T03:30:00+08:00" in lines
+    assert "noon\t12:00 daily\t2026-11-25T12:00:00+08:00" in lines
     assert "ticker\tevery 10m\t2026-11-25T09:10:00+08:00" in lines
+    assert "morning_study\t07:50 workdays\t2026-11-26T07:50:00+08:00" in lines
+    assert "birthday_list\t08:30 on the 1st\t2026-12-01T08:30:00+08:00" in lines
     assert all(len(line.split("\t")) == 3 for line in lines)
     year_end = invoke(tmp_path, sqlite_url, "jobs", now="2026-12-31T15:45:00+00:00")  # 23:45 local
-    assert "housekeeping\t03:30\t2027-01-01T03:30:00+08:00" in year_end.stdout.splitlines()
+    assert "housekeeping\t03:30 daily\t2027-01-01T03:30:00+08:00" in year_end.stdout.splitlines()
+
+
+def _next_runs(result: Result) -> dict[str, str]:
+    return {line.split("\t")[0]: line.split("\t")[2] for line in result.stdout.splitlines()}
+
+
+@pytest.mark.parametrize(("now", "morning", "birthday_list"), [
+    ("2026-11-27T09:00", "2026-11-30T07:50:00+08:00", "2026-12-01T08:30:00+08:00"),  # Friday -> Monday
+    ("2026-11-29T06:00", "2026-11-30T07:50:00+08:00", "2026-12-01T08:30:00+08:00"),  # a Sunday morning
+    ("2026-10-09T09:00", "2026-10-10T07:50:00+08:00", "2026-11-01T08:30:00+08:00"),  # 调休 Saturday runs
+    ("2026-09-30T09:00", "2026-10-08T07:50:00+08:00", "2026-10-01T08:30:00+08:00"),  # National Day week
+    ("2027-02-04T09:00", "2027-02-11T07:50:00+08:00", "2027-03-01T08:30:00+08:00"),  # 2027 Spring Festival
+    ("2026-12-01T08:00", "2026-12-01T07:50:00+08:00", "2026-12-01T08:30:00+08:00"),  # 1st, before 08:30
+])
+def test_jobs_next_run_follows_the_workday_calendar_and_the_1st(
+        sqlite_url: str, tmp_path: Path, now: str, morning: str, birthday_list: str) -> None:
+    if now.startswith("2026-12-01"):
+        morning = "2026-12-02T07:50:00+08:00"  # 07:50 has passed at 08:00
+    result = invoke(tmp_path, sqlite_url, "jobs", now=now)
+    assert result.exit_code == 0
+    runs = _next_runs(result)
+    assert runs["morning_study"] == morning
+    assert runs["birthday_list"] == birthday_list
+
+
+def test_jobs_warns_on_stderr_when_the_calendar_lacks_a_year(sqlite_url: str, tmp_path: Path) -> None:
+    november = invoke(tmp_path, sqlite_url, "jobs", now="2026-11-29T10:00")
+    assert november.exit_code == 0
+    assert "no official data for 2027" in november.stderr
+    assert "extra_workdays" in november.stderr
+    assert all(len(line.split("\t")) == 3 for line in november.stdout.splitlines())
+    october = invoke(tmp_path, sqlite_url, "jobs", now="2026-10-29T10:00")
+    assert october.exit_code == 0
+    assert october.stderr == ""
+
+
+def test_jobs_uses_extra_workdays_in_a_year_without_official_data(sqlite_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "cli.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n[calendar]\nextra_workdays = [2027-02-06]\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "jobs"], env={"DANGJIAN_NOW": "2027-02-04T09:00"})
+    assert result.exit_code == 0
+    assert _next_runs(result)["morning_study"] == "2027-02-06T07:50:00+08:00"
+
+
+def test_long_running_commands_warn_about_the_calendar_at_start_up(
+        sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.clock"):
+        result = invoke(tmp_path, sqlite_url, "worker", "--once", now="2026-11-29T10:00")
+    assert result.exit_code == 0
+    warnings = [r for r in caplog.records if r.name == "bot.clock" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "no official data for 2027" in warnings[0].getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.clock"):
+        invoke(tmp_path, sqlite_url, "worker", "--once", now="2026-10-29T10:00")
+    assert [r for r in caplog.records if r.name == "bot.clock"] == []
 
 
 def test_next_run_edges() -> None:
@@ -136,9 +197,18 @@ def test_next_run_edges() -> None:
     assert next_run("03:30", at) == at + dt.timedelta(days=1)
     assert next_run("03:31", at) == at + dt.timedelta(minutes=1)
     assert next_run("every 2h", at) == at + dt.timedelta(hours=2)
+    saturday = dt.datetime(2026, 11, 28, 9, 0, tzinfo=clock.tz())
+    assert next_run("07:50", saturday, "workdays") == dt.datetime(2026, 11, 30, 7, 50, tzinfo=clock.tz())
+    assert next_run("07:50", saturday, "monthly") == dt.datetime(2026, 12, 1, 7, 50, tzinfo=clock.tz())
+    with pytest.raises(ValueError, match="when must be one of"):
+        Job("bad", lambda _rt, _d: None, when="weekly")
 
 
-# -- run_job guard ----------------------------------------------------------------------------------
+def test_monthly_job_skips_other_days(sqlite_url: str, tmp_path: Path) -> None:
+    second = invoke(tmp_path, sqlite_url, "run-job", "birthday_list", "--date", "2026-12-02")
+    assert (second.exit_code, second.stdout) == (0, "skipped\n")
+    first = invoke(tmp_path, sqlite_url, "run-job", "birthday_list", "--date", "2026-12-01")
+    assert (first.exit_code, first.stdout) == (0, "done\n")
 
 
 def test_concurrent_runs_do_the_work_once(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
 """Official Account callbacks (plain and safe mode, binding), /healthz and `dangjian say`."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -93,7 +94,12 @@ def test_oa_stale_and_oversized_are_refused(oa):
 def test_healthz(backend, redis_url):
     rt = make_runtime(backend)
     client = build_app(runtime=rt).test_client()
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok", "redis": "disabled"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok", "redis": "disabled",
+                                                 "calendar": "missing 2027"}  # November 2026: 2027 lacks data
+    clock.freeze(dt.datetime(2026, 10, 31, 23, 0, tzinfo=clock.tz()))
+    assert client.get("/healthz").get_json()["calendar"] == "ok"
+    clock.freeze(dt.datetime(2027, 3, 1, 9, 0, tzinfo=clock.tz()))
+    assert client.get("/healthz").get_json()["calendar"] == "missing 2027"
     rt.close()
     rt = make_runtime(backend, redis={"url": redis_url})
     assert build_app(runtime=rt).test_client().get("/healthz").get_json()["redis"] == "ok"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from bot import audit, clock
+from bot import audit, clock, texts
 from bot.models import AuditLog, Branch, Delivery, JobRun, Member, OutboundMessage
 
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "expired")
@@ -47,6 +47,7 @@ class Dashboard:
     alert_count: int = 0
     alerts: list[AuditLog] = field(default_factory=list)  # the newest configuration-error alerts
     jobs: list[JobRun] = field(default_factory=list)
+    calendar_warning: str | None = None  # chinese-calendar lacks this year (or the next, from November)
 
 
 def _offset(page: int, per_page: int) -> int:
@@ -82,6 +83,8 @@ def dashboard(session: Session, jobs: int = 10, alerts: int = 10) -> Dashboard:
     out.alerts = list(session.exec(select(AuditLog).where(*recent)
                                       .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(alerts)))
     out.jobs = list(session.exec(select(JobRun).order_by(JobRun.id.desc()).limit(jobs)))
+    missing = clock.missing_year(clock.today())
+    out.calendar_warning = texts.t("calendar.missing", year=missing) if missing else None
     return out
 
 

@@ -24,16 +24,19 @@ def scheduler_cmd(ctx: click.Context, lease_seconds: float) -> None:
 @command("jobs")
 @click.pass_context
 def jobs_cmd(ctx: click.Context) -> None:
-    """One line per job: id, trigger, next run (ISO, local time, from the business clock)."""
+    """One line per job: id, trigger, next run (ISO, local time, from the business clock and the workday
+    calendar). A calendar warning goes to stderr."""
     from scheduler import jobs
 
     cfg = load_config(ctx)
     clock.configure_from(cfg)
+    warning = clock.calendar_warning()
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     now = clock.now()
     for entry in jobs.load().values():
-        trigger = entry.trigger(cfg)
-        nxt = jobs.next_run(trigger, now)
-        click.echo(f"{entry.id}\t{trigger}\t{nxt.isoformat(timespec='seconds')}")
+        nxt = entry.next_run(cfg, now)
+        click.echo(f"{entry.id}\t{entry.describe(cfg)}\t{nxt.isoformat(timespec='seconds')}")
 
 
 @command("run-job")
