@@ -9,18 +9,20 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.runtime import Runtime
-from bot.services import study_push
+from bot.services import study, study_push
 from scheduler.registry import Skip, job
 
 
 @job("morning_study", when="workdays")
 def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
-    """Push the day's study card to every active member (branch push on, not 免打扰)."""
+    """Push the day's study card to every active member (branch push on, not 免打扰); 温故 when nothing
+    reviewed is left (an earlier item again, marked)."""
     with runtime.write() as session:
         item, count = study_push.morning(session, runtime.config, date)
+        review = item is not None and study.is_review(session, date)
     if item is None:
-        return Skip("no reviewed study item for the day")
-    return f"item={item.slug} recipients={count}"
+        return Skip("no study item for the day")
+    return f"item={item.slug} recipients={count}" + (" review" if review else "")
 
 
 @job("study_reminder", when="workdays")

@@ -4,12 +4,13 @@ streaks, answers, reflections, make-up requests, reminders and the gap alert."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlmodel import func, select
 
 from bot.config import StudyConfig
-from bot.models import Approval, CheckIn, Delivery, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
+from bot.models import Approval, CheckIn, Delivery, JobRun, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
 from bot.services import approvals, study, study_checkin, study_content, study_push
 from bot.services.study_checkin import StudyError
 from scheduler.runner import run_job
@@ -271,3 +272,77 @@ def test_reminder_skips_configured_member_types_and_makeup_window(srt):
         assert study_push.remind(s, cfg, WED) == 3  # m2 is retired: no reminder
         assert study_checkin.earliest_makeup(cfg, WED) == dt.date(2026, 11, 24)
     assert _deliveries(srt, "study_reminder") == ["cw", "m1", "sec"]
+
+
+def _card_titles(rt, day_prefix="study:"):
+    with rt.session() as s:
+        rows = s.exec(select(OutboundMessage.key, OutboundMessage.payload)
+                      .where(OutboundMessage.key.startswith(day_prefix)).order_by(OutboundMessage.key))
+        return {key.split(":")[1]: json.loads(payload)["main_title"]["title"] for key, payload in rows}
+
+
+def test_when_the_library_runs_out_the_push_sends_wengu_and_the_day_counts(srt):
+    """Two items over five workdays: days 3-5 re-send the least recently pushed item marked 「温故」; each
+    day is `done`, check-ins count for streaks and points, and the editors still hear about the gap."""
+    with srt.session() as s:
+        member(s, "m2").roles = "member;editor"
+    add_items(srt, item("a1"), item("b1", "伦理典故"))
+    days = [dt.date(2026, 11, d) for d in (23, 24, 25, 26, 27)]
+    results = []
+    for day in days:
+        at_day(day, 8)
+        assert run_job(srt, "morning_study", day) == "done"
+        assert run_job(srt, "content_gap_alert", day) == "done"
+        with srt.session() as s:
+            results.append(study_checkin.check_in(s, srt.config, member(s, "m1")))
+    with srt.session() as s:
+        chosen = [s.get(StudyItem, study.get_day(s, d).item_id).slug for d in days]
+        reviews = [study.is_review(s, d) for d in days]
+        details = [r.detail for r in s.exec(select(JobRun).where(JobRun.job == "morning_study")
+                                            .order_by(JobRun.run_date))]
+        statuses = {r.status for r in s.exec(select(JobRun).where(JobRun.job == "morning_study"))}
+    assert chosen == ["a1", "b1", "a1", "b1", "a1"]  # the least recently pushed first
+    assert reviews == [False, False, True, True, True]
+    assert statuses == {"done"}
+    assert details[2].endswith(" review")
+    assert not details[1].endswith(" review")
+    titles = _card_titles(srt)
+    assert titles["2026-11-23"] == "标题a1"
+    assert titles["2026-11-25"] == "「温故」标题a1"
+    assert titles["2026-11-26"] == "「温故」标题b1"
+    assert [r.streak for r in results] == [1, 2, 3, 4, 5]
+    assert all(r.created and r.points == 1 for r in results)
+    assert len(_ledger(srt, "m1", "study_checkin")) == 5
+    # from the day the last reviewed item went out, the editor hears about the next day's gap every workday
+    assert [d.isoformat() for d in days[2:]] + ["2026-11-30"] == sorted(
+        key.split(":")[1] for key in _gap_keys(srt))
+    assert _deliveries(srt, "study_gap:2026-11-30") == ["m2"]
+
+
+def _gap_keys(rt):
+    with rt.session() as s:
+        return list(s.exec(select(OutboundMessage.key).where(OutboundMessage.key.startswith("study_gap"))))
+
+
+def test_wengu_shows_in_study_and_the_reminder(srt):
+    add_items(srt, item("a1"))
+    with srt.session() as s:
+        study_push.morning(s, srt.config, dt.date(2026, 11, 24))
+        assert study_push.morning(s, srt.config, WED)[0].slug == "a1"
+        assert study.fresh(s, WED) is None
+        assert study_push.remind(s, srt.config, WED) == 4
+    at_day(WED)
+    with srt.session() as s:
+        assert "「温故」标题a1" in study_push.show_today(s, srt.config, member(s, "m1"))
+        payloads = list(s.exec(select(OutboundMessage.payload)
+                               .where(OutboundMessage.key.startswith("study_reminder:2026-11-25"))))
+    assert payloads
+    assert all("「温故」标题a1" in p for p in payloads)
+
+
+def test_an_empty_library_still_skips(srt):
+    assert run_job(srt, "morning_study", WED) == "skipped"
+    add_items(srt, item("a1"))
+    with srt.session() as s:
+        assert study.item_for(s, dt.date(2026, 11, 24)).slug == "a1"  # chosen, not yet published
+        assert study.item_for(s, WED) is None  # nothing published to review yet

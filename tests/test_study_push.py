@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
 import bot.commands.report_study  # registers report study (bot.commands.study is unused otherwise)
 import bot.commands.study  # noqa: F401  (registers import-content)
-from bot import outbox
+from bot import clock, outbox
 from bot.cli import cli
-from bot.models import Branch, StudyItem
-from bot.services import study_content, study_push
+from bot.models import Branch, JobRun, OutboundMessage, StudyDay, StudyItem
+from bot.services import study, study_content, study_push
 from scheduler.runner import run_job
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
@@ -103,3 +104,66 @@ def test_report_study_counts_csv_and_xlsx(backend, tmp_path):
     assert missing == ["m2", "sec", "cw"]
     assert next(iter(book["day"].iter_rows(min_row=2, values_only=True)))[3:] == (4, 1, 3)
     assert _invoke(tmp_path, backend, "report", "study", "--date", "25/11").exit_code == 2
+
+
+@pytest.mark.parametrize("day", [dt.date(2027, 2, 8), dt.date(2027, 10, 4), dt.date(2027, 1, 1)])
+def test_2027_holidays_are_not_push_days(backend, day):
+    """chinese-calendar has no 2027 data: Spring Festival, National Day (observed) and New Year's Day come
+    from holidays.China, so no card goes out."""
+    rt = make_runtime(backend)
+    try:
+        add_roster(rt)
+        add_items(rt, item("a1"))
+        assert run_job(rt, "morning_study", day) == "skipped"
+        assert run_job(rt, "study_reminder", day) == "skipped"
+        with rt.session() as s:
+            assert s.exec(select(StudyDay)).first() is None
+    finally:
+        rt.close()
+
+
+def test_a_2027_saturday_in_extra_workdays_is_a_push_day(backend):
+    saturday = dt.date(2027, 2, 20)
+    plain = make_runtime(backend)
+    try:
+        assert run_job(plain, "morning_study", saturday) == "skipped"
+    finally:
+        plain.close()
+    rt = make_runtime(backend, calendar={"extra_workdays": [saturday]})
+    try:
+        add_roster(rt)
+        add_items(rt, item("a1"))
+        assert run_job(rt, "morning_study", dt.date(2027, 2, 27)) == "skipped"  # a Saturday not listed
+        assert run_job(rt, "morning_study", saturday) == "done"
+        with rt.session() as s:
+            assert study.get_day(s, saturday) is not None
+            keys = list(s.exec(select(OutboundMessage.key)))
+        assert keys == ["study:2027-02-20:wecom"]
+    finally:
+        rt.close()
+
+
+def test_the_sample_library_runs_out_into_wengu_not_skips(sqlite_url):
+    """The sample library lasts one workday per item; the next workday re-sends the oldest one as 温故."""
+    rt = make_runtime(sqlite_url)
+    try:
+        add_roster(rt)
+        with rt.session() as s:
+            assert study_content.seed_library(s)
+            size = len(list(s.exec(select(StudyItem))))
+        day = dt.date(2026, 11, 23)
+        details = []
+        for _ in range(size + 2):
+            day = clock.next_workday(day, include=True)
+            assert run_job(rt, "morning_study", day) == "done"
+            with rt.session() as s:
+                details.append(s.exec(select(JobRun.detail).where(JobRun.job == "morning_study",
+                                                                  JobRun.run_date == day)).one())
+            day += dt.timedelta(days=1)
+        assert not any(d.endswith(" review") for d in details[:size])
+        assert all(d.endswith(" review") for d in details[size:])
+        with rt.session() as s:
+            first = s.get(StudyItem, study.get_day(s, dt.date(2026, 11, 23)).item_id)
+        assert details[size].startswith(f"item={first.slug} ")  # the least recently pushed: the first
+    finally:
+        rt.close()

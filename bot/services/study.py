@@ -4,6 +4,11 @@ A workday's item is chosen once and kept in `StudyDay`: an urgent item with that
 else an explicit `publish_on`, else the rotation: the first workday of a week takes a `weekly_key` item,
 the last takes a 道德讲堂 item, other days the reviewed item of the series used least recently (ties in
 series order, then the oldest item). Only reviewed items are ever chosen; drafts never go out.
+
+温故 (review): when nothing reviewed is left for a workday, the day re-sends the published item pushed least
+recently (ties: the oldest item). Such a day is a study day like any other (check-ins, streaks, points);
+`is_review` tells it apart (its item went out on an earlier day), and `pick` still answers None for it so
+the editors' gap alert keeps coming until new items are reviewed.
 """
 
 from __future__ import annotations
@@ -104,19 +109,50 @@ def pick(session: Session, day: dt.date) -> StudyItem | None:
     return _dated(session, day, urgent=False) or rotation(session, day)
 
 
+def review_pick(session: Session, day: dt.date) -> StudyItem | None:
+    """温故: the published item whose last study day before `day` is the oldest (ties: oldest item)."""
+    items = list(session.exec(select(StudyItem).where(StudyItem.status == "published")))
+    if not items:
+        return None
+    last = dict(session.exec(select(StudyDay.item_id, func.max(StudyDay.date))
+                             .where(StudyDay.date < day).group_by(StudyDay.item_id)).all())
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return min(items, key=lambda i: (last.get(i.id, dt.date.min), i.created_at or floor, i.id or 0))
+
+
+def is_review(session: Session, day: dt.date) -> bool:
+    """Whether `day` is a 温故 day: its item already went out on an earlier study day."""
+    chosen = get_day(session, day)
+    if chosen is None:
+        return False
+    earlier = select(func.count()).select_from(StudyDay).where(StudyDay.item_id == chosen.item_id,
+                                                               StudyDay.date < day)
+    return bool(session.exec(earlier).one())
+
+
+def fresh(session: Session, day: dt.date) -> StudyItem | None:
+    """What `day` publishes that is not a 温故 re-send: None tells the editors the day has a gap."""
+    item = pick(session, day)
+    return None if item is None or is_review(session, day) else item
+
+
 def get_day(session: Session, day: dt.date) -> StudyDay | None:
     return session.exec(select(StudyDay).where(StudyDay.date == day)).first()
 
 
 def item_for(session: Session, day: dt.date) -> StudyItem | None:
-    """The item `day` publishes, recorded in StudyDay the first time (None on a rest day or when nothing
-    reviewed is left). An urgent item for the day replaces an earlier choice."""
+    """The item `day` publishes, recorded in StudyDay the first time (None on a rest day, or when nothing
+    reviewed is left and nothing was ever published to review). An urgent item replaces an earlier choice;
+    when nothing reviewed is left, the day is a 温故 day (`review_pick`)."""
     if not clock.is_workday(day):
         return None
     current = get_day(session, day)
     item = pick(session, day)
     if item is None:
-        return None
+        item = review_pick(session, day)
+        if item is None:
+            return None
+        log.info("study day %s: no reviewed item left, 温故 item %s", day, item.id)
     if current is not None:
         if current.item_id != item.id:  # an urgent insertion
             replaced = session.get(StudyItem, current.item_id)

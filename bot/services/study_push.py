@@ -1,7 +1,8 @@
 """What goes out: the morning card, 学习's answer, the noon reminder and the editors' gap alert.
 
 Each push is one outbox message keyed by its date (`study:D:<channel>`, `study_reminder:D:<channel>`,
-`study_gap:D:<channel>`), so running a job again for the same date never duplicates anything.
+`study_gap:D:<channel>`), so running a job again for the same date never duplicates anything. On a 温故 day
+(nothing reviewed left: an earlier item is sent again, see bot.services.study) the title carries 「温故」.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from bot.models import Branch, CheckIn, Member, StudyItem, StudyReceipt
 from bot.services import study, study_checkin
 
 
-def card(config: Any, item: StudyItem, day: dt.date) -> dict[str, Any]:
+def title(item: StudyItem, review: bool = False) -> str:
+    """The item's title as members see it: marked 「温故」 on a review day."""
+    return texts.t("study.review_title", title=item.title) if review else item.title
+
+
+def card(config: Any, item: StudyItem, day: dt.date, review: bool = False) -> dict[str, Any]:
     """A WeCom template card (button_interaction): opens the page; the 已学 button checks in."""
     return {
         "card_type": "button_interaction",
         "source": {"desc": texts.t("study.card_source")},
-        "main_title": {"title": item.title, "desc": f"{item.series} · {day.month}月{day.day}日"},
+        "main_title": {"title": title(item, review), "desc": f"{item.series} · {day.month}月{day.day}日"},
         "sub_title_text": item.summary,
         "card_action": {"type": 1, "url": study.page_url(config, item)},
         "task_id": f"study-{day.isoformat()}",
@@ -30,8 +36,8 @@ def card(config: Any, item: StudyItem, day: dt.date) -> dict[str, Any]:
     }
 
 
-def today_text(config: Any, item: StudyItem) -> str:
-    text = texts.t("study.today", series=item.series, title=item.title, summary=item.summary,
+def today_text(config: Any, item: StudyItem, review: bool = False) -> str:
+    text = texts.t("study.today", series=item.series, title=title(item, review), summary=item.summary,
                    url=study.page_url(config, item))
     if item.question:
         text += "\n" + texts.t("study.today_question", question=item.question)
@@ -49,7 +55,7 @@ def show_today(session: Session, config: Any, member: Member) -> str:
         return texts.t("study.none_today")
     study.publish(session, item)
     study_checkin.record_receipts(session, [member.id], day, "chat")
-    return today_text(config, item)
+    return today_text(config, item, study.is_review(session, day))
 
 
 def audience(session: Session) -> list[Member]:
@@ -78,12 +84,14 @@ def _queue(session: Session, config: Any, people: list[Member], kind: str, paylo
 
 
 def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | None, int]:
-    """Queue the day's card for everyone in `audience`; (item, recipients), item None when nothing is ready."""
+    """Queue the day's card for everyone in `audience`; (item, recipients), item None when nothing is ready
+    (a rest day, or an empty library). On a 温故 day the card re-sends an earlier item, marked."""
     item = study.item_for(session, day)
     if item is None:
         return None, 0
     people = audience(session)
-    count = _queue(session, config, people, "template_card", card(config, item, day), f"study:{day.isoformat()}", day)
+    payload = card(config, item, day, study.is_review(session, day))
+    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day)
     study_checkin.record_receipts(session, [p.id for p in people], day, "push")
     chosen = study.get_day(session, day)
     if chosen is not None and chosen.pushed_at is None:
@@ -107,14 +115,16 @@ def remind(session: Session, config: Any, day: dt.date) -> int | None:
     people = [m for m in session.exec(stmt) if m.member_type not in exclude]
     if not people or item is None:
         return 0
-    text = texts.t("study.reminder", title=item.title, url=study.page_url(config, item))
+    text = texts.t("study.reminder", title=title(item, study.is_review(session, day)),
+                   url=study.page_url(config, item))
     return _queue(session, config, people, "text", {"content": text}, f"study_reminder:{day.isoformat()}", day)
 
 
 def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int | None]:
-    """(next workday, editors told) — None told when the next workday already has a reviewed item."""
+    """(next workday, editors told) — None told when the next workday already has a reviewed item (a 温故
+    re-send does not count: the editors hear about the gap every workday until new items are reviewed)."""
     nxt = clock.next_workday(day)
-    if study.pick(session, nxt) is not None:
+    if study.fresh(session, nxt) is not None:
         return nxt, None
     drafts = session.exec(select(func.count()).select_from(StudyItem).where(StudyItem.status == "draft")).one()
     editors = [m for m in session.exec(select(Member).where(Member.active).order_by(Member.id))
