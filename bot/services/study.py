@@ -114,10 +114,11 @@ def review_pick(session: Session, day: dt.date) -> StudyItem | None:
     items = list(session.exec(select(StudyItem).where(StudyItem.status == "published")))
     if not items:
         return None
-    last = dict(session.exec(select(StudyDay.item_id, func.max(StudyDay.date))
-                             .where(StudyDay.date < day).group_by(StudyDay.item_id)).all())
+    rows = session.exec(select(StudyDay.item_id, func.max(StudyDay.date))
+                        .where(StudyDay.date < day).group_by(col(StudyDay.item_id)))
+    last: dict[int, dt.date] = {item_id: date for item_id, date in rows}
     floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return min(items, key=lambda i: (last.get(i.id, dt.date.min), i.created_at or floor, i.id or 0))
+    return min(items, key=lambda i: (last.get(i.id or 0, dt.date.min), i.created_at or floor, i.id or 0))
 
 
 def is_review(session: Session, day: dt.date) -> bool:
