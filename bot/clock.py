@@ -20,8 +20,6 @@ import time
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-import holidays
-
 try:
     import chinese_calendar
 except ImportError:  # pragma: no cover - a declared dependency; without it every year uses the fallback
@@ -127,6 +125,8 @@ def has_official_data(year: int) -> bool:
 @functools.cache
 def _fallback_days_off(year: int) -> dict[dt.date, str]:
     """`holidays.China` for a year chinese-calendar lacks: every entry, "(observed)" (补假) days included."""
+    import holidays  # only needed for such a year; importing it costs start-up time of every command
+
     return dict(holidays.China(years=year, language="zh_CN").items())
 
 
