@@ -68,7 +68,8 @@ def detail(ctx: Context) -> str:
     head = [texts.t("points.detail.header", year=year, month=month, count=len(rows),
                     sum=sum(e.points for e in rows))]
     example = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
-    return fit(head, [pts.entry_line(e) for e in rows], [texts.t("points.detail.footer", example=example)])
+    lines = [pts.entry_line(e) for e in rows]  # every line: a long month goes out in pages (bot.paging)
+    return "\n".join([*head, *lines, texts.t("points.detail.footer", example=example)])
 
 
 def ranking(ctx: Context) -> str:

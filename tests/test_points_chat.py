@@ -136,7 +136,7 @@ def test_veto_from_chat(app_rt):
         assert s.exec(select(LedgerEntry)).all() == []
 
 
-def test_detail_lists_a_month_line_by_line_within_one_reply(app_rt):
+def test_detail_lists_a_month_line_by_line_in_pages(app_rt):
     client, rt = app_rt
     with rt.session() as s:
         m1 = member(s, "m1")
@@ -148,10 +148,14 @@ def test_detail_lists_a_month_line_by_line_within_one_reply(app_rt):
     october = say_wecom(client, "m1", "积分明细 2026-10").splitlines()
     assert october == ["2026 年 10 月积分明细（1 条，合计 5 分）：", "10-05 参加主题党日 +5　10月主题党日",
                        "回复「积分明细 年-月」查看其他月份，如「积分明细 2026-09」。"]
-    november = say_wecom(client, "m1", "积分明细")
-    assert november.startswith("2026 年 11 月积分明细（75 条，合计 75 分）：")
-    assert len(november.encode()) <= 2048
-    assert "条未显示" in november  # 75 long lines do not fit one reply: the rest is counted, not cut mid-line
+    november = [say_wecom(client, "m1", "积分明细")]
+    assert november[0].startswith("2026 年 11 月积分明细（75 条，合计 75 分）：")
+    while "回复「下一页」继续" in november[-1]:  # 75 long lines do not fit one reply: they come in pages
+        november.append(say_wecom(client, "m1", "下一页"))
+    assert len(november) > 1
+    assert all(len(page.encode()) <= 2048 for page in november)
+    assert sum(page.count("晨学打卡 +1") for page in november) == 25
+    assert sum(page.count(" +1　第") for page in november) == 75
     assert say_wecom(client, "m1", "积分明细 2026-13").startswith("格式：积分明细")
     assert "没有积分记录" in say_wecom(client, "m1", "积分明细 2025-01")
     summary = say_wecom(client, "m1", "积分").splitlines()
