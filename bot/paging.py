@@ -15,7 +15,8 @@ import json
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_
-from sqlmodel import Session, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
 
 from bot import clock, texts
 from bot.message import Reply
@@ -91,23 +92,23 @@ def fit(ctx: Context, reply: Reply) -> Reply:
     pages = split(reply.text)
     if len(pages) == 1:
         return reply
-    first = pages[0]
     if ctx.sealed or ctx.member is None or ctx.member.id is None:
-        first = pages[0].rsplit(SEPARATOR, 1)[0] + SEPARATOR + texts.t("paging.not_kept", total=len(pages))
-    else:
-        _store(ctx.session, ctx.member, pages[1:])
-    return Reply(text=first, button=reply.button)
+        note = texts.t("paging.not_kept", total=len(pages))
+        head = _chunks(reply.text, LIMIT - size(SEPARATOR + note))[0]
+        return Reply(text=head + SEPARATOR + note, button=reply.button)
+    _store(ctx.session, ctx.member.id, pages[1:])
+    return Reply(text=pages[0], button=reply.button)
 
 
-def _store(session: Session, member: Member, pages: list[str]) -> None:
+def _store(session: Session, member_id: int, pages: list[str]) -> None:
+    """Replace the member's waiting pages (an upsert: two long replies at once never collide)."""
     now = clock.now()
-    session.execute(delete(ReplyPages).where(ReplyPages.created_at < now - EXPIRES))  # stale, anyone's
-    row = session.get(ReplyPages, member.id)
-    if row is None:
-        row = ReplyPages(member_id=member.id, pages="[]", created_at=now)
-    row.pages, row.created_at = json.dumps(pages, ensure_ascii=False), now
-    session.add(row)
-    session.flush()
+    session.execute(delete(ReplyPages).where(col(ReplyPages.created_at) < now - EXPIRES))  # stale, anyone's
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(ReplyPages).values(member_id=member_id, pages=json.dumps(pages, ensure_ascii=False),
+                                     created_at=now)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["member_id"], set_={"pages": stmt.excluded.pages, "created_at": stmt.excluded.created_at}))
 
 
 def next_page(session: Session, member: Member) -> str:
@@ -116,7 +117,7 @@ def next_page(session: Session, member: Member) -> str:
     stored = session.exec(stmt).first()  # locked: two quick 下一页 never get the same page
     if stored is None:
         return texts.t("paging.none")
-    if clock.now() - stored.created_at > EXPIRES:
+    if stored.created_at is None or clock.now() - stored.created_at > EXPIRES:
         session.delete(stored)
         return texts.t("paging.expired", minutes=int(EXPIRES.total_seconds() // 60))
     pages = json.loads(stored.pages)
@@ -133,5 +134,5 @@ def next_page(session: Session, member: Member) -> str:
 def scrub_pages(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's waiting pages, and anyone's that name them, are dropped."""
     session.execute(delete(ReplyPages).where(or_(
-        ReplyPages.member_id == gone.member_id,
-        *(ReplyPages.pages.contains(word, autoescape=True) for word in (gone.name, gone.userid) if word))))
+        col(ReplyPages.member_id) == gone.member_id,
+        *(col(ReplyPages.pages).contains(word, autoescape=True) for word in (gone.name, gone.userid) if word))))
