@@ -176,6 +176,15 @@ class KeyValue(SQLModel, table=True):
     expires: float = 0.0  # wall seconds
 
 
+class ReplyPages(SQLModel, table=True):
+    """The pages still to come of a member's last long reply, served by 下一页 (see bot/paging.py)."""
+
+    __tablename__ = "reply_pages"
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    pages: str = Field(sa_column=Column(Text, nullable=False))  # JSON list, the next page first
+    created_at: dt.datetime | None = _ts(nullable=False)  # restarts with every page shown
+
+
 class CaseNumber(SQLModel, table=True):
     """The one `#N` sequence shared by tickets, commitments and requests (leave, make-up, points)."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import texts
+from bot import paging, texts
 from bot.message import InboundMessage, Reply
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
@@ -242,6 +242,10 @@ class Router:
         return out[:limit]
 
     def dispatch(self, ctx: Context) -> Reply:
+        """The reply to `ctx`, paged to fit the platform's limit (bot.paging)."""
+        return paging.fit(ctx, self._route(ctx))
+
+    def _route(self, ctx: Context) -> Reply:
         ctx.router = self
         if ctx.message.msg_type == "text" and ctx.text.startswith("@"):
             refusal = _target_branch(ctx)

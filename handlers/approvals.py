@@ -11,11 +11,9 @@ def pending(ctx: Context) -> str:
     if not rows:
         return texts.t("approval.none")
     lines = [texts.t("approval.header", count=len(rows))]
-    for r in rows[:20]:
+    for r in rows:  # a long list goes out in pages (bot.paging)
         label = approvals.KINDS[r.kind].label if r.kind in approvals.KINDS else r.kind
         lines.append(f"#{r.number} {label}：{r.summary}")
-    if len(rows) > 20:
-        lines.append(texts.t("approval.more", count=len(rows) - 20))
     lines.append(texts.t("approval.how"))
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
-"""帮助, the first-visit welcome, the help menu key and the answer to text nobody understood."""
+"""帮助, 下一页, the first-visit welcome, the help menu key and the answer to text nobody understood."""
 
-from bot import clock, texts
+from bot import clock, paging, texts
 from bot.router import ROLE_LABELS, Context, Event, Intent, MenuKey, Prefix, Router, Word
 
 MAX_REPLY_BYTES = 2000  # a text reply must stay under WeCom's 2048 bytes
@@ -41,6 +41,11 @@ def show_help(ctx: Context) -> str:
     return "\n".join(compact)
 
 
+def next_page(ctx: Context) -> str:
+    """下一页 — 查看上一条长回复的下一页（10 分钟内有效）"""
+    return paging.next_page(ctx.session, ctx.member)
+
+
 def welcome(ctx: Context) -> str | None:
     """The first time a member opens the app: a two-line welcome; later visits stay silent."""
     if ctx.member.welcomed_at is not None:
@@ -61,6 +66,7 @@ def unknown(ctx: Context) -> str:
 
 def register(router: Router) -> None:
     router.add(Prefix("帮助") | Word("help", "?", "？", "菜单") | MenuKey("help") | Intent("help"), show_help)
+    router.add(Word("下一页"), next_page)
     router.add(Event("enter_agent", "subscribe"), welcome, listed=False)
 
 

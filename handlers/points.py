@@ -68,7 +68,8 @@ def detail(ctx: Context) -> str:
     head = [texts.t("points.detail.header", year=year, month=month, count=len(rows),
                     sum=sum(e.points for e in rows))]
     example = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
-    return fit(head, [pts.entry_line(e) for e in rows], [texts.t("points.detail.footer", example=example)])
+    lines = [pts.entry_line(e) for e in rows]  # every line: a long month goes out in pages (bot.paging)
+    return "\n".join([*head, *lines, texts.t("points.detail.footer", example=example)])
 
 
 def ranking(ctx: Context) -> str:
@@ -112,6 +113,8 @@ def _adjust(ctx: Context, sign: int) -> str:
     parts = ctx.args.split(None, 2)
     if len(parts) < 2:
         return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
+    if parts[1].startswith(("-", "−")):  # 分值 is positive: the word says add or deduct
+        return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
     amount = _AMOUNT.match(parts[1])
     if amount is None or not 1 <= int(amount.group(1)) <= points_admin.MAX_MANUAL:
         return texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
@@ -132,7 +135,8 @@ def _adjust(ctx: Context, sign: int) -> str:
         total = pts.total(ctx.session, ctx.config, target, result.year)
         return texts.t("points.adjusted", name=target.name, points=f"{result.points:+d}", reason=result.reason,
                        year=result.year, total=total)
-    return texts.t("points.requested", points=f"{delta:+d}", limit=ctx.config.points.manual_limit,
+    month = points_admin.month_adjusted(ctx.session, target, clock.today())
+    return texts.t("points.requested", points=f"{delta:+d}", month=month, limit=ctx.config.points.manual_limit,
                    number=result.number)
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from bot import clock, texts
 from bot.models import CaseNumber, Member
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router
+from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Rule
 from bot.services import commitments, tickets
 from bot.services.approvals import parse_number
 
@@ -174,6 +174,16 @@ def unsatisfied(ctx: Context) -> str:
     return _rate(ctx, False)
 
 
+class OwnTicket(Rule):
+    """`回复`/`办结 编号 …` from the ticket's assignee who is no secretary (secretaries take the listed routes)."""
+
+    def __call__(self, ctx: Context) -> bool:
+        if ctx.member is None or ctx.member.has_role(*SECRETARY_ROLES):
+            return False
+        number = parse_number(ctx.args.partition(" ")[0])
+        return number is not None and tickets.is_assignee(ctx.session, ctx.member, number)
+
+
 def register(router: Router) -> None:
     router.add(Prefix("匿名反映"), anonymous)
     router.add(Prefix("反映"), problem)
@@ -183,6 +193,8 @@ def register(router: Router) -> None:
     router.add(Prefix("不满意"), unsatisfied, listed=False)  # listed with 满意
     router.add(Prefix("定级"), grade, roles=SECRETARY_ROLES)
     router.add(Prefix("指派"), assign, roles=SECRETARY_ROLES)
+    router.add(Prefix("回复") & OwnTicket(), reply, listed=False)  # the assignee, for their own ticket
+    router.add(Prefix("办结") & OwnTicket(), close, listed=False)
     router.add(Prefix("回复"), reply, roles=SECRETARY_ROLES)
     router.add(Prefix("办结"), close, roles=SECRETARY_ROLES)
     router.add(Prefix("采纳"), adopt, roles=SECRETARY_ROLES)

@@ -203,17 +203,17 @@ def test_manual_adjustment_rules_and_audit(rt):
         with pytest.raises(pts.PointsError, match="不在您的支部"):
             points_admin.adjust(s, rt.config, sec, cw, 2, "跨支部")
         entry = points_admin.adjust(s, rt.config, sec, m1, 3, "协助组织主题党日")
-        minus = points_admin.adjust(s, rt.config, cw, m1, -10, "无故缺席")  # committee: any branch; at the limit
+        minus = points_admin.adjust(s, rt.config, cw, m1, -7, "无故缺席")  # committee: any branch; month at the limit
     assert isinstance(entry, LedgerEntry)
     assert (entry.points, entry.actor, entry.rule) == (3, "sec", "manual")
     assert isinstance(minus, LedgerEntry)
-    assert minus.points == -10
+    assert minus.points == -7
     assert minus.category == "adjustment"
     with rt.session() as s:
         rows = s.exec(select(AuditLog).where(AuditLog.action == "points_adjust").order_by(AuditLog.id)).all()
         assert [(r.actor, r.target, r.detail) for r in rows] == [
-            ("sec", "m1", "+3 协助组织主题党日"), ("cw", "m1", "-10 无故缺席")]
-        assert pts.total(s, rt.config, get(s, "m1"), 2026) == -7
+            ("sec", "m1", "+3 协助组织主题党日"), ("cw", "m1", "-7 无故缺席")]
+        assert pts.total(s, rt.config, get(s, "m1"), 2026) == -4
 
 
 def test_above_limit_needs_committee_approval(rt):

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 
+from click.testing import CliRunner
 from sqlmodel import select
 
+from bot import clock
+from bot.__main__ import _load_commands
+from bot.cli import cli
 from bot.models import Approval, AuditLog, Branch, Delivery, LedgerEntry, Member
 from bot.services import points as pts
+from bot.services import points_admin
 from bot.web import build_app
 from tests.callbacks import WECOM, say_wecom
-from tests.conftest import make_runtime
+from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
 
 DAY = dt.date(2026, 11, 25)
@@ -129,7 +136,7 @@ def test_veto_from_chat(app_rt):
         assert s.exec(select(LedgerEntry)).all() == []
 
 
-def test_detail_lists_a_month_line_by_line_within_one_reply(app_rt):
+def test_detail_lists_a_month_line_by_line_in_pages(app_rt):
     client, rt = app_rt
     with rt.session() as s:
         m1 = member(s, "m1")
@@ -141,11 +148,89 @@ def test_detail_lists_a_month_line_by_line_within_one_reply(app_rt):
     october = say_wecom(client, "m1", "积分明细 2026-10").splitlines()
     assert october == ["2026 年 10 月积分明细（1 条，合计 5 分）：", "10-05 参加主题党日 +5　10月主题党日",
                        "回复「积分明细 年-月」查看其他月份，如「积分明细 2026-09」。"]
-    november = say_wecom(client, "m1", "积分明细")
-    assert november.startswith("2026 年 11 月积分明细（75 条，合计 75 分）：")
-    assert len(november.encode()) <= 2048
-    assert "条未显示" in november  # 75 long lines do not fit one reply: the rest is counted, not cut mid-line
+    november = [say_wecom(client, "m1", "积分明细")]
+    assert november[0].startswith("2026 年 11 月积分明细（75 条，合计 75 分）：")
+    while "回复「下一页」继续" in november[-1]:  # 75 long lines do not fit one reply: they come in pages
+        november.append(say_wecom(client, "m1", "下一页"))
+    assert len(november) > 1
+    assert all(len(page.encode()) <= 2048 for page in november)
+    assert sum(page.count("晨学打卡 +1") for page in november) == 25
+    assert sum(page.count(" +1　第") for page in november) == 75
     assert say_wecom(client, "m1", "积分明细 2026-13").startswith("格式：积分明细")
     assert "没有积分记录" in say_wecom(client, "m1", "积分明细 2025-01")
     summary = say_wecom(client, "m1", "积分").splitlines()
     assert summary[:2] == ["您的 2026 年积分：80 分", "分项：学习 75 · 出勤 5"]
+
+
+def test_split_adjustments_add_up_over_the_calendar_month(app_rt):
+    """3 × 5 with a limit of 10: the third waits, counting absolute values, pending requests and anyone's."""
+    client, rt = app_rt
+    with rt.session() as s:  # last month's adjustments do not count
+        pts.award(s, rt.config, member(s, "m1"), "manual", on=dt.date(2026, 10, 31), reason="上月", source="chat",
+                  actor="sec", points=9)
+    assert say_wecom(client, "sec", "加分 m1 5 协助组织学习").startswith("已记入")
+    assert say_wecom(client, "sec", "扣分 m1 5 无故缺席").startswith("已记入")  # |+5| + |-5| = 10, not 0
+    third = say_wecom(client, "sec", "加分 m1 5 协助组织主题党日")
+    assert "本月对该党员的调整累计 15 分（含待审和本次），超过 10 分的限额，已提交党委审批" in third
+    assert ledger(rt, "m1") == [(9, "manual", "sec"), (5, "manual", "sec"), (-5, "manual", "sec")]
+    # the pending request counts too, whoever adjusts next: even one point more waits
+    assert "累计 16 分" in say_wecom(client, "cw", "加分 m1 1 补充")
+    assert say_wecom(client, "sec", "加分 m2 3 帮忙").startswith("已记入")  # another member has their own sum
+    with rt.session() as s:
+        waiting = s.exec(select(Approval).where(Approval.status == "pending").order_by(Approval.number)).all()
+        assert [(a.needs_role, approvals_points(a)) for a in waiting] == [("committee", 5), ("committee", 1)]
+    assert ledger(rt, "m1")[-1] == (-5, "manual", "sec")  # nothing written for the waiting ones
+    clock.freeze(DEFAULT_NOW + dt.timedelta(days=6))  # 1 December: a new month starts from zero
+    assert say_wecom(client, "sec", "加分 m1 5 十二月").startswith("已记入")
+
+
+def approvals_points(request) -> int:
+    return json.loads(request.payload)["points"]
+
+
+def test_negative_points_answer_the_usage(app_rt):
+    client, rt = app_rt
+    assert say_wecom(client, "sec", "扣分 m1 -2 迟到").startswith("格式：扣分 工号 分值 原因（分值写正数）")
+    assert say_wecom(client, "sec", "加分 m1 -2 迟到").startswith("格式：加分 工号 分值 原因（分值写正数）")
+    assert say_wecom(client, "sec", "扣分 m1 －2 迟到").startswith("格式：扣分")  # full-width minus too
+    assert ledger(rt, "m1") == []
+
+
+def test_say_passes_a_negative_number_through(sqlite_url):
+    rt = make_runtime(sqlite_url)
+    add_roster(rt)
+    rt.close()
+    _load_commands()
+    env = {"DANGJIAN_DATABASE_URL": sqlite_url, "DANGJIAN_NOW": "2026-11-25T09:00", "DANGJIAN_CONFIG": None}
+    result = CliRunner().invoke(cli, ["say", "--user", "sec", "扣分", "m1", "-2", "原因"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("格式：扣分 工号 分值 原因（分值写正数）")
+
+
+def test_two_adjustments_at_once_cannot_both_stay_under_the_limit(postgres_url):
+    """The second of two concurrent 加分 6 waits for the first (row lock) and then sees it: it needs approval."""
+    rt = make_runtime(postgres_url)
+    try:
+        _race(rt)
+    finally:
+        rt.close()
+
+
+def _race(rt) -> None:
+    add_roster(rt)
+    results: list[object] = []
+
+    def second() -> None:
+        with rt.session() as s:
+            results.append(points_admin.adjust(s, rt.config, member(s, "cw"), member(s, "m1"), 6, "二"))
+
+    with rt.session() as s:
+        first = points_admin.adjust(s, rt.config, member(s, "sec"), member(s, "m1"), 6, "一")
+        assert isinstance(first, LedgerEntry)
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(timeout=1)  # still blocked on the row lock while this transaction is open
+    worker.join()
+    assert len(results) == 1
+    assert isinstance(results[0], Approval)
+    assert ledger(rt, "m1") == [(6, "manual", "sec")]

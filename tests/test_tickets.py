@@ -197,3 +197,34 @@ def test_anonymous_reporter_is_never_revealed(app_rt):
         for message in s.exec(stmt):
             assert "#1" not in message.payload
             assert "ticket" not in (message.key or "")
+
+
+def test_assign_stays_within_the_ticket_branch_and_the_assignee_may_close(app_rt):
+    client, rt = app_rt
+    with rt.session() as s:
+        top = s.exec(select(Branch).where(Branch.code == "dw")).one()
+        b2 = Branch(code="b2", name="第二党支部", parent_id=top.id)
+        s.add(b2)
+        s.flush()
+        s.add(Member(userid="x2", name="外支部党员", branch_id=b2.id))
+        s.add(Member(userid="y2", name="外支部书记", branch_id=b2.id, roles="member;secretary"))
+    say_wecom(client, "m1", "反映 车间东门照明坏了一周")
+    refused = say_wecom(client, "sec", "指派 1 x2")
+    assert refused == "外支部党员 不在 #1 所属支部，不能指派，未通知任何人。请指派本支部党员。"
+    assert "不在 #1 所属支部" in say_wecom(client, "cw", "@b2 指派 1 y2")  # not through @code either
+    assert texts_to(rt, "x2") == []
+    assert texts_to(rt, "y2") == []
+    with rt.session() as s:
+        assert s.exec(select(Ticket)).one().assignee_id is None
+        assert s.exec(select(AuditLog).where(AuditLog.action == "ticket_assign")).all() == []
+    assert say_wecom(client, "cw", "指派 1 cw") == "#1 已指派给 委员戊，已通知本人。"  # the committee may take it
+    assert say_wecom(client, "sec", "指派 1 m2") == "#1 已指派给 党员丙，已通知本人。"
+    assert "办结 1 说明" in texts_to(rt, "m2")[-1]
+    # the assignee (no secretary) answers and closes their own ticket; other members still may not
+    assert say_wecom(client, "m1", "回复 1 我来答复") == "仅限支部书记使用"
+    assert say_wecom(client, "m2", "回复 1 已报修，明天换灯") == "已把答复发给 #1 的反映人。"
+    assert say_wecom(client, "m2", "办结 1 灯已换好") == "#1 已办结，已请反映人评价。"
+    assert texts_to(rt, "m1")[-1].startswith("您反映的 #1 已办结：灯已换好")
+    member_help = say_wecom(client, "m2", "帮助")
+    assert "办结" not in member_help  # 帮助 lists only what every member may run
+    assert "反映" in member_help

@@ -14,9 +14,10 @@ from bot.models import Member
 from handlers import build_router
 
 
-@command("say")
+# Any text passes through, also words that look like options ("扣分 m1 -2 原因").
+@command("say", context_settings={"ignore_unknown_options": True})
 @click.option("--user", "userid", required=True, help="roster userid of the sender")
-@click.argument("words", nargs=-1, required=True)
+@click.argument("words", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def say(ctx: click.Context, userid: str, words: tuple[str, ...]) -> None:
     """Send TEXT as USERID and print the bot's reply."""

@@ -2,8 +2,10 @@
 
 - 加分/扣分: secretaries, deputies (their own branch) and committee members (any branch); never for
   oneself; a reason is required; a new `manual` ledger entry with the actor, plus an audit row.
-  Above `[points] manual_limit` (absolute value) it becomes an approval request (kind `points`,
-  needs_role `committee`): the entry is written only when another committee member approves it.
+  When the absolute values of all manual adjustments to the member in the calendar month of the act
+  (ledger entries and pending requests, by anyone, this one included) exceed `[points] manual_limit`, the
+  whole adjustment becomes an approval request (kind `points`, needs_role `committee`): the entry is
+  written only when another committee member approves it. So five 加分 of 3 cannot slip past a limit of 10.
 - A rule with `requires_approval` goes through `submit`, which files a `points` request a secretary
   decides; the entry is written on approval.
 - 否决: committee members only, never oneself, a reason is required, once per member and year.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Branch, LedgerEntry, Member, Veto
@@ -41,8 +43,9 @@ def _check_actor(actor: Member, target: Member) -> None:
 
 def adjust(session: Session, config: Any, actor: Member, target: Member, delta: int, reason: str,
            *, on: dt.date | None = None) -> LedgerEntry | Approval:
-    """A manual addition (delta > 0) or deduction (delta < 0): an entry now, or a committee request when
-    |delta| exceeds `[points] manual_limit`. Raises PointsError with the Chinese reply on refusal."""
+    """A manual addition (delta > 0) or deduction (delta < 0): an entry now, or a committee request when the
+    month's adjustments to `target` with this one exceed `[points] manual_limit` (see `month_adjusted`).
+    Raises PointsError with the Chinese reply on refusal."""
     _check_actor(actor, target)
     reason = (reason or "").strip()
     if not reason:
@@ -51,7 +54,8 @@ def adjust(session: Session, config: Any, actor: Member, target: Member, delta: 
     if delta == 0 or abs(delta) > MAX_MANUAL:
         raise pts.PointsError(texts.t("points.bad_points", max=MAX_MANUAL, word="加分" if delta > 0 else "扣分"))
     day = on or clock.today()
-    if abs(delta) > config.points.manual_limit:
+    _lock(session, target)  # two secretaries at once must not both stay under the limit
+    if month_adjusted(session, target, day) + abs(delta) > config.points.manual_limit:
         summary = texts.t("points.summary", name=target.name, userid=target.userid, points=f"{delta:+d}",
                           reason=reason)
         request = approvals.create(session, "points", target, summary, needs_role="committee", payload={
@@ -66,6 +70,29 @@ def adjust(session: Session, config: Any, actor: Member, target: Member, delta: 
     audit.record(session, actor.userid, "points_adjust", target.userid, f"{delta:+d} {reason}")
     _tell_target(session, config, target, entry)
     return entry
+
+
+def _lock(session: Session, member: Member) -> None:
+    """Serialise adjustments per member (row lock on PostgreSQL; SQLite writers are serial already)."""
+    session.exec(select(Member.id).where(Member.id == member.id).with_for_update())
+
+
+def month_adjusted(session: Session, member: Member, day: dt.date) -> int:
+    """Absolute points of every manual adjustment to `member` in the calendar month of `day`: entries in the
+    ledger and requests still waiting for a committee member."""
+    first = day.replace(day=1)
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    stmt = select(func.coalesce(func.sum(func.abs(LedgerEntry.points)), 0)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.rule == "manual", LedgerEntry.period >= first,
+        LedgerEntry.period < nxt)
+    written = int(session.exec(stmt).one())
+    waiting = select(Approval).where(Approval.member_id == member.id, Approval.kind == "points",
+                                     Approval.status == "pending")
+    for request in session.exec(waiting):
+        data = approvals.payload(request)
+        if data.get("rule") == "manual" and first <= dt.date.fromisoformat(data["on"]) < nxt:
+            written += abs(int(data.get("points") or 0))
+    return written
 
 
 def submit(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,

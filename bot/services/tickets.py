@@ -145,9 +145,27 @@ def may_handle(session: Session, member: Member, ticket: Ticket, branch_id: int 
     return session.exec(stmt).first() is not None
 
 
-def _handled(session: Session, actor: Member, number: int, branch_id: int | None, open_only: bool = True) -> Ticket:
+def may_take(session: Session, ticket: Ticket, person: Member) -> bool:
+    """Who may be assigned a ticket (and so read its text): a member of its branch or of a branch it was
+    escalated to, or someone who may handle it anyway (a committee member)."""
+    if person.branch_id == ticket.branch_id or may_handle(session, person, ticket):
+        return True
+    stmt = select(TicketEscalation.id).where(TicketEscalation.ticket_id == ticket.id,
+                                             TicketEscalation.branch_id == person.branch_id)
+    return person.branch_id is not None and session.exec(stmt).first() is not None
+
+
+def is_assignee(session: Session, member: Member, number: int) -> bool:
+    ticket = find(session, number)
+    return ticket is not None and ticket.assignee_id is not None and ticket.assignee_id == member.id
+
+
+def _handled(session: Session, actor: Member, number: int, branch_id: int | None, open_only: bool = True,
+             assignee: bool = False) -> Ticket:
+    """The ticket `actor` may act on (`assignee`: also its assignee, for 回复 and 办结)."""
     ticket = get(session, number)
-    if not may_handle(session, actor, ticket, branch_id):
+    own = assignee and ticket.assignee_id is not None and ticket.assignee_id == actor.id
+    if not own and not may_handle(session, actor, ticket, branch_id):
         raise TicketError(texts.t("tickets.not_yours", number=number))
     if open_only and ticket.status != "open":
         raise TicketError(texts.t("tickets.closed_already", number=number))
@@ -189,6 +207,8 @@ def assign(session: Session, config: Any, actor: Member, number: int, userid: st
     person = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
     if person is None or not person.active:
         raise TicketError(texts.t("tickets.unknown_member", userid=userid))
+    if not may_take(session, ticket, person):  # the notice carries the ticket's text: not to other branches
+        raise TicketError(texts.t("tickets.assign_outside", number=number, name=person.name))
     ticket.assignee_id = person.id
     session.add(ticket)
     _event(session, ticket, "assigned", actor.userid, person.userid)
@@ -202,7 +222,7 @@ def assign(session: Session, config: Any, actor: Member, number: int, userid: st
 
 def answer(session: Session, config: Any, actor: Member, number: int, text: str,
            branch_id: int | None = None) -> Ticket:
-    ticket = _handled(session, actor, number, branch_id)
+    ticket = _handled(session, actor, number, branch_id, assignee=True)
     _event(session, ticket, "replied", actor.userid, text)
     session.flush()
     audit.record(session, actor.userid, "ticket_reply", f"#{number}")
@@ -213,7 +233,7 @@ def answer(session: Session, config: Any, actor: Member, number: int, text: str,
 
 def close(session: Session, config: Any, actor: Member, number: int, text: str,
           branch_id: int | None = None) -> Ticket:
-    ticket = _handled(session, actor, number, branch_id)
+    ticket = _handled(session, actor, number, branch_id, assignee=True)
     ticket.status, ticket.closed_at, ticket.resolution = "closed", clock.now(), text[:500]
     session.add(ticket)
     _event(session, ticket, "closed", actor.userid, text)
