@@ -24,7 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import clock
-from bot.channels.senders import CHANNELS, SEND_EXCEPTIONS, SendError, SendResult, classify, sender_for
+from bot.channels.senders import (
+    CHANNELS,
+    SEND_EXCEPTIONS,
+    NotAttempted,
+    SendError,
+    SendResult,
+    classify,
+    sender_for,
+)
 from bot.config import Config
 from bot.models import AuditLog, Delivery, OutboundMessage
 from bot.runtime import Runtime
@@ -297,7 +305,11 @@ class Worker:
             result = sender.send(message.kind, json.loads(message.payload), recipients)
         except (SendError, *SEND_EXCEPTIONS) as exc:
             error = classify(exc)
-            if error.transient:
+            if not error.attempted:  # e.g. Redis down: not the platform's answer, not an attempt
+                log.warning("message %s not sent (%s): %d rows wait, no attempt counted", message.id, error,
+                            len(recipients))
+                result = SendResult(wait=dict.fromkeys(recipients, clock.wall() + NotAttempted.delay))
+            elif error.transient:
                 result = SendResult(retry=dict.fromkeys(recipients, str(error)))
             else:
                 result = SendResult(failed=dict.fromkeys(recipients, str(error)), config_error=str(error))

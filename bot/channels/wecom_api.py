@@ -4,8 +4,8 @@
 - every request has a timeout (`[wecom] timeout`);
 - a token error (40014 invalid, 42001 expired) refreshes the token once and retries once, no more
   (wechatpy's own retry recurses without bound, so it is switched off);
-- the access token is shared by every process: Redis (`[redis] prefix` + key, TTL = expires_in minus a
-  margin) or, without Redis, the `key_value` table; refreshed under a lock so N workers fetch one token.
+- the access token is shared by every process: the `key_value` table, and Redis (`[redis] prefix` + key,
+  TTL = expires_in minus a margin) while it answers; refreshed under a lock so N workers fetch one token.
 
 `HostedClientMixin` and `TokenCache` are reused by the Official Account client (`wechat_api`).
 """
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import requests
+from redis import RedisError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from wechatpy.enterprise import WeChatClient as EnterpriseClient
@@ -50,52 +51,70 @@ def token_ttl(expires_in: int) -> int:
 
 
 class TokenCache:
-    """The access token of one (app, secret), shared by every process: Redis if configured, else the
-    `key_value` table. `refresh()` runs the fetch under a lock (redis-py `lock()`, else a process lock plus
-    the row itself: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and skips it when
-    another holder of the lock already stored a token different from the stale one."""
+    """The access token of one (app, secret), shared by every process. It is written to the `key_value`
+    table and, when Redis answers, to Redis too (TTL = expires_in minus a margin); it is read from Redis
+    first, else from the table, so a Redis outage costs no send and no extra `gettoken`. `refresh()` runs
+    the fetch under a lock (redis-py `lock()` while Redis answers; else a process lock plus the row itself:
+    BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and skips it when another holder of
+    the lock already stored a token different from the stale one."""
 
     def __init__(self, runtime: Runtime, app: str, secret: str, wait_seconds: float) -> None:
         self.runtime = runtime
         digest = hashlib.sha256(secret.encode()).hexdigest()[:16]  # never the secret itself
-        name = f"token:{app}:{digest}"
-        self.key = runtime.config.redis.prefix + name if runtime.redis is not None else name
+        self.name = f"token:{app}:{digest}"  # the key_value row
+        self.key = runtime.config.redis.prefix + self.name  # the Redis key
         self.wait_seconds = wait_seconds
 
     def get(self) -> str | None:
-        if self.runtime.redis is not None:
-            value = self.runtime.redis.get(self.key)
-            return value.decode() if value else None
+        redis = self.runtime.live_redis()
+        if redis is not None:
+            try:
+                value = redis.get(self.key)
+            except RedisError as exc:
+                self.runtime.redis_failed("token cache", exc)
+            else:
+                if value:
+                    return value.decode()
+        return self._db_get()
+
+    def refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
+        """A fresh token: `fetch()` -> (token, expires_in) unless someone replaced `stale` meanwhile."""
+        redis = self.runtime.live_redis()
+        if redis is not None:
+            try:
+                with redis.lock(self.key + ":lock", timeout=self.wait_seconds + 30,
+                                blocking_timeout=self.wait_seconds + 5):
+                    current = self.get()
+                    if current and current != stale:
+                        return current
+                    fetched = fetch()
+                    token = self._db_refresh(lambda: fetched, stale)  # the copy a Redis outage reads
+                    redis.set(self.key, token, ex=token_ttl(fetched[1]))
+                    return token
+            except RedisError as exc:  # LockError included; a token fetched above is in the table already
+                self.runtime.redis_failed("token refresh", exc)
+        return self._db_refresh(fetch, stale)
+
+    def _db_get(self) -> str | None:
         with self.runtime.session() as session:
-            row = session.get(KeyValue, self.key)
+            row = session.get(KeyValue, self.name)
             if row is not None and row.value and row.expires > clock.wall():
                 return row.value
         return None
 
-    def refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
-        """A fresh token: `fetch()` -> (token, expires_in) unless someone replaced `stale` meanwhile."""
-        redis = self.runtime.redis
-        if redis is not None:
-            with redis.lock(self.key + ":lock", timeout=self.wait_seconds + 30,
-                            blocking_timeout=self.wait_seconds + 5):
-                current = self.get()
-                if current and current != stale:
-                    return current
-                token, expires_in = fetch()
-                redis.set(self.key, token, ex=token_ttl(expires_in))
-                return token
-        with _process_lock(self.key), self.runtime.write() as session:
+    def _db_refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
+        with _process_lock(self.name), self.runtime.write() as session:
             if self.runtime.is_postgres:
-                session.exec(pg_insert(KeyValue).values(key=self.key, value="", expires=0.0)
+                session.exec(pg_insert(KeyValue).values(key=self.name, value="", expires=0.0)
                              .on_conflict_do_nothing(index_elements=["key"]))
-                row = session.exec(select(KeyValue).where(KeyValue.key == self.key).with_for_update()).one()
+                row = session.exec(select(KeyValue).where(KeyValue.key == self.name).with_for_update()).one()
             else:
-                row = session.get(KeyValue, self.key)
+                row = session.get(KeyValue, self.name)
             if row is not None and row.value and row.value != stale and row.expires > clock.wall():
                 return row.value
             token, expires_in = fetch()
             if row is None:
-                row = KeyValue(key=self.key, value=token)
+                row = KeyValue(key=self.name, value=token)
             row.value, row.expires = token, clock.wall() + token_ttl(expires_in)
             session.add(row)
             return token
