@@ -114,6 +114,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("message_id", "recipient", name="uq_delivery_message_recipient"),
         Index("ix_delivery_claim", "status", "not_before"),
+        Index("ix_delivery_batch", "message_id", "batch"),
     )
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbound_message.id", index=True)
@@ -127,6 +128,9 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime | None = _ts()
     sent_at: dt.datetime | None = _ts()
+    # The send call this row belongs to, fixed when it is first claimed (the id of the batch's first row;
+    # template cards only): the card's task_id is `<task_id>-<batch>`, so a resend reuses the batch's id.
+    batch: int | None = None
 
 
 class JobRun(SQLModel, table=True):

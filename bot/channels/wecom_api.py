@@ -26,7 +26,14 @@ from wechatpy.enterprise import WeChatClient as EnterpriseClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot import clock
-from bot.channels.senders import SEND_EXCEPTIONS, ConfigurationError, SendResult, check_answer, classify
+from bot.channels.senders import (
+    SEND_EXCEPTIONS,
+    ConfigurationError,
+    SendError,
+    SendResult,
+    check_answer,
+    classify,
+)
 from bot.models import KeyValue
 
 if TYPE_CHECKING:
@@ -35,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REAL_HOSTS = ("https://qyapi.weixin.qq.com", "https://api.weixin.qq.com")
+# "taskid has existed or empty or exceed max len" (WeCom global error code 42014). The outbox only sends
+# non-empty task_ids of at most 128 bytes, so for us it means: this batch's card was sent already.
+TASK_ID_EXISTS = frozenset({42014})
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -219,7 +229,8 @@ def _ids(value: Any) -> set[str]:
 
 
 class WecomSender:
-    """The outbox's WeCom sender: one message/send per batch, invaliduser/unlicenseduser failed alone."""
+    """The outbox's WeCom sender: one message/send per batch, invaliduser/unlicenseduser failed alone; a
+    template card refused with "task id exists" (42014) was delivered by an earlier send of its batch."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.api = WecomApi(runtime)
@@ -230,10 +241,15 @@ class WecomSender:
 
     def send(self, kind: str, payload: dict[str, Any], recipients: list[str]) -> SendResult:
         try:
-            raw = self.api.send(kind, payload, recipients)
-        except SEND_EXCEPTIONS as exc:
-            raise classify(exc) from exc
-        answer = check_answer(raw)
+            answer = check_answer(self.api.send(kind, payload, recipients))
+        except (SendError, *SEND_EXCEPTIONS) as exc:
+            error = classify(exc)
+            if kind == "template_card" and error.code in TASK_ID_EXISTS:
+                # this batch's card went out before (a resend after a crash or a lost answer): done
+                log.info("template card task_id %s was already sent: %d recipients counted as sent",
+                         payload.get("task_id"), len(recipients))
+                return SendResult(sent=list(recipients))
+            raise error from exc
         invalid = _ids(answer.get("invaliduser"))
         unlicensed = _ids(answer.get("unlicenseduser"))
         result = SendResult()
