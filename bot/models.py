@@ -108,6 +108,7 @@ class OutboundMessage(SQLModel, table=True):
     expires_at: dt.datetime | None = _ts()
     created_at: dt.datetime | None = _ts()
     created_by: str | None = Field(default=None, max_length=64)
+    batches: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # send batches numbered so far
 
 
 class Delivery(SQLModel, table=True):
@@ -128,8 +129,8 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime | None = _ts()
     sent_at: dt.datetime | None = _ts()
-    # The send call this row belongs to, fixed when it is first claimed (the id of the batch's first row;
-    # template cards only): the card's task_id is `<task_id>-<batch>`, so a resend reuses the batch's id.
+    # The send call this row belongs to (template cards only), numbered 1, 2, ... per message when first
+    # claimed and kept from then on: the card's task_id is `<task_id>-<batch>`, a resend reuses it.
     batch: int | None = None
 
 

@@ -49,7 +49,7 @@ BUDGET_DAYS = 31  # how far ahead the daily budget looks for a free day
 OPEN_STATUSES = ("queued", "sending", "sent")
 UNSENT_STATUSES = ("queued", "sending")
 # A template card's task_id must be unique within the app (WeCom: digits, letters and "_-@", at most 128
-# bytes). The payload carries a base; each send call appends "-<batch>", the batch's first delivery id.
+# bytes). The payload carries a base; each send call appends "-<batch>" (1, 2, ... per message).
 TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,100}$")
 
 
@@ -221,6 +221,16 @@ def with_task_id(payload: dict[str, Any], batch: int | None) -> dict[str, Any]:
     return {**payload, "task_id": f"{payload['task_id']}-{batch}"}
 
 
+def requeue(session: Session, delivery_ids: Sequence[int]) -> int:
+    """Send failed or expired rows again (the console's retry): attempts start over, and a template card row
+    leaves its batch, so it goes under a new task_id (its old batch's id was used up on the platform)."""
+    stmt = (update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status.in_(("failed", "expired")))
+            .values(status="queued", attempts=0, retry_at=0.0, lease_until=0.0, worker=None, last_error=None,
+                    batch=None, not_before=clock.now())
+            .execution_options(synchronize_session=False))
+    return int(session.exec(stmt).rowcount)  # type: ignore[attr-defined]
+
+
 def status_counts(session: Session) -> dict[str, int]:
     """Delivery rows per status."""
     query = select(Delivery.status, func.count()).group_by(Delivery.status)
@@ -294,19 +304,24 @@ class Worker:
     def _batches(self, message: OutboundMessage, rows: list[Any],
                  size: int) -> list[tuple[OutboundMessage, Sequence[Any], int | None]]:
         """Rows already in a batch (a resend: retry, or a dead worker's lease ran out) go as that batch;
-        new rows are cut into batches numbered by their first row's id, stored before anything is sent."""
+        new rows are cut into batches numbered on from the message's counter (the UPDATE holds its row, so
+        two workers never take one number), stored before anything is sent."""
         known: dict[int, list[Any]] = collections.defaultdict(list)
         fresh = []
         for row in rows:
             (known[row.batch] if row.batch is not None else fresh).append(row)
         result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
             (message, group, number) for number, group in known.items()]
-        new = [(message, chunk, min(row.id for row in chunk)) for chunk in _chunks(fresh, size)]
-        if new:
+        chunks = list(_chunks(fresh, size))
+        if chunks:
             with self.rt.write() as session:
-                for _, chunk, number in new:
+                session.exec(update(OutboundMessage).where(OutboundMessage.id == message.id)
+                             .values(batches=OutboundMessage.batches + len(chunks)))
+                last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
+                for number, chunk in enumerate(chunks, start=last - len(chunks) + 1):
                     self._set(session, list(chunk), batch=number)
-        return result + new
+                    result.append((message, chunk, number))
+        return result
 
     def _claim(self) -> list[Any]:
         now, wall = clock.now(), clock.wall()

@@ -4,7 +4,6 @@ the batch when it is resent, and a resend refused as "task id exists" counts as 
 from __future__ import annotations
 
 import collections
-import re
 import time
 
 from sqlmodel import select
@@ -41,8 +40,7 @@ def test_2500_member_push_has_one_task_id_per_batch_and_reaches_everyone(make_rt
     calls = _card_calls(fake_wecom)
     assert [c["touser"].count("|") + 1 for c in calls] == [1000, 1000, 500]
     task_ids = [c["template_card"]["task_id"] for c in calls]
-    assert len(set(task_ids)) == 3
-    assert all(re.fullmatch(rf"study-{DAY}-\d+", t) for t in task_ids)
+    assert task_ids == [f"study-{DAY}-1", f"study-{DAY}-2", f"study-{DAY}-3"]
     assert fake_wecom.refused_task_ids == []
     assert sorted(fake_wecom.delivered) == userids
     assert all(len(cards) == 1 for cards in fake_wecom.delivered.values())
@@ -93,8 +91,8 @@ def test_killed_worker_resends_its_batch_under_the_same_task_id(backend, fake_we
     rows = _rows(backend)
     in_flight = [r for r in rows if r.status == "sending"]
     assert len(in_flight) == 5
-    assert {r.batch for r in in_flight} == {in_flight[0].id}
-    first_task_id = f"study-{DAY}-{in_flight[0].id}"
+    assert {r.batch for r in in_flight} == {1}
+    first_task_id = f"study-{DAY}-1"
     deadline = time.monotonic() + 5  # the platform still processes the batch the dead worker sent
     while len(fake_wecom.delivered) < 5 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -138,3 +136,53 @@ def test_task_id_is_validated_at_enqueue(make_rt):
     with rt.session() as s, pytest.raises(ValueError, match="task_id"):
         outbox.enqueue(s, channel="wecom", kind="template_card", payload={"task_id": "学习 1"}, recipients=["a"],
                        config=rt.config)
+
+
+def test_a_failed_card_row_requeued_goes_under_a_new_task_id(make_rt, fake_wecom):
+    rt = make_rt()
+    _roster(rt, 3)
+    add_items(rt, item("a1"))
+    fake_wecom.invalid_users({"u00000"})  # the batch's first row: its new task_id must still differ
+    with rt.session() as s:
+        study_push.morning(s, rt.config, clock.today())
+    assert outbox.Worker(rt, "w").drain()["failed"] == 1
+    fake_wecom.invalid_users(set())  # the member was added to the app's visible range
+    with rt.session() as s:
+        failed = s.exec(select(Delivery).where(Delivery.status == "failed")).one()
+        assert failed.recipient == "u00000"
+        assert outbox.requeue(s, [failed.id]) == 1
+    assert outbox.Worker(rt, "w").drain()["sent"] == 1
+    assert [c["template_card"]["task_id"] for c in _card_calls(fake_wecom)] == [
+        f"study-{DAY}-1", f"study-{DAY}-2"]
+    assert fake_wecom.refused_task_ids == []
+    assert len(fake_wecom.delivered["u00000"]) == 1
+
+
+def test_two_workers_share_a_card_push_on_postgresql(postgres_url, fake_wecom):
+    """Concurrent claimers number their batches from the message's counter: no task_id is taken twice."""
+    import threading
+
+    from tests.conftest import make_runtime
+
+    runtimes = [make_runtime(postgres_url, **fake_wecom.sections(delivery={"batch_size": 50})) for _ in range(2)]
+    try:
+        users = _roster(runtimes[0], 600)
+        add_items(runtimes[0], item("a1"))
+        with runtimes[0].session() as s:
+            study_push.morning(s, runtimes[0].config, clock.today())
+        stats: list[collections.Counter[str]] = []
+        threads = [threading.Thread(target=lambda rt=rt, n=n: stats.append(outbox.Worker(rt, f"w{n}").drain()))
+                   for n, rt in enumerate(runtimes)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert sum(s["sent"] for s in stats) == 600
+        task_ids = [c["template_card"]["task_id"] for c in _card_calls(fake_wecom)]
+        assert sorted(task_ids) == sorted(f"study-{DAY}-{n}" for n in range(1, 13))
+        assert fake_wecom.refused_task_ids == []
+        assert sorted(fake_wecom.delivered) == users
+        assert all(len(cards) == 1 for cards in fake_wecom.delivered.values())
+    finally:
+        for rt in runtimes:
+            rt.close()
