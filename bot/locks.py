@@ -1,18 +1,16 @@
-"""Named locks shared between processes: the scheduler leader, a token refresh, any "only one of us" task.
+"""Named locks shared between processes: the scheduler leader, any "only one of us" task.
 
-`LeaderLock(runtime, name, holder, ttl_seconds)` picks its backend from the runtime:
+`LeaderLock(runtime, name, holder, ttl_seconds)` lives in the database, never in Redis: Redis is optional
+and a Redis partition (each side sees a different Redis, or none) must never make two leaders.
 
-- Redis (when `[redis] url` is set): `SET key holder NX PX ttl`; renew and release are a Lua
-  compare-and-set on the holder, so nobody extends or deletes a lock another holder took over after
-  expiry. Keys are `{[redis] prefix}lock:{name}`.
 - PostgreSQL: a session advisory lock (`pg_try_advisory_lock`) on a dedicated connection kept open while
   the lock is held. The server drops it the moment that session ends (process killed, connection lost),
   so the ttl is not used; `renew()` checks that the session is alive and still holds it.
 - Otherwise (SQLite, one machine): a `Lease` row written in a BEGIN IMMEDIATE transaction, with an
   expiry in wall-clock seconds (`clock.wall()`, never the frozen business clock).
 
-On Redis and SQLite the holder string is the owner: two lock objects with the same holder are the same
-owner (acquire is re-entrant). On PostgreSQL each object has its own session. A backend that cannot be
+On SQLite the holder string is the owner: two lock objects with the same holder are the same owner
+(acquire is re-entrant). On PostgreSQL each object has its own session. A database that cannot be
 reached counts as "not acquired" / "lost" and is logged, never raised: losing a lock is always safe.
 """
 
@@ -28,7 +26,6 @@ import uuid
 from collections.abc import Iterator
 
 import psycopg
-import redis as redis_lib
 from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,20 +34,6 @@ from bot.models import Lease
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
-
 
 class LockBusy(Exception):
     """Another holder has the lock (raised by `with LeaderLock(...)`)."""
@@ -80,27 +63,16 @@ class LeaderLock:
         self.ttl_seconds = ttl_seconds
         self._guard = threading.Lock()
         self._pg: psycopg.Connection | None = None
-        if runtime.redis is not None:
-            self.backend = "redis"
-        elif runtime.is_postgres:
-            self.backend = "postgresql"
-        else:
-            self.backend = "lease"
+        self.backend = "postgresql" if runtime.is_postgres else "lease"
 
     def __repr__(self) -> str:
         return f"LeaderLock({self.name!r}, holder={self.holder!r}, backend={self.backend})"
-
-    @property
-    def key(self) -> str:
-        return f"{self.runtime.config.redis.prefix}lock:{self.name}"
 
     # -- public API ---------------------------------------------------------------------------------
 
     def acquire(self) -> bool:
         """Take the lock if it is free, expired, or already ours; never waits."""
         with self._guard:
-            if self.backend == "redis":
-                return self._redis_acquire()
             if self.backend == "postgresql":
                 return self._pg_acquire()
             return self._lease_acquire()
@@ -108,8 +80,6 @@ class LeaderLock:
     def renew(self) -> bool:
         """Extend the lock; False when it is no longer ours (expired and taken, or the backend is gone)."""
         with self._guard:
-            if self.backend == "redis":
-                return self._redis_call(_RENEW, self._ttl_ms()) == 1
             if self.backend == "postgresql":
                 return self._pg_holds()
             return self._lease_renew()
@@ -117,9 +87,7 @@ class LeaderLock:
     def release(self) -> None:
         """Give the lock up if we hold it; a no-op otherwise."""
         with self._guard:
-            if self.backend == "redis":
-                self._redis_call(_RELEASE)
-            elif self.backend == "postgresql":
+            if self.backend == "postgresql":
                 self._pg_release()
             else:
                 self._lease_release()
@@ -131,31 +99,6 @@ class LeaderLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-    # -- Redis --------------------------------------------------------------------------------------
-
-    def _ttl_ms(self) -> int:
-        return max(1, int(self.ttl_seconds * 1000))
-
-    def _redis_acquire(self) -> bool:
-        client = self.runtime.redis
-        assert client is not None
-        try:
-            if client.set(self.key, self.holder, nx=True, px=self._ttl_ms()):
-                return True
-        except redis_lib.RedisError as exc:
-            log.warning("lock %s: Redis unavailable: %s", self.name, exc)
-            return False
-        return self._redis_call(_RENEW, self._ttl_ms()) == 1  # already ours: extend
-
-    def _redis_call(self, script: str, *args: int) -> int:
-        client = self.runtime.redis
-        assert client is not None
-        try:
-            return int(client.eval(script, 1, self.key, self.holder, *args))
-        except redis_lib.RedisError as exc:
-            log.warning("lock %s: Redis unavailable: %s", self.name, exc)
-            return 0
 
     # -- PostgreSQL ---------------------------------------------------------------------------------
 

@@ -108,12 +108,14 @@ class OutboundMessage(SQLModel, table=True):
     expires_at: dt.datetime | None = _ts()
     created_at: dt.datetime | None = _ts()
     created_by: str | None = Field(default=None, max_length=64)
+    batches: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # send batches numbered so far
 
 
 class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("message_id", "recipient", name="uq_delivery_message_recipient"),
         Index("ix_delivery_claim", "status", "not_before"),
+        Index("ix_delivery_batch", "message_id", "batch"),
     )
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbound_message.id", index=True)
@@ -127,6 +129,9 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime | None = _ts()
     sent_at: dt.datetime | None = _ts()
+    # The send call this row belongs to (template cards only), numbered 1, 2, ... per message when first
+    # claimed and kept from then on: the card's task_id is `<task_id>-<batch>`, a resend reuses it.
+    batch: int | None = None
 
 
 class JobRun(SQLModel, table=True):

@@ -13,18 +13,27 @@ import collections
 import datetime as dt
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, update
+from sqlalchemy import and_, false, func, or_, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import clock
-from bot.channels.senders import CHANNELS, SEND_EXCEPTIONS, SendError, SendResult, classify, sender_for
+from bot.channels.senders import (
+    CHANNELS,
+    SEND_EXCEPTIONS,
+    NotAttempted,
+    SendError,
+    SendResult,
+    classify,
+    sender_for,
+)
 from bot.config import Config
 from bot.models import AuditLog, Delivery, OutboundMessage
 from bot.runtime import Runtime
@@ -38,9 +47,14 @@ IN_CHUNK = 1000  # ids per UPDATE ... IN (...), rows per executemany
 SMALL_IN = 200  # up to this many recipients the budget count filters by IN (...)
 BUDGET_DAYS = 31  # how far ahead the daily budget looks for a free day
 OPEN_STATUSES = ("queued", "sending", "sent")
+UNSENT_STATUSES = ("queued", "sending")
+# A template card's task_id must be unique within the app (WeCom: digits, letters and "_-@", at most 128
+# bytes). The payload carries a base; each send call appends "-<batch>" (1, 2, ... per message).
+TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,100}$")
 
 
 ALERT_SENDER = "outbox-alert"
+CLAIM_COLUMNS = (Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.attempts, Delivery.batch)
 
 
 def alert_admins(session: Session, config: Config, channel: str, error: str) -> None:
@@ -73,6 +87,8 @@ def validate(kind: str, payload: dict[str, Any]) -> None:
         size = len(content.encode("utf-8"))
         if size > MAX_TEXT_BYTES:
             raise ValueError(f"{kind} content is {size} bytes, over {MAX_TEXT_BYTES}: send a link instead")
+    if kind == "template_card" and "task_id" in payload and not TASK_ID.match(str(payload["task_id"])):
+        raise ValueError("template_card task_id: 1-100 of A-Z a-z 0-9 _ - @ (a batch number is appended)")
     if kind == "textcard":
         for name, limit in TEXTCARD_LIMITS.items():
             if len(str(payload.get(name, "")).encode("utf-8")) > limit:
@@ -193,6 +209,28 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
     return message
 
 
+def batched(message: OutboundMessage) -> bool:
+    """A WeCom template card is sent in batches that keep their recipients and task_id for good."""
+    return message.channel == "wecom" and message.kind == "template_card"
+
+
+def with_task_id(payload: dict[str, Any], batch: int | None) -> dict[str, Any]:
+    """The body of one send call: a template card's task_id gets its batch number (`study-D-<batch>`)."""
+    if batch is None or not payload.get("task_id"):
+        return payload
+    return {**payload, "task_id": f"{payload['task_id']}-{batch}"}
+
+
+def requeue(session: Session, delivery_ids: Sequence[int]) -> int:
+    """Send failed or expired rows again (the console's retry): attempts start over, and a template card row
+    leaves its batch, so it goes under a new task_id (its old batch's id was used up on the platform)."""
+    stmt = (update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status.in_(("failed", "expired")))
+            .values(status="queued", attempts=0, retry_at=0.0, lease_until=0.0, worker=None, last_error=None,
+                    batch=None, not_before=clock.now())
+            .execution_options(synchronize_session=False))
+    return int(session.exec(stmt).rowcount)  # type: ignore[attr-defined]
+
+
 def status_counts(session: Session) -> dict[str, int]:
     """Delivery rows per status."""
     query = select(Delivery.status, func.count()).group_by(Delivery.status)
@@ -204,7 +242,8 @@ class Worker:
 
     Several workers may run at once (PostgreSQL): a claimed row is `sending` with this worker's id and a
     lease (`[delivery] lease_seconds`, wall clock); a worker that dies leaves rows whose lease runs out and
-    another worker claims them again (the platform's duplicate check drops the resent batch)."""
+    another worker claims them again (the platform's duplicate check drops the resent batch; a template
+    card's batch keeps its recipients and task_id, and its resend is refused as "task id exists")."""
 
     def __init__(self, runtime: Runtime, worker_id: str) -> None:
         self.rt = runtime
@@ -247,17 +286,42 @@ class Worker:
         with self.rt.session() as session:
             messages = session.exec(select(OutboundMessage).where(OutboundMessage.id.in_(list(by_message))))
             by_id = {m.id: m for m in messages}
-        batches = []
+        batches: list[tuple[OutboundMessage, Sequence[Any], int | None]] = []
         for message_id, message_rows in by_message.items():
             message = by_id[message_id]
             size = min(self.cfg.batch_size, sender_for(self.rt, message.channel).batch_size)
-            batches.extend((message, chunk) for chunk in _chunks(message_rows, size))
-        for index, (message, chunk) in enumerate(batches):
+            if batched(message):
+                batches.extend(self._batches(message, message_rows, size))
+            else:
+                batches.extend((message, chunk, None) for chunk in _chunks(message_rows, size))
+        for index, (message, chunk, batch) in enumerate(batches):
             if clock.monotonic() - started > self.cfg.lease_seconds / 2:
-                self._release([row for _, rest in batches[index:] for row in rest])
+                self._release([row for _, rest, _ in batches[index:] for row in rest])
                 break
-            self._deliver(message, chunk)
+            self._deliver(message, list(chunk), batch)
         return len(rows)
+
+    def _batches(self, message: OutboundMessage, rows: list[Any],
+                 size: int) -> list[tuple[OutboundMessage, Sequence[Any], int | None]]:
+        """Rows already in a batch (a resend: retry, or a dead worker's lease ran out) go as that batch;
+        new rows are cut into batches numbered on from the message's counter (the UPDATE holds its row, so
+        two workers never take one number), stored before anything is sent."""
+        known: dict[int, list[Any]] = collections.defaultdict(list)
+        fresh = []
+        for row in rows:
+            (known[row.batch] if row.batch is not None else fresh).append(row)
+        result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
+            (message, group, number) for number, group in known.items()]
+        chunks = list(_chunks(fresh, size))
+        if chunks:
+            with self.rt.write() as session:
+                session.exec(update(OutboundMessage).where(OutboundMessage.id == message.id)
+                             .values(batches=OutboundMessage.batches + len(chunks)))
+                last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
+                for number, chunk in enumerate(chunks, start=last - len(chunks) + 1):
+                    self._set(session, list(chunk), batch=number)
+                    result.append((message, chunk, number))
+        return result
 
     def _claim(self) -> list[Any]:
         now, wall = clock.now(), clock.wall()
@@ -266,12 +330,11 @@ class Worker:
                  Delivery.retry_at <= wall),
             and_(Delivery.status == "sending", Delivery.lease_until < wall),
         )
-        query = (select(Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.attempts)
-                 .where(due).order_by(Delivery.id).limit(self.cfg.batch_size))
+        query = select(*CLAIM_COLUMNS).where(due).order_by(Delivery.id).limit(self.cfg.batch_size)
         if self.rt.is_postgres:
             query = query.with_for_update(skip_locked=True)
         with self.rt.write() as session:
-            rows = list(session.exec(query))
+            rows = self._whole_batches(session, list(session.exec(query)), due)
             if rows:
                 session.exec(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
                              .values(status="sending", lease_until=wall + self.cfg.lease_seconds,
@@ -279,13 +342,34 @@ class Worker:
                              .execution_options(synchronize_session=False))
         return rows
 
+    def _whole_batches(self, session: Session, rows: list[Any], due: Any) -> list[Any]:
+        """A batch formed earlier goes whole or not at all: a part of it sent under the batch's task_id
+        while the rest waits would make the platform refuse the rest as "task id exists" (taken as sent)."""
+        keys = {(row.message_id, row.batch) for row in rows if row.batch is not None}
+        if not keys:
+            return rows
+        in_batches = tuple_(Delivery.message_id, Delivery.batch).in_(sorted(keys))
+        more = select(*CLAIM_COLUMNS).where(due, in_batches).order_by(Delivery.id)
+        if self.rt.is_postgres:
+            more = more.with_for_update(skip_locked=True)
+        have = {row.id for row in rows}
+        rows = rows + [row for row in session.exec(more) if row.id not in have]
+        unsent = (select(Delivery.message_id, Delivery.batch, func.count()).where(
+            in_batches, Delivery.status.in_(UNSENT_STATUSES)).group_by(Delivery.message_id, Delivery.batch))
+        counts = {(m, b): int(n) for m, b, n in session.exec(unsent)}
+        claimed = collections.Counter((row.message_id, row.batch) for row in rows if row.batch is not None)
+        whole = {key for key, n in claimed.items() if counts.get(key) == n}
+        if len(whole) < len(claimed):
+            log.info("left %d partly claimable batches for later", len(claimed) - len(whole))
+        return [row for row in rows if row.batch is None or (row.message_id, row.batch) in whole]
+
     def _release(self, rows: list[Any]) -> None:
         """Give rows back unsent (the round ran past half its lease)."""
         with self.rt.write() as session:
             self._set(session, rows, status="queued", worker=None, lease_until=0.0)
         log.info("released %d claimed rows before their lease ran out", len(rows))
 
-    def _deliver(self, message: OutboundMessage, rows: list[Any]) -> None:
+    def _deliver(self, message: OutboundMessage, rows: list[Any], batch: int | None = None) -> None:
         recipients = [row.recipient for row in rows]
         if message.expires_at is not None and message.expires_at < clock.now():
             with self.rt.write() as session:
@@ -294,10 +378,14 @@ class Worker:
             return
         try:
             sender = sender_for(self.rt, message.channel)
-            result = sender.send(message.kind, json.loads(message.payload), recipients)
+            result = sender.send(message.kind, with_task_id(json.loads(message.payload), batch), recipients)
         except (SendError, *SEND_EXCEPTIONS) as exc:
             error = classify(exc)
-            if error.transient:
+            if not error.attempted:  # e.g. Redis down: not the platform's answer, not an attempt
+                log.warning("message %s not sent (%s): %d rows wait, no attempt counted", message.id, error,
+                            len(recipients))
+                result = SendResult(wait=dict.fromkeys(recipients, clock.wall() + NotAttempted.delay))
+            elif error.transient:
                 result = SendResult(retry=dict.fromkeys(recipients, str(error)))
             else:
                 result = SendResult(failed=dict.fromkeys(recipients, str(error)), config_error=str(error))

@@ -17,6 +17,8 @@ from bot.config import Config
 
 log = logging.getLogger(__name__)
 
+REDIS_RETRY_SECONDS = 30.0  # after a Redis error, callers use the database for this long before trying again
+
 
 @dataclass
 class Runtime:
@@ -24,6 +26,7 @@ class Runtime:
     engine: Engine
     redis: redis_lib.Redis | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # lazily built services (router, senders)
+    _redis_down_until: float = field(default=0.0, repr=False)  # monotonic
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -38,6 +41,20 @@ class Runtime:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def live_redis(self) -> redis_lib.Redis | None:
+        """The Redis client for an optional use (a cache, a rate window, a dedup hint), or None when Redis
+        is not configured or failed within the last REDIS_RETRY_SECONDS: the caller then uses the
+        database or its in-process fallback. Nothing that must be correct depends on Redis."""
+        if self.redis is None or clock.monotonic() < self._redis_down_until:
+            return None
+        return self.redis
+
+    def redis_failed(self, what: str, exc: Exception) -> None:
+        """Record a Redis error from `what`: logged once per outage, then Redis is skipped for a while."""
+        if clock.monotonic() >= self._redis_down_until:
+            log.warning("Redis unavailable (%s): %s; using the database for %.0f s", what, exc, REDIS_RETRY_SECONDS)
+        self._redis_down_until = clock.monotonic() + REDIS_RETRY_SECONDS
 
     def redis_status(self) -> str:
         if self.redis is None:

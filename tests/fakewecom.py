@@ -6,7 +6,9 @@ accepted message bodies, in order), `.duplicates` (dropped by enable_duplicate_c
 webhook key) and controls:
 `fail_next(errcode, times, path)`, `fail_with_status(status, times)`, `delay(seconds, times)`,
 `invalid_users({...})`, `unlicensed_users({...})`, `expire_token()` (the next authenticated call answers
-42001 once), `out_of_window({...})` (Official Account 45047), `gettoken_calls`.
+42001 once), `out_of_window({...})` (Official Account 45047), `gettoken_calls`. Like WeCom, it refuses a
+template card whose `task_id` it accepted before (in this fake's lifetime), or an empty or >128-byte one,
+with 42014 before any duplicate check: `.task_ids` (accepted), `.refused_task_ids`.
 
 Tests use it with `pytest_plugins = ("tests.fakewecom",)` (or the same line in tests/conftest.py).
 """
@@ -35,6 +37,7 @@ WEBHOOK = "/cgi-bin/webhook/send"
 MENU = "/cgi-bin/menu/create"
 TOKEN_PATHS = ("/cgi-bin/gettoken", "/cgi-bin/token")
 BAD_SECRET = "bad-secret"
+TASK_ID_EXISTS = 42014  # WeCom: "taskid has existed or empty or exceed max len"
 
 
 class FakeWecom:
@@ -50,6 +53,8 @@ class FakeWecom:
         self.robots: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         self.menus: dict[str, Any] = {}  # agentid -> the last menu published
         self.tokens: set[str] = set()
+        self.task_ids: set[str] = set()  # every template card task_id accepted, for the fake's lifetime
+        self.refused_task_ids: list[str] = []  # answered 42014
         self.token_expires_in = 7200
         self.token_delay = 0.0
         self._fails: dict[str, collections.deque[int]] = collections.defaultdict(collections.deque)
@@ -190,6 +195,13 @@ class FakeWecom:
         if not good:
             return {"errcode": 81013, "errmsg": "user & party & tag all invalid"}
         msgtype = body.get("msgtype", "")
+        if msgtype == "template_card":  # checked before anything else, duplicate check or not
+            task_id = str((body.get("template_card") or {}).get("task_id") or "")
+            with self.lock:
+                if not task_id or len(task_id.encode()) > 128 or task_id in self.task_ids:
+                    self.refused_task_ids.append(task_id)
+                    return {"errcode": TASK_ID_EXISTS, "errmsg": "taskid has existed or empty or exceed max len"}
+                self.task_ids.add(task_id)
         check = bool(body.get("enable_duplicate_check"))
         interval = float(body.get("duplicate_check_interval", 1800))
         for userid in good:

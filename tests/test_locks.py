@@ -1,4 +1,4 @@
-"""LeaderLock on its three backends: Redis, PostgreSQL advisory locks, the SQLite Lease table."""
+"""LeaderLock on its two backends, PostgreSQL advisory locks and the SQLite Lease table; never Redis."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from bot.locks import LeaderLock, LockBusy, advisory_key, try_lock
 from bot.runtime import Runtime
 from tests.conftest import make_runtime
 
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there: Redis is down
 
-@pytest.fixture(params=["redis", "postgresql", "sqlite"])
+
+@pytest.fixture(params=["sqlite+dead-redis", "postgresql+dead-redis", "postgresql", "sqlite"])
 def lock_rt(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    if request.param == "redis":
-        url = request.getfixturevalue("sqlite_url")
-        runtime = make_runtime(url, redis={"url": request.getfixturevalue("redis_url"),
-                                           "prefix": request.getfixturevalue("redis_prefix")})
+    if request.param.endswith("+dead-redis"):
+        url = request.getfixturevalue("postgres_url" if request.param.startswith("postgresql") else "sqlite_url")
+        runtime = make_runtime(url, redis={"url": DEAD_REDIS})
     elif request.param == "postgresql":
         runtime = make_runtime(request.getfixturevalue("postgres_url"))
     else:
@@ -49,7 +50,7 @@ def _kill_holder_session(runtime: Runtime, name: str) -> None:
 
 def test_backend_follows_the_runtime(lock_rt: Runtime) -> None:
     lock = LeaderLock(lock_rt, _name(), "a", 5)
-    expected = "redis" if lock_rt.redis else ("postgresql" if lock_rt.is_postgres else "lease")
+    expected = "postgresql" if lock_rt.is_postgres else "lease"
     assert lock.backend == expected
 
 
@@ -78,7 +79,7 @@ def test_expired_or_dead_holder_is_taken_over(lock_rt: Runtime) -> None:
     first, second = LeaderLock(lock_rt, name, "a", 0.3), LeaderLock(lock_rt, name, "b", 5)
     assert first.acquire() is True
     assert second.acquire() is False
-    if lock_rt.is_postgres and lock_rt.redis is None:
+    if lock_rt.is_postgres:
         _kill_holder_session(lock_rt, name)  # advisory locks end with their session, not with a ttl
     else:
         time.sleep(0.5)
@@ -125,19 +126,27 @@ def test_context_managers(lock_rt: Runtime) -> None:
     third.release()
 
 
-def test_redis_keys_carry_the_prefix(redis_url: str, redis_prefix: str, sqlite_url: str) -> None:
-    runtime = make_runtime(sqlite_url, redis={"url": redis_url, "prefix": redis_prefix})
+@pytest.mark.parametrize("database", ["sqlite_url", "postgres_url"])
+def test_a_live_redis_is_never_used_for_the_lock(database: str, redis_url: str, redis_prefix: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    """Two processes that each see a different Redis namespace (as in a partition: each side its own
+    Redis) still contend for one lock in the one database, and nothing is written to Redis."""
+    url = request.getfixturevalue(database)
+    side_a = make_runtime(url, redis={"url": redis_url, "prefix": redis_prefix})
+    side_b = make_runtime(url, redis={"url": redis_url, "prefix": redis_prefix + "other-side:"})
     try:
-        lock = LeaderLock(runtime, "scheduler", "me", 5)
-        assert lock.acquire() is True
+        first, second = LeaderLock(side_a, "scheduler", "a", 5), LeaderLock(side_b, "scheduler", "b", 5)
+        assert first.acquire() is True
+        assert second.acquire() is False
         client = redis.Redis.from_url(redis_url)
-        assert client.get(f"{redis_prefix}lock:scheduler") == b"me"
-        assert 0 < client.pttl(f"{redis_prefix}lock:scheduler") <= 5000
-        lock.release()
-        assert client.exists(f"{redis_prefix}lock:scheduler") == 0
+        assert list(client.scan_iter(match=redis_prefix + "*")) == []
         client.close()
+        first.release()
+        assert second.acquire() is True
+        second.release()
     finally:
-        runtime.close()
+        side_a.close()
+        side_b.close()
 
 
 def test_bad_ttl_is_rejected(sqlite_url: str) -> None:

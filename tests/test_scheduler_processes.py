@@ -168,7 +168,7 @@ def test_three_processes_one_leader_work_once_and_failover(fleet: Fleet, postgre
         [daily] = audits(rt, "probe_daily")
         assert (daily.actor, daily.target) == (str(leader.pid), "2026-11-25")
 
-        leader.kill()  # no clean-up: the lock has to expire (Redis) or die with its session (PostgreSQL)
+        leader.kill()  # no clean-up: the lock dies with its PostgreSQL session (Redis is never used for it)
         leader.wait(timeout=10)
         last_id = ticks[-1].id
         assert _wait(lambda: len([a for a in audits(rt, "probe_tick") if a.id > last_id]) >= 3, 15)

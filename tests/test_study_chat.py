@@ -55,7 +55,7 @@ def test_card_button_checks_in_and_turns_into_done(chat):
     client, rt = chat
     assert run_job(rt, "morning_study", dt.date(2026, 11, 25)) == "done"
     resp = post_wecom(client, event_xml("m1", "template_card_event", key="checkin:2026-11-25",
-                                        task_id="study-2026-11-25"))
+                                        task_id="study-2026-11-25-1"))
     reply = decrypt_reply(resp.data)
     assert reply["MsgType"] == "update_button"
     assert reply["Button"]["ReplaceName"] == "已完成"

@@ -1,9 +1,9 @@
 """Group robot (群机器人) webhooks: one robot per branch code from `[robot.webhooks]`, push only.
 
 At most `[robot] per_minute` messages in any 60 s per robot (a sliding window in Redis when configured,
-so every worker shares it; else in this process). A message over the limit is not dropped: it waits
-(stays queued with retry_at at the moment a slot frees). errcode 130101 (the platform's own limit) is
-transient and backs off.
+so every worker shares it; else, and while Redis is down, in this process). A message over the limit is
+not dropped: it waits (stays queued with retry_at at the moment a slot frees). errcode 130101 (the
+platform's own limit) is transient and backs off.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import redis
 import requests
 
 from bot import clock
 from bot.channels.senders import (
     SEND_EXCEPTIONS,
     ConfigurationError,
+    NotAttempted,
     SendError,
     SendResult,
     TransientError,
@@ -53,19 +55,23 @@ class RateLimiter:
 
     def __init__(self, runtime: Runtime, limit: int) -> None:
         self.limit = limit
-        self.redis = runtime.redis
+        self.runtime = runtime
         self.prefix = runtime.config.redis.prefix + "robot:"
-        self._script = self.redis.register_script(_SLIDING_WINDOW) if self.redis is not None else None
+        self._script = runtime.redis.register_script(_SLIDING_WINDOW) if runtime.redis is not None else None
         self._local: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
 
     def acquire(self, robot: str) -> float | None:
         """None when a send may go now (and is counted), else the wall time a slot frees."""
         now = clock.wall()
-        if self._script is not None:
-            answer = self._script(keys=[self.prefix + robot], args=[now, WINDOW, self.limit, uuid.uuid4().hex])
-            answer = answer.decode() if isinstance(answer, bytes) else str(answer)
-            return None if answer == "ok" else float(answer)
+        if self._script is not None and self.runtime.live_redis() is not None:
+            try:
+                answer = self._script(keys=[self.prefix + robot], args=[now, WINDOW, self.limit, uuid.uuid4().hex])
+            except redis.RedisError as exc:  # counted in this process until Redis answers again
+                self.runtime.redis_failed("robot rate limit", exc)
+            else:
+                answer = answer.decode() if isinstance(answer, bytes) else str(answer)
+                return None if answer == "ok" else float(answer)
         with self._lock:
             sent = self._local[robot]
             while sent and sent[0] <= now - WINDOW:
@@ -116,7 +122,9 @@ class RobotSender:
                 self._post(url, body)
             except (SendError, *SEND_EXCEPTIONS) as exc:
                 error = classify(exc)
-                if error.transient:
+                if not error.attempted:
+                    result.wait[code] = clock.wall() + NotAttempted.delay
+                elif error.transient:
                     result.retry[code] = str(error)
                 else:
                     result.failed[code] = result.config_error = str(error)

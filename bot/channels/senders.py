@@ -29,6 +29,7 @@ class SendError(Exception):
     """A whole send call failed; `code` is the platform errcode (None for HTTP/network problems)."""
 
     transient = False
+    attempted = True  # the platform may have been called: counts against the delivery's attempts
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -39,6 +40,15 @@ class TransientError(SendError):
     """Busy, rate-limited, 5xx, timeout, connection refused: retry later with backoff."""
 
     transient = True
+
+
+class NotAttempted(TransientError):
+    """Our own optional backend (Redis) failed before the platform was called: the rows wait a little and
+    go again without an attempt counted (every Redis use has a database or in-process fallback, so this
+    is a last guard)."""
+
+    attempted = False
+    delay = 5.0  # wall seconds before the rows are due again
 
 
 class ConfigurationError(SendError):
@@ -90,7 +100,9 @@ def classify(exc: Exception) -> SendError:
         return TransientError(message, code) if code in TRANSIENT_CODES else ConfigurationError(message, code)
     if isinstance(exc, requests.Timeout):
         return TransientError(f"timeout: {exc}")
-    if isinstance(exc, requests.RequestException | redis.RedisError | ConnectionError | TimeoutError):
+    if isinstance(exc, redis.RedisError):
+        return NotAttempted(f"Redis: {type(exc).__name__}: {exc}")
+    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
         return TransientError(f"{type(exc).__name__}: {exc}")
     raise TypeError(f"unclassified send error {exc!r}") from exc
 

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from wechatpy import WeChatClient
 
-from bot.channels.senders import SEND_EXCEPTIONS, SendError, SendResult, check_answer, classify
+from bot import clock
+from bot.channels.senders import (
+    SEND_EXCEPTIONS,
+    NotAttempted,
+    SendError,
+    SendResult,
+    check_answer,
+    classify,
+)
 from bot.channels.wecom_api import HostedClientMixin, TokenCache
 
 if TYPE_CHECKING:
@@ -86,7 +94,9 @@ class WechatSender:
                 result.failed[openid] = str(error)
                 continue
             rest = recipients[index:]
-            if error.transient:
+            if not error.attempted:
+                result.wait.update(dict.fromkeys(rest, clock.wall() + NotAttempted.delay))
+            elif error.transient:
                 result.retry.update(dict.fromkeys(rest, str(error)))
             else:
                 result.failed.update(dict.fromkeys(rest, str(error)))

@@ -4,8 +4,8 @@
 - every request has a timeout (`[wecom] timeout`);
 - a token error (40014 invalid, 42001 expired) refreshes the token once and retries once, no more
   (wechatpy's own retry recurses without bound, so it is switched off);
-- the access token is shared by every process: Redis (`[redis] prefix` + key, TTL = expires_in minus a
-  margin) or, without Redis, the `key_value` table; refreshed under a lock so N workers fetch one token.
+- the access token is shared by every process: the `key_value` table, and Redis (`[redis] prefix` + key,
+  TTL = expires_in minus a margin) while it answers; refreshed under a lock so N workers fetch one token.
 
 `HostedClientMixin` and `TokenCache` are reused by the Official Account client (`wechat_api`).
 """
@@ -19,13 +19,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import requests
+from redis import RedisError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from wechatpy.enterprise import WeChatClient as EnterpriseClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot import clock
-from bot.channels.senders import SEND_EXCEPTIONS, ConfigurationError, SendResult, check_answer, classify
+from bot.channels.senders import (
+    SEND_EXCEPTIONS,
+    ConfigurationError,
+    SendError,
+    SendResult,
+    check_answer,
+    classify,
+)
 from bot.models import KeyValue
 
 if TYPE_CHECKING:
@@ -34,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REAL_HOSTS = ("https://qyapi.weixin.qq.com", "https://api.weixin.qq.com")
+# "taskid has existed or empty or exceed max len" (WeCom global error code 42014). The outbox only sends
+# non-empty task_ids of at most 128 bytes, so for us it means: this batch's card was sent already.
+TASK_ID_EXISTS = frozenset({42014})
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -50,52 +61,70 @@ def token_ttl(expires_in: int) -> int:
 
 
 class TokenCache:
-    """The access token of one (app, secret), shared by every process: Redis if configured, else the
-    `key_value` table. `refresh()` runs the fetch under a lock (redis-py `lock()`, else a process lock plus
-    the row itself: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and skips it when
-    another holder of the lock already stored a token different from the stale one."""
+    """The access token of one (app, secret), shared by every process. It is written to the `key_value`
+    table and, when Redis answers, to Redis too (TTL = expires_in minus a margin); it is read from Redis
+    first, else from the table, so a Redis outage costs no send and no extra `gettoken`. `refresh()` runs
+    the fetch under a lock (redis-py `lock()` while Redis answers; else a process lock plus the row itself:
+    BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and skips it when another holder of
+    the lock already stored a token different from the stale one."""
 
     def __init__(self, runtime: Runtime, app: str, secret: str, wait_seconds: float) -> None:
         self.runtime = runtime
         digest = hashlib.sha256(secret.encode()).hexdigest()[:16]  # never the secret itself
-        name = f"token:{app}:{digest}"
-        self.key = runtime.config.redis.prefix + name if runtime.redis is not None else name
+        self.name = f"token:{app}:{digest}"  # the key_value row
+        self.key = runtime.config.redis.prefix + self.name  # the Redis key
         self.wait_seconds = wait_seconds
 
     def get(self) -> str | None:
-        if self.runtime.redis is not None:
-            value = self.runtime.redis.get(self.key)
-            return value.decode() if value else None
+        redis = self.runtime.live_redis()
+        if redis is not None:
+            try:
+                value = redis.get(self.key)
+            except RedisError as exc:
+                self.runtime.redis_failed("token cache", exc)
+            else:
+                if value:
+                    return value.decode()
+        return self._db_get()
+
+    def refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
+        """A fresh token: `fetch()` -> (token, expires_in) unless someone replaced `stale` meanwhile."""
+        redis = self.runtime.live_redis()
+        if redis is not None:
+            try:
+                with redis.lock(self.key + ":lock", timeout=self.wait_seconds + 30,
+                                blocking_timeout=self.wait_seconds + 5):
+                    current = self.get()
+                    if current and current != stale:
+                        return current
+                    fetched = fetch()
+                    token = self._db_refresh(lambda: fetched, stale)  # the copy a Redis outage reads
+                    redis.set(self.key, token, ex=token_ttl(fetched[1]))
+                    return token
+            except RedisError as exc:  # LockError included; a token fetched above is in the table already
+                self.runtime.redis_failed("token refresh", exc)
+        return self._db_refresh(fetch, stale)
+
+    def _db_get(self) -> str | None:
         with self.runtime.session() as session:
-            row = session.get(KeyValue, self.key)
+            row = session.get(KeyValue, self.name)
             if row is not None and row.value and row.expires > clock.wall():
                 return row.value
         return None
 
-    def refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
-        """A fresh token: `fetch()` -> (token, expires_in) unless someone replaced `stale` meanwhile."""
-        redis = self.runtime.redis
-        if redis is not None:
-            with redis.lock(self.key + ":lock", timeout=self.wait_seconds + 30,
-                            blocking_timeout=self.wait_seconds + 5):
-                current = self.get()
-                if current and current != stale:
-                    return current
-                token, expires_in = fetch()
-                redis.set(self.key, token, ex=token_ttl(expires_in))
-                return token
-        with _process_lock(self.key), self.runtime.write() as session:
+    def _db_refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
+        with _process_lock(self.name), self.runtime.write() as session:
             if self.runtime.is_postgres:
-                session.exec(pg_insert(KeyValue).values(key=self.key, value="", expires=0.0)
+                session.exec(pg_insert(KeyValue).values(key=self.name, value="", expires=0.0)
                              .on_conflict_do_nothing(index_elements=["key"]))
-                row = session.exec(select(KeyValue).where(KeyValue.key == self.key).with_for_update()).one()
+                row = session.exec(select(KeyValue).where(KeyValue.key == self.name).with_for_update()).one()
             else:
-                row = session.get(KeyValue, self.key)
+                row = session.get(KeyValue, self.name)
             if row is not None and row.value and row.value != stale and row.expires > clock.wall():
                 return row.value
             token, expires_in = fetch()
             if row is None:
-                row = KeyValue(key=self.key, value=token)
+                row = KeyValue(key=self.name, value=token)
             row.value, row.expires = token, clock.wall() + token_ttl(expires_in)
             session.add(row)
             return token
@@ -200,7 +229,8 @@ def _ids(value: Any) -> set[str]:
 
 
 class WecomSender:
-    """The outbox's WeCom sender: one message/send per batch, invaliduser/unlicenseduser failed alone."""
+    """The outbox's WeCom sender: one message/send per batch, invaliduser/unlicenseduser failed alone; a
+    template card refused with "task id exists" (42014) was delivered by an earlier send of its batch."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.api = WecomApi(runtime)
@@ -211,10 +241,15 @@ class WecomSender:
 
     def send(self, kind: str, payload: dict[str, Any], recipients: list[str]) -> SendResult:
         try:
-            raw = self.api.send(kind, payload, recipients)
-        except SEND_EXCEPTIONS as exc:
-            raise classify(exc) from exc
-        answer = check_answer(raw)
+            answer = check_answer(self.api.send(kind, payload, recipients))
+        except (SendError, *SEND_EXCEPTIONS) as exc:
+            error = classify(exc)
+            if kind == "template_card" and error.code in TASK_ID_EXISTS:
+                # this batch's card went out before (a resend after a crash or a lost answer): done
+                log.info("template card task_id %s was already sent: %d recipients counted as sent",
+                         payload.get("task_id"), len(recipients))
+                return SendResult(sent=list(recipients))
+            raise error from exc
         invalid = _ids(answer.get("invaliduser"))
         unlicensed = _ids(answer.get("unlicenseduser"))
         result = SendResult()

@@ -29,17 +29,24 @@ def _warnings(cfg: Any) -> None:
         click.echo("warning: [app] secret_key is the default; set a long random value in production", err=True)
 
 
+def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings `serve --workers N` runs with.
+
+    gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+    ~/.gunicorn/gunicorn.ctl): a second instance on the host unlinks the first one's socket and takes the
+    path over. We never use `gunicornc`, so it is switched off; stop or reload with signals (TERM, HUP)."""
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "timeout": 30, "graceful_timeout": 20,
+            "accesslog": "-", "control_socket_disable": True}
+
+
 def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):  # gunicorn's documented custom-application API
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
-            self.cfg.set("timeout", 30)
-            self.cfg.set("graceful_timeout", 20)
-            self.cfg.set("accesslog", "-")
+            for name, value in gunicorn_settings(host, port, workers).items():
+                if name in self.cfg.settings:  # an older gunicorn without a control socket lacks the key
+                    self.cfg.set(name, value)
 
         def load(self) -> Any:
             return app_factory()  # once per worker: each builds its own engine and Redis pool

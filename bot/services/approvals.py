@@ -9,15 +9,20 @@ the who-may-decide rules: a secretary or deputy of the member's branch, or a com
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from bot import audit, clock, texts
 from bot.models import Approval, CaseNumber, Member
+
+log = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 
@@ -112,10 +117,7 @@ def decide(session: Session, config: Any, decider: Member, number: int, approve:
     kind = KINDS.get(request.kind)
     if kind is None:
         raise ApprovalError(texts.t("approval.not_found", number=number))
-    request.status = "approved" if approve else "rejected"
-    request.decided_by, request.decided_at = decider.userid, clock.now()
-    request.reason = reason.strip()[:500] or None
-    session.add(request)
+    _claim_decision(session, request, decider, approve, reason)
     if approve:
         kind.on_approve(session, request, decider, config)
     elif kind.on_reject is not None:
@@ -123,6 +125,21 @@ def decide(session: Session, config: Any, decider: Member, number: int, approve:
     audit.record(session, decider.userid, f"{request.status}_{request.kind}", f"#{number}", request.reason or "")
     _tell_member(session, config, request, kind)
     return request
+
+
+def _claim_decision(session: Session, request: Approval, decider: Member, approve: bool, reason: str) -> None:
+    """Mark the request decided only if it is still pending: a conditional UPDATE, so of two deciders at
+    once exactly one wins (PostgreSQL re-checks the WHERE after the winner commits; SQLite serialises the
+    writers). The loser is told that someone else decided it, and nothing of its decision is applied."""
+    values = {"status": "approved" if approve else "rejected", "decided_by": decider.userid,
+              "decided_at": clock.now(), "reason": reason.strip()[:500] or None}
+    result = session.execute(update(Approval).where(Approval.id == request.id, Approval.status == "pending")
+                             .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        log.info("request #%s was decided by someone else first (decider member %s)", request.number, decider.id)
+        raise ApprovalError(texts.t("approval.taken", number=request.number))
+    for name, value in values.items():
+        set_committed_value(request, name, value)
 
 
 def _tell_member(session: Session, config: Any, request: Approval, kind: Kind) -> None:
