@@ -71,6 +71,7 @@ def make(session: Session, config: Any, member: Member, text: str, kind: str = "
     session.add(request)
     session.flush()
     audit.record(session, member.userid, "request_commitment", f"#{number}", text[:200])
+    approvals.announce(session, config, request)
     return row
 
 
