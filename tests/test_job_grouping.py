@@ -107,11 +107,11 @@ def test_escalations_are_one_supervision_message(rt):
             ticket.due_on = dt.date(2026, 11, 20)
             s.add(ticket)
     before = len(queued(rt, "cw"))
-    with rt.write() as s:
-        assert tickets_escalation.escalate(s, rt.config, clock.today()) == 3
+    assert run_job(rt, "ticket_escalation", clock.today()) == "done"
     [to_cw] = queued(rt, "cw")[before:]
-    assert "督办通知：3 件" in to_cw
+    assert "督办通知 3 件" in to_cw
     assert "宿舍热水" in to_cw
     with rt.write() as s:  # again: nothing new to say
         assert tickets_escalation.escalate(s, rt.config, clock.today()) == 0
+    assert run_job(rt, "ticket_escalation", clock.today()) == "done"
     assert len(queued(rt, "cw")) == before + 1

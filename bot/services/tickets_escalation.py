@@ -53,11 +53,17 @@ def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
     return chain
 
 
-def escalate(session: Session, config: Any, today: dt.date) -> int:
-    """Escalate every overdue ticket one level; returns how many notices were queued."""
-    sent = 0
-    batch = Batch(key=f"supervision:{today}", header="tickets.supervision_header", footer="tickets.supervision_footer",
-                  created_by="scheduler")
+def supervision_batch(today: dt.date) -> Batch:
+    """The `ticket_escalation` run's 督办 items (tickets and commitments): one message per person."""
+    return Batch(key=f"supervision:{today}", header="tickets.supervision_header", footer="tickets.supervision_footer",
+                 created_by="scheduler")
+
+
+def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None = None) -> int:
+    """Escalate every overdue ticket one level; returns how many notices were queued. The notices go into
+    `batch` (sent by the caller), else into one of its own sent at the end."""
+    sent, own = 0, batch is None
+    batch = batch if batch is not None else supervision_batch(today)
     for ticket in overdue(session, today):
         chain = branch_chain(session, ticket.branch_id)
         if ticket.level + 1 >= len(chain):
@@ -88,5 +94,6 @@ def escalate(session: Session, config: Any, today: dt.date) -> int:
         session.add(ticket)
         tickets._event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
         audit.record(session, "system", "ticket_escalate", f"#{ticket.number}", target.code)
-    batch.send(session, config)  # one 督办 message per person per run (an urgent one apart)
+    if own:
+        batch.send(session, config)  # one 督办 message per person per run (an urgent one apart)
     return sent
