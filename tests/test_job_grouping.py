@@ -115,3 +115,15 @@ def test_escalations_are_one_supervision_message(rt):
         assert tickets_escalation.escalate(s, rt.config, clock.today()) == 0
     assert run_job(rt, "ticket_escalation", clock.today()) == "done"
     assert len(queued(rt, "cw")) == before + 1
+
+
+def test_a_long_list_shows_ten_items_and_stays_within_the_byte_limit():
+    from bot.notify_group import fit
+
+    items = [f"#{n} " + "走访或谈心：" * 12 for n in range(25)]
+    text = fit(["跟进任务 25 项："], items, ["完成后回复「完成 编号」销号。"])
+    assert len(text.encode("utf-8")) <= outbox.MAX_TEXT_BYTES
+    shown = [line for line in text.split("\n") if line.startswith("#")]
+    assert 0 < len(shown) <= 10
+    assert f"另有 {25 - len(shown)} 项" in text
+    assert fit(["一条"], items[:3], []).count("\n") == 3  # short lists are shown whole
