@@ -104,3 +104,22 @@ def test_committee_digest_counts_escalations_and_committee_requests(app_rt):
     assert "积分调整" not in to_sec  # a committee request, and one he made
     with rt.session() as s:
         assert s.exec(select(Ticket).where(Ticket.number == number)).one().level == 1
+
+
+def test_each_new_request_reaches_the_deciders_and_is_counted_per_kind(rt):
+    from bot.services import commitments, reviews
+
+    add_roster(rt)
+    with rt.write() as s:
+        m1, m2 = _member(s, "m1"), _member(s, "m2")
+        commitments.make(s, rt.config, m1, "全年帮扶两名困难群众并按月走访记录")
+        commitments.make(s, rt.config, m2, "全年带头学习并每季度分享一次心得体会")
+        reviews.submit(s, rt.config, m1, "本半年度按时参加组织生活，认真学习党的理论，完成岗位任务，帮助同事解决困难。")
+    to_sec = queued(rt, "sec")
+    assert sum("新的承诺申请" in t for t in to_sec) == 2
+    assert sum("新的自评申请" in t for t in to_sec) == 1
+    assert not any("申请" in t for t in queued(rt, "m1"))  # nobody hears of his own request
+    move(at(2026, 11, 25, 17, 30))
+    assert run_job(rt, "secretary_digest", dt.date(2026, 11, 25)) == "done"
+    [digest] = [t for t in queued(rt, "sec") if "今日待办" in t]
+    assert "待审批申请 3 件（承诺 2、自评 1）" in digest
