@@ -37,6 +37,7 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "ticket_escalation": "every 10m",
     "review_finalise": "09:00",
     "housekeeping": "03:30",
+    "secretary_digest": "17:30",
 }
 
 DEFAULT_RULES: dict[str, dict[str, Any]] = {

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from bot import clock, texts
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Rule
-from bot.services import commitments, tickets
+from bot.services import commitments, tickets, tickets_escalation
 from bot.services.approvals import parse_number
 
 MIN_TEXT = 4
@@ -59,7 +59,8 @@ def _view(ctx: Context, ticket, handler: bool) -> str:
 
 
 def _listing(ctx: Context) -> str:
-    """The sender's own tickets; for a secretary also the branch's open ones (overdue marked)."""
+    """The sender's own tickets; for a secretary also the branch's open ones (overdue marked); for a committee
+    member also every escalated ticket still open."""
     rows = tickets.mine(ctx.session, ctx.config, ctx.member)
     lines = [texts.t("tickets.mine_head")] if rows else []
     lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
@@ -73,10 +74,28 @@ def _listing(ctx: Context) -> str:
             lines.append(texts.t("tickets.open_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
                                  grade=t.grade or texts.t("tickets.ungraded"),
                                  due=t.due_on.isoformat() if t.due_on else "-", late=late))
+    if ctx.member.has_role("committee"):
+        lines += _escalated(ctx)
     if not lines:
         return texts.t("tickets.mine_none")
     lines.append(texts.t("tickets.mine_footer"))
     return "\n".join(lines)
+
+
+def _escalated(ctx: Context) -> list[str]:
+    rows = tickets_escalation.escalated_open(ctx.session)
+    if not rows:
+        return []
+    today = clock.today()
+    lines = [texts.t("tickets.escalated_head", count=len(rows))]
+    for t in rows[:10]:
+        late = texts.t("tickets.overdue") if t.due_on and t.due_on < today else ""
+        lines.append(texts.t("tickets.open_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
+                             grade=t.grade or texts.t("tickets.ungraded"),
+                             due=t.due_on.isoformat() if t.due_on else "-", late=late))
+    if len(rows) > 10:
+        lines.append(texts.t("batch.more", count=len(rows) - 10))
+    return lines
 
 
 def progress(ctx: Context) -> str:

@@ -19,6 +19,7 @@ JOB_MODULES: tuple[str, ...] = (
     "scheduler.birthday",  # political_birthday 08:30, birthday_list 08:30 on the 1st (when="monthly")
     "scheduler.theme_day",  # theme_day_reminders/close every 10m, theme_day_deadline/attendance_rules 09:00
     "scheduler.duty",  # duty_reminder 17:00
+    "scheduler.digest",  # secretary_digest 17:30 (when="workdays")
 )
 
 

@@ -16,6 +16,8 @@ from scheduler.registry import job
 def ticket_escalation(runtime: Runtime, date: dt.date) -> str:
     """Overdue tickets go one level up with a supervision notice; closed commitment votes are evaluated."""
     with runtime.write() as session:
-        notices = tickets_escalation.escalate(session, runtime.config, date)
-        flagged = commitments.evaluate_due(session, runtime.config, date)
+        batch = tickets_escalation.supervision_batch(date)  # one 督办 message per person per run
+        notices = tickets_escalation.escalate(session, runtime.config, date, batch)
+        flagged = commitments.evaluate_due(session, runtime.config, date, batch)
+        batch.send(session, runtime.config)
     return f"supervision_notices={notices} commitments_escalated={flagged}"

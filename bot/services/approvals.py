@@ -8,6 +8,7 @@ the who-may-decide rules: a secretary or deputy of the member's branch, or a com
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -20,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from bot import audit, clock, texts
-from bot.models import Approval, CaseNumber, Member
+from bot.models import Approval, CaseNumber, Delivery, Member
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +153,53 @@ def _tell_member(session: Session, config: Any, request: Approval, kind: Kind) -
     text = texts.t(key, number=request.number, label=kind.label, summary=request.summary,
                    reason=request.reason or "")
     notify.members(session, config, [member], text, key=f"approval:{request.number}:{request.status}")
+
+
+def deciders(session: Session, request: Approval) -> list[Member]:
+    """Who hears of a new request: every committee member for a committee request; else the secretaries and
+    deputies of the member's branch, or the committee when the branch has none. Never the member or the one
+    who filed it (`may_decide`)."""
+    people = list(session.exec(select(Member).where(Member.active).order_by(Member.id)))
+    committee = [m for m in people if m.has_role("committee") and may_decide(m, request)]
+    if request.needs_role == "committee":
+        return committee
+    local = [m for m in people if m.branch_id == request.branch_id and m.has_role("secretary", "deputy")
+             and may_decide(m, request)]
+    return local or committee
+
+
+def announce(session: Session, config: Any, request: Approval, timed_until: dt.datetime | None = None) -> int:
+    """Tell the deciders of a new request (a notice; it also counts in `secretary_digest`). With `timed_until`
+    (a leave for an event within 36 h) it is time-bound: not held by the daily budget, still waiting for the
+    end of quiet hours, and expired at `timed_until`. Returns recipients queued."""
+    from bot import notify
+
+    people = deciders(session, request)
+    if not people:
+        return 0
+    label = KINDS[request.kind].label if request.kind in KINDS else request.kind
+    key = "approval.new_timed" if timed_until is not None else "approval.new_notice"
+    text = texts.t(key, number=request.number, label=label, summary=request.summary)
+    if timed_until is None:
+        return notify.members(session, config, people, text, key=f"approval:{request.number}:new")
+    return _timed(session, config, people, text, f"approval:{request.number}:new", timed_until)
+
+
+def _timed(session: Session, config: Any, people: list[Member], text: str, key: str, until: dt.datetime) -> int:
+    """Until the outbox has delivery classes: `urgent=True` keeps it out of the daily budget (and out of the
+    budget count), and its rows' `not_before` is moved to the end of quiet hours, as for a timed message."""
+    from bot import notify, outbox
+
+    by_channel: dict[str, list[str]] = {}
+    for member in people:
+        channel, recipient = notify.address(member, config)
+        by_channel.setdefault(channel, []).append(recipient)
+    start = outbox.quiet_end(clock.now(), config.delivery.quiet_window())
+    for channel, recipients in by_channel.items():
+        message = outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
+                                 recipients=recipients, key=f"{key}:{channel}", urgent=True, expires_at=until,
+                                 config=config)
+        session.exec(update(Delivery).where(Delivery.message_id == message.id, Delivery.status == "queued",
+                                            Delivery.not_before < start)
+                     .values(not_before=start).execution_options(synchronize_session=False))
+    return sum(len(r) for r in by_channel.values())

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot import notify, texts
 from bot.models import Branch, Member
+from bot.notify_group import Batch
 from bot.services import tasks, theme_day_agenda
 
 
@@ -66,6 +67,7 @@ def due(session: Session, config: Any, day: dt.date) -> list[Member]:
 def greet(session: Session, config: Any, day: dt.date) -> tuple[int, int]:
     """Greetings and talk tasks for `day`: (greeted, tasks created)."""
     greeted = created = 0
+    batch = Batch(key=f"talk_tasks:{day}", header="birthday.tasks_header", footer="task.usage")
     for member in due(session, config, day):
         origin = birthday_of(member, config)
         assert origin is not None
@@ -77,8 +79,9 @@ def greet(session: Session, config: Any, day: dt.date) -> tuple[int, int]:
             greeted += notify.members(session, config, [member], text, key=f"birthday:{day}:{member.userid}")
         summary = texts.t("birthday.task", name=member.name, years=years)
         _, new = tasks.create(session, config, key=f"talk:{member.id}:{day.year}", kind="talk",
-                              branch_id=member.branch_id, member=member, summary=summary)
+                              branch_id=member.branch_id, member=member, summary=summary, batch=batch)
         created += int(new)
+    batch.send(session, config)  # one message per secretary, never a talk with himself (tasks.takers)
     return greeted, created
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote, Member
+from bot.notify_group import Batch
 from bot.services import approvals
 from bot.services import points as pts
 from bot.services.roster_forget import Forgotten, forget_hook
@@ -71,6 +72,7 @@ def make(session: Session, config: Any, member: Member, text: str, kind: str = "
     session.add(request)
     session.flush()
     audit.record(session, member.userid, "request_commitment", f"#{number}", text[:200])
+    approvals.announce(session, config, request)
     return row
 
 
@@ -184,8 +186,9 @@ def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfie
     return texts.t("commitments.voted", number=number, choice=choice)
 
 
-def evaluate(session: Session, config: Any, row: Commitment) -> bool:
-    """Close the vote; escalate to the committee when satisfaction is below the threshold. True if escalated."""
+def evaluate(session: Session, config: Any, row: Commitment, batch: Batch | None = None) -> bool:
+    """Close the vote; escalate to the committee when satisfaction is below the threshold (added to `batch`
+    when given: one message per person per job). True if escalated."""
     satisfied, votes = tally(session, row)
     row.evaluated_at = clock.now()
     session.add(row)
@@ -195,11 +198,16 @@ def evaluate(session: Session, config: Any, row: Commitment) -> bool:
     owner = session.get(Member, row.member_id)
     audit.record(session, "system", "commitment_escalate", f"#{row.number}", f"{satisfied}/{votes}")
     stmt = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
-    people = [m for m in session.exec(stmt) if m.has_role("committee")]
+    people = [m for m in session.exec(stmt) if m.has_role("committee") and m.id != row.member_id]
     text = texts.t("commitments.escalated", number=row.number, name=owner.name if owner else "-",
                    text=row.text[:200], satisfied=satisfied, votes=votes, rate=rate_text(satisfied, votes),
                    threshold=config.commitments.satisfaction_threshold)
-    notify.members(session, config, people, text, key=f"commitment:{row.number}:escalate")
+    if batch is not None:
+        line = texts.t("commitments.escalated_line", number=row.number, name=owner.name if owner else "-",
+                       rate=rate_text(satisfied, votes), threshold=config.commitments.satisfaction_threshold)
+        batch.add(people, f"commitment:{row.number}:escalate", line, single=text)
+    else:
+        notify.members(session, config, people, text, key=f"commitment:{row.number}:escalate")
     return True
 
 
@@ -207,11 +215,11 @@ def rate_text(satisfied: int, votes: int) -> str:
     return f"{satisfied * 100 / votes:.1f}%" if votes else "-"
 
 
-def evaluate_due(session: Session, config: Any, today: dt.date) -> int:
+def evaluate_due(session: Session, config: Any, today: dt.date, batch: Batch | None = None) -> int:
     """Close the votes whose window ended before `today`; returns how many were escalated."""
     stmt = select(Commitment).where(Commitment.status == "fulfilled", Commitment.evaluated_at.is_(None),
                                     Commitment.vote_until < today)
-    return sum(1 for row in list(session.exec(stmt)) if evaluate(session, config, row))
+    return sum(1 for row in list(session.exec(stmt)) if evaluate(session, config, row, batch))
 
 
 @forget_hook

@@ -105,9 +105,11 @@ def submit(session: Session, config: Any, member: Member, rule: str, *, on: dt.d
     amount = spec.points if points is None else int(points)
     summary = texts.t("points.summary", name=member.name, userid=member.userid, points=f"{amount:+d}",
                       reason=reason or pts.label("rules", rule))
-    return approvals.create(session, "points", member, summary, payload={
+    request = approvals.create(session, "points", member, summary, payload={
         "rule": rule, "points": amount, "reason": reason, "actor": actor, "on": on.isoformat(),
         "source": source})
+    approvals.announce(session, config, request)
+    return request
 
 
 def _on_approve(session: Session, request: Approval, decider: Member, config: Any) -> None:

@@ -63,10 +63,12 @@ def submit(session: Session, config: Any, member: Member, text: str) -> Review:
                  created_at=clock.now())
     session.add(row)
     summary = texts.t("reviews.summary", name=member.name, period=period, text=text[:100])
-    session.add(Approval(number=number, kind="review", member_id=member.id, branch_id=member.branch_id,
-                         summary=summary[:200], payload=json.dumps({"review": number}), created_at=clock.now()))
+    request = Approval(number=number, kind="review", member_id=member.id, branch_id=member.branch_id,
+                       summary=summary[:200], payload=json.dumps({"review": number}), created_at=clock.now())
+    session.add(request)
     session.flush()
     audit.record(session, member.userid, "request_review", f"#{number}", period)
+    approvals.announce(session, config, request)
     return row
 
 

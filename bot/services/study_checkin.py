@@ -238,7 +238,9 @@ def request_makeup(session: Session, config: Any, member: Member, args: str) -> 
         if approvals.payload(request).get("date") == day.isoformat():
             raise StudyError(texts.t("study.makeup_pending", number=request.number))
     summary = texts.t("study.makeup_summary", name=member.name, date=day.isoformat(), reason=reason)
-    return approvals.create(session, "makeup", member, summary, {"date": day.isoformat(), "reason": reason[:200]})
+    request = approvals.create(session, "makeup", member, summary, {"date": day.isoformat(), "reason": reason[:200]})
+    approvals.announce(session, config, request)
+    return request
 
 
 def _approve_makeup(session: Session, request: Approval, decider: Member, config: Any) -> None:

@@ -22,6 +22,7 @@ from bot.services.theme_day_agenda import ThemeDayError, detail_lines, parse_whe
 
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
+LEAVE_TIMED = dt.timedelta(hours=36)  # a leave for an event starting within this goes to the deciders at once
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
@@ -207,6 +208,8 @@ def request_leave(session: Session, config: Any, member: Member, reason: str) ->
     request = approvals.create(session, "leave", member, summary, {"event_id": event.id, "event": event.number})
     entry.rsvp, entry.leave_number = "leave_pending", request.number
     session.add(entry)
+    soon = event.starts_at - clock.now() <= LEAVE_TIMED  # time-bound: the deciders hear at once
+    approvals.announce(session, config, request, timed_until=event.starts_at if soon else None)
     return texts.t("theme_day.leave_sent", number=request.number)
 
 
@@ -218,6 +221,10 @@ def _decided(rsvp: str):
         if entry is not None and entry.leave_number == request.number:
             entry.rsvp = rsvp
             session.add(entry)
+            if rsvp == "leave_rejected":  # the event may have closed counting it as excused
+                from bot.services.theme_day_jobs import leave_rejected
+
+                leave_rejected(session, config, entry)
 
     return apply
 

@@ -1,5 +1,6 @@
 """Scheduled side of theme days: reminders, closing (attendance results and points), the limit-day flag
-and the attendance rules (alerts to the secretary and the committee, each once, with a follow-up task)."""
+and the attendance rules (alerts to the secretary and the committee, each once, with a follow-up task).
+Each run sends one message per person (bot.notify_group), listing its tasks and alerts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot import clock, notify, texts
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
+from bot.notify_group import Batch
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, when
 from bot.services.theme_day_agenda import branch_rule, detail_lines
@@ -61,9 +63,13 @@ def close(session: Session, config: Any, now: dt.datetime) -> int:
 
 
 def _record(session: Session, config: Any, event: ThemeDay) -> None:
+    """Results and points; a leave still pending counts as excused until decided (see `leave_rejected`). The
+    secretaries get one message: the summary and the follow-up tasks (a task about a secretary goes to the
+    others, see tasks.takers); the group robot only the summary."""
     rows = {a.member_id: a for a in session.exec(select(Attendance).where(Attendance.event_id == event.id))}
     on, source = clock.local(event.starts_at).date(), f"theme_day:#{event.number}"
     counts = {"present": 0, "late": 0, "excused": 0, "absent": 0}
+    batch = Batch(key=f"theme_day:{event.number}:close", header="theme_day.followup_header", footer="task.usage")
     for member in branch_members(session, event.branch_id):
         entry = rows.get(member.id) or Attendance(event_id=event.id, member_id=member.id)
         if entry.signed_at is not None:
@@ -73,22 +79,41 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
             if entry.late:
                 points.award(session, config, member, "theme_day_late", on=on, source=source,
                              reason=texts.t("theme_day.reason_late", number=event.number))
-        elif entry.rsvp == "leave":
+        elif entry.rsvp in ("leave", "leave_pending"):
             entry.result = "excused"
         else:
-            entry.result = "absent"
-            points.award(session, config, member, "theme_day_absent", on=on, source=source,
-                         reason=texts.t("theme_day.reason_absent", number=event.number))
-            tasks.create(session, config, key=f"followup:{event.number}:{member.id}", kind="followup",
-                         branch_id=event.branch_id, member=member,
-                         summary=texts.t("theme_day.followup", name=member.name, number=event.number))
+            _absent(session, config, event, member, entry, batch)
         counts[entry.result] += 1
         session.add(entry)
     text = texts.t("theme_day.summary", number=event.number, topic=event.topic, when=when(event),
                    present=counts["present"] + counts["late"], late=counts["late"], excused=counts["excused"],
                    absent=counts["absent"])
-    push(session, config, event, tasks.secretaries(session, event.branch_id), text,
-         f"theme_day:{event.number}:summary", robot=True)
+    batch.lead(tasks.secretaries(session, event.branch_id), text)
+    batch.send(session, config)
+    push(session, config, event, [], text, f"theme_day:{event.number}:summary", robot=True)
+
+
+def _absent(session: Session, config: Any, event: ThemeDay, member: Member, entry: Attendance,
+            batch: Batch | None) -> None:
+    entry.result = "absent"
+    points.award(session, config, member, "theme_day_absent", on=clock.local(event.starts_at).date(),
+                 source=f"theme_day:#{event.number}", reason=texts.t("theme_day.reason_absent", number=event.number))
+    tasks.create(session, config, key=f"followup:{event.number}:{member.id}", kind="followup",
+                 branch_id=event.branch_id, member=member, batch=batch,
+                 summary=texts.t("theme_day.followup", name=member.name, number=event.number))
+
+
+def leave_rejected(session: Session, config: Any, entry: Attendance) -> None:
+    """A leave rejected after its event closed: the excused absence it counted as becomes unexcused (absent
+    points and a follow-up task, told on its own). Nothing changes while the event is still open."""
+    event = session.get(ThemeDay, entry.event_id)
+    member = session.get(Member, entry.member_id)
+    if event is None or member is None or event.closed_at is None:
+        return
+    if entry.signed_at is not None or entry.result != "excused":
+        return
+    _absent(session, config, event, member, entry, None)
+    session.add(entry)
 
 
 def deadline(session: Session, config: Any, day: dt.date) -> list[Branch]:
@@ -128,13 +153,14 @@ def _longest_absence(results: list[str]) -> int:
 
 def apply_rules(session: Session, config: Any, day: dt.date) -> int:
     """N consecutive or M cumulative unexcused absences in the year, late more than K times, or the yearly
-    minimum out of reach (one theme day a month left) → one alert each (secretary and committee) and a
-    follow-up task. Returns new alerts."""
+    minimum out of reach (one theme day a month left) → one alert each (secretary and committee, never the
+    member it is about) and a follow-up task; one message per person per run. Returns new alerts."""
     consecutive = config.theme_day.absent_consecutive
     cumulative = config.theme_day.absent_cumulative
     late_max = config.theme_day.late_max
     minimum = config.theme_day.min_yearly
     year, new = day.year, 0
+    batch = Batch(key=f"attendance_rules:{day}", header="theme_day.alert_header", footer="task.usage")
     flagged = ("absent", "late") if minimum <= 0 else ("absent", "late", "excused", "present")
     suspects = select(Attendance.member_id).where(col(Attendance.result).in_(flagged)).distinct()
     for member_id in list(session.exec(suspects)):
@@ -153,11 +179,12 @@ def apply_rules(session: Session, config: Any, day: dt.date) -> int:
         if minimum > 0 and attended + (12 - day.month) < minimum:  # one theme day a month left at most
             tripped.append(("minimum", attended))
         for rule, count in tripped:
-            new += _alert(session, config, member, year, rule, count)
+            new += _alert(session, config, member, year, rule, count, batch)
+    batch.send(session, config)
     return new
 
 
-def _alert(session: Session, config: Any, member: Member, year: int, rule: str, count: int) -> int:
+def _alert(session: Session, config: Any, member: Member, year: int, rule: str, count: int, batch: Batch) -> int:
     exists = session.exec(select(AttendanceAlert.id).where(AttendanceAlert.member_id == member.id,
                                                            AttendanceAlert.year == year,
                                                            AttendanceAlert.rule == rule)).first()
@@ -166,7 +193,8 @@ def _alert(session: Session, config: Any, member: Member, year: int, rule: str, 
     branch = session.get(Branch, member.branch_id) if member.branch_id else None
     text = texts.t(f"theme_day.alert_{rule}", branch=branch.name if branch else "", name=member.name, year=year,
                    count=count)
-    people = {m.id: m for m in [*tasks.secretaries(session, member.branch_id), *tasks.committee(session)]}
+    people = {m.id: m for m in [*tasks.takers(session, member.branch_id, member), *tasks.committee(session)]
+              if m.id != member.id}
     task, _ = tasks.create(session, config, key=f"alert:{member.id}:{year}:{rule}", kind="followup",
                            branch_id=member.branch_id, member=member, tell=[],
                            summary=texts.t("theme_day.alert_task", name=member.name,
@@ -174,5 +202,7 @@ def _alert(session: Session, config: Any, member: Member, year: int, rule: str, 
     session.add(AttendanceAlert(member_id=member.id, year=year, rule=rule, count=count, task_number=task.number,
                                 at=clock.now()))
     full = text + "\n" + texts.t("task.new", number=task.number, summary=task.summary)
-    notify.members(session, config, list(people.values()), full, key=f"attendance_alert:{member.id}:{year}:{rule}")
+    line = texts.t("theme_day.alert_line", branch=branch.name if branch else "", name=member.name,
+                   rule=texts.t(f"theme_day.rule_{rule}"), count=count, number=task.number)
+    batch.add(list(people.values()), f"alert:{member.id}:{year}:{rule}", line, single=full)
     return 1

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audit, clock, notify, texts
+from bot import audit, clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
+from bot.notify_group import Batch
 from bot.services import tickets
 
 
@@ -24,6 +25,12 @@ def overdue(session: Session, today: dt.date, branch_ids: set[int] | None = None
     stmt = select(Ticket).where(Ticket.status == "open", Ticket.due_on < today).order_by(Ticket.number)
     rows = list(session.exec(stmt))
     return [t for t in rows if branch_ids is None or t.branch_id in branch_ids]
+
+
+def escalated_open(session: Session) -> list[Ticket]:
+    """Open tickets escalated at least one level (the committee's 进度 without a number, its digest)."""
+    stmt = select(Ticket).where(Ticket.status == "open", Ticket.level > 0).order_by(Ticket.number)
+    return list(session.exec(stmt))
 
 
 def _recipients(session: Session, branch: Branch) -> list[Member]:
@@ -46,9 +53,17 @@ def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
     return chain
 
 
-def escalate(session: Session, config: Any, today: dt.date) -> int:
-    """Escalate every overdue ticket one level; returns how many notices were queued."""
-    sent = 0
+def supervision_batch(today: dt.date) -> Batch:
+    """The `ticket_escalation` run's 督办 items (tickets and commitments): one message per person."""
+    return Batch(key=f"supervision:{today}", header="tickets.supervision_header", footer="tickets.supervision_footer",
+                 created_by="scheduler")
+
+
+def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None = None) -> int:
+    """Escalate every overdue ticket one level; returns how many notices were queued. The notices go into
+    `batch` (sent by the caller), else into one of its own sent at the end."""
+    sent, own = 0, batch is None
+    batch = batch if batch is not None else supervision_batch(today)
     for ticket in overdue(session, today):
         chain = branch_chain(session, ticket.branch_id)
         if ticket.level + 1 >= len(chain):
@@ -67,9 +82,11 @@ def escalate(session: Session, config: Any, today: dt.date) -> int:
                              kind=tickets.label(ticket), grade=ticket.grade or texts.t("tickets.ungraded"),
                              due=ticket.due_on.isoformat() if ticket.due_on else "-", category=ticket.category,
                              text=ticket.text[:300])
-            people = _recipients(session, target)
-            notify.members(session, config, people, notice, key=f"ticket:{ticket.number}:escalate:{target.id}",
-                           urgent=ticket.grade == "急难")
+            line = texts.t("tickets.supervision_line", number=ticket.number, branch=origin.name,
+                           kind=tickets.label(ticket), grade=ticket.grade or texts.t("tickets.ungraded"),
+                           due=ticket.due_on.isoformat() if ticket.due_on else "-", text=ticket.text[:20])
+            batch.add(_recipients(session, target), f"ticket:{ticket.number}:escalate:{target.id}", line,
+                      single=notice, urgent=ticket.grade == "急难")
             tickets.tell_reporter(session, config, ticket, f"escalate:{target.id}", "escalated", level=target.name)
             sent += 1
         ticket.level += 1
@@ -77,4 +94,6 @@ def escalate(session: Session, config: Any, today: dt.date) -> int:
         session.add(ticket)
         tickets._event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
         audit.record(session, "system", "ticket_escalate", f"#{ticket.number}", target.code)
+    if own:
+        batch.send(session, config)  # one 督办 message per person per run (an urgent one apart)
     return sent
