@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -198,17 +199,22 @@ def fresh(prepared: dict[str, Any], case_runtime: Any) -> Callable[[], Any]:
     """Returns the case runtime after restoring its database to the prepared state (SQLite backup API)."""
 
     def restore() -> Any:
-        clock.freeze(DEFAULT_NOW)
-        source = sqlite3.connect(prepared["path"])
-        target = case_runtime.engine.raw_connection()
-        try:
-            source.backup(target.driver_connection)
-        finally:
-            target.close()
-            source.close()
+        restore_sqlite(case_runtime, prepared["path"])
         return case_runtime
 
     return restore
+
+
+def restore_sqlite(runtime: Any, template: Path) -> None:
+    """Overwrite the runtime's SQLite database with the template's pages (the engine stays warm)."""
+    clock.freeze(DEFAULT_NOW)
+    source = sqlite3.connect(template)
+    target = runtime.engine.raw_connection()
+    try:
+        source.backup(target.driver_connection)
+    finally:
+        target.close()
+        source.close()
 
 
 def test_chat_table_covers_every_router_word():
