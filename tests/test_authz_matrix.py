@@ -258,6 +258,29 @@ def test_chat_command_by_every_role(prepared, fresh, word):
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("role", ["member", "secretary", "other_secretary", "committee"])
+def test_help_never_lists_a_command_the_sender_cannot_run(prepared, fresh, role):
+    """帮助 and 帮助 <word> for every word: no help line of a route the sender may not run."""
+    runtime, router = fresh(), prepared["router"]
+    userid = ROLES[role][0]
+    with runtime.session() as s:
+        member = s.exec(select(Member).where(Member.userid == userid)).scalar_one()
+        shown = {help_command(r.help) for r in router.routes if r.help and r.allowed(member)}
+        hidden = {help_command(r.help) for r in router.routes if r.help and not r.allowed(member)} - shown
+    assert hidden or role == "committee"
+    wrong = []
+    for body in ["帮助", *(f"帮助 {word}" for word in COMMANDS)]:
+        reply = say(runtime, router, userid, body)
+        items = {help_command(piece) for line in reply.splitlines() for piece in line.split("、")}
+        wrong += [f"{body!r} lists {command!r}" for command in hidden & items]
+    assert not wrong, "\n".join(wrong)
+
+
+def help_command(line: str) -> str:
+    """The command part of a help line, full ("· 加分 userid 分值 原因 — …") or compact ("加分 userid 分值 原因")."""
+    return line.strip().removeprefix("·").split(" — ", 1)[0].strip()
+
+
 def test_other_branch_secretary_never_sees_a_b1_reporter(prepared, fresh):
     """进度 N on another branch's ticket answers without the handler view (reporter's name)."""
     ticket, runtime = prepared["numbers"]["ticket"], fresh()
