@@ -16,7 +16,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-not-found]  # installed by `make fuzz` only
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
