@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from bot import clock, config, db
@@ -28,6 +29,12 @@ REDIS_URL = os.environ.get("DANGJIAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SESSION_TAG = uuid.uuid4().hex[:8]
 DEFAULT_NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=clock.tz())  # a Wednesday, a workday
+
+# Property tests: no example database written into the repo (.hypothesis/), no per-example deadline on a
+# noisy shared machine, and fixtures (a database, an app) shared by the examples of one test on purpose.
+settings.register_profile("dangjian", database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile("dangjian")
 
 
 def _unavailable(what: str, exc: Exception) -> None:

@@ -22,6 +22,7 @@ from bot.message import InboundMessage, Reply, normalise
 
 MAX_BODY = 64 * 1024
 MAX_SKEW = 300  # seconds between the callback's timestamp and our clock
+MAX_MSG_TYPE = 32  # InboundMessage.msg_type
 
 PARSE_ERRORS = (KeyError, ExpatError, ValueError, IndexError, TypeError, AttributeError,
                 struct.error, binascii.Error, UnicodeDecodeError)
@@ -96,6 +97,8 @@ def to_inbound(channel: str, msg: Any) -> InboundMessage:
     msg_type = str(data.get("MsgType", "")).lower()
     if not msg_type or not data.get("FromUserName"):
         raise CallbackError(400, "missing MsgType or FromUserName")
+    if len(msg_type) > MAX_MSG_TYPE:  # no platform type is that long; the log column holds 32
+        raise CallbackError(400, "bad MsgType")
     try:
         create_time = int(data.get("CreateTime") or 0)
     except (TypeError, ValueError) as exc:

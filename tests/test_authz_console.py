@@ -1,0 +1,164 @@
+"""Console authorization matrix: every `/admin` endpoint of the app's url_map × every console role.
+
+The console roles on this base are the anonymous visitor and the operator admin (password login); the table
+below must equal the url_map's admin endpoints, so a new page without an entry fails
+`test_console_table_covers_the_url_map`. Anonymous: a page redirects to the login, a POST gets 401, nothing
+changes. Admin: every page renders, every action works with the CSRF token and is refused (400, nothing
+changed) without it. Nobody ever gets a 5xx.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot import clock, db
+from bot.models import Branch, ThemeDay
+from bot.web import build_app
+from handlers import build_router
+from tests.conftest import DEFAULT_NOW, make_runtime
+from tests.helpers import add_roster
+from tests.test_admin import add_admin, csrf, login
+from tests.test_authz_matrix import restore_sqlite, say, snapshot
+
+
+@dataclass(frozen=True)
+class Page:
+    method: str
+    path: str  # {b1} and {event} are filled in
+    form: dict[str, str] = field(default_factory=dict)
+    open: bool = False  # reachable without a login
+    acts: bool = False  # a successful POST changes the database
+
+
+CONSOLE: dict[str, list[Page]] = {
+    "admin.static": [Page("GET", "/admin/static/admin.css", open=True)],
+    "admin.login": [Page("GET", "/admin/login", open=True), Page("POST", "/admin/login", open=True)],
+    "admin.logout": [Page("POST", "/admin/logout")],
+    "admin.dashboard": [Page("GET", "/admin/")],
+    "admin.members": [Page("GET", "/admin/members?q=党员&branch={b1}&active=1&page=2")],
+    "admin.deliveries": [Page("GET", "/admin/deliveries?status=failed&page=x")],
+    "admin.audit_log": [Page("GET", "/admin/audit?page=99999")],
+    "admin.branches": [Page("GET", "/admin/branches")],
+    "admin.branch_settings": [Page("POST", "/admin/branches/{b1}", {"ranking_enabled": "on", "push_enabled": "on"},
+                                   acts=True)],
+    "admin.theme_days": [Page("GET", "/admin/theme-days")],
+    "admin.theme_day_create": [Page("POST", "/admin/theme-days", {"branch_id": "{b1}", "date": "2026-12-12",
+                                                                  "time": "14:00", "place": "会议室",
+                                                                  "topic": "学习党章"}, acts=True)],
+    "admin.theme_day_postpone": [Page("POST", "/admin/theme-days/{event}/postpone",
+                                      {"date": "2026-12-06", "time": "15:00"}, acts=True)],
+    "admin.theme_day_cancel": [Page("POST", "/admin/theme-days/{event}/cancel", acts=True)],
+}
+CASES = [(endpoint, page) for endpoint, pages in CONSOLE.items() for page in pages]
+IDS = [f"{endpoint}-{page.method}" for endpoint, page in CASES]
+
+
+@pytest.fixture(scope="module")
+def prepared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, dict[str, int], Path]]:
+    """A template database (roster, an admin, a theme day of b1 published through chat) and one app on a
+    working copy of it."""
+    clock.configure("Asia/Shanghai", DEFAULT_NOW)
+    folder = tmp_path_factory.mktemp("console")
+    template, work = folder / "template.db", folder / "case.db"
+    db.upgrade(f"sqlite:///{template}")
+    runtime = make_runtime(f"sqlite:///{template}")
+    add_roster(runtime)
+    add_admin(runtime)
+    say(runtime, build_router(), "sec", "发布主题党日 2026-12-05 14:00 会议室 学习党章")
+    with runtime.session() as s:
+        ids = {"b1": s.exec(select(Branch).where(Branch.code == "b1")).one().id,
+               "event": s.exec(select(ThemeDay)).one().id}
+    runtime.close()
+    shutil.copyfile(template, work)
+    working = make_runtime(f"sqlite:///{work}")
+    yield build_app(runtime=working), working, ids, template
+    working.close()
+
+
+@pytest.fixture
+def console(prepared_console: tuple[Any, Any, dict[str, int], Path]) -> tuple[Any, Any, dict[str, int]]:
+    """(app, runtime, ids) with the database back in its prepared state."""
+    app, runtime, ids, template = prepared_console
+    restore_sqlite(runtime, template)
+    return app, runtime, ids
+
+
+def fill(page: Page, ids: dict[str, int]) -> tuple[str, dict[str, str]]:
+    return page.path.format(**ids), {k: v.format(**ids) for k, v in page.form.items()}
+
+
+def test_console_table_covers_the_url_map(console):
+    app, _, ids = console
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")}
+    assert set(CONSOLE) == endpoints, ("add the new console endpoint to CONSOLE", endpoints ^ set(CONSOLE))
+    adapter = app.url_map.bind("localhost")
+    for endpoint, page in CASES:
+        path, _ = fill(page, ids)
+        assert adapter.match(path.split("?")[0], method=page.method)[0] == endpoint, (endpoint, path)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in CONSOLE:
+            methods = rule.methods - {"HEAD", "OPTIONS"}
+            assert methods == {p.method for p in CONSOLE[rule.endpoint]}, rule.endpoint
+
+
+@pytest.mark.parametrize(("endpoint", "page"), CASES, ids=IDS)
+def test_anonymous(console, endpoint, page):
+    app, runtime, ids = console
+    client = app.test_client()
+    path, form = fill(page, ids)
+    before = snapshot(runtime)
+    resp = client.get(path) if page.method == "GET" else client.post(path, data=form)
+    resp.close()
+    assert resp.status_code < 500
+    if page.open:
+        assert resp.status_code == (200 if page.method == "GET" else 400)  # the login form needs its CSRF token
+    elif page.method == "GET":
+        assert resp.status_code == 302
+        assert resp.headers["Location"].startswith("/admin/login?next="), path
+    else:
+        assert resp.status_code == 401
+    assert snapshot(runtime) == before
+
+
+@pytest.mark.parametrize(("endpoint", "page"), CASES, ids=IDS)
+def test_admin(console, endpoint, page):
+    app, runtime, ids = console
+    client = app.test_client()
+    assert login(client).status_code == 302
+    path, form = fill(page, ids)
+    if page.method == "GET":
+        resp = client.get(path)
+        resp.close()
+        assert resp.status_code == 200, (path, resp.status_code)
+        return
+    if endpoint == "admin.login":
+        return  # the login form itself: covered by tests/test_admin.py
+    before = snapshot(runtime)
+    refused = client.post(path, data=form)  # no CSRF token
+    assert refused.status_code == 400
+    assert snapshot(runtime) == before
+    done = client.post(path, data={**form, "csrf_token": csrf(client, "/admin/")})
+    assert done.status_code == 302, (path, done.status_code, done.get_data(as_text=True)[:200])
+    if page.acts:
+        assert snapshot(runtime) != before, path
+    if endpoint == "admin.logout":
+        assert client.get("/admin/").status_code == 302  # the session is over
+
+
+@pytest.mark.parametrize("path", ["/admin/branches/999999", "/admin/theme-days/999999/postpone",
+                                  "/admin/theme-days/999999/cancel"])
+def test_admin_unknown_ids_are_404(console, path):
+    app, runtime, _ = console
+    client = app.test_client()
+    login(client)
+    before = snapshot(runtime)
+    resp = client.post(path, data={"csrf_token": csrf(client, "/admin/"), "date": "2026-12-06", "time": "15:00"})
+    assert resp.status_code == 404
+    assert snapshot(runtime) == before
