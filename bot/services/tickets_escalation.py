@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audit, clock, notify, texts
+from bot import clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.services import tickets
 
@@ -59,7 +59,7 @@ def escalate(session: Session, config: Any, today: dt.date) -> int:
         if session.exec(seen).first() is None:
             try:
                 with session.begin_nested():
-                    session.add(TicketEscalation(ticket_id=ticket.id, branch_id=target.id, at=clock.now()))
+                    session.add(TicketEscalation(ticket_id=ticket.id, branch_id=target.id, at=tickets.stamp(ticket)))
             except IntegrityError:
                 continue  # another scheduler got there first
             origin = chain[0]
@@ -68,13 +68,13 @@ def escalate(session: Session, config: Any, today: dt.date) -> int:
                              due=ticket.due_on.isoformat() if ticket.due_on else "-", category=ticket.category,
                              text=ticket.text[:300])
             people = _recipients(session, target)
-            notify.members(session, config, people, notice, key=f"ticket:{ticket.number}:escalate:{target.id}",
-                           urgent=ticket.grade == "急难")
+            tickets._notify(session, config, ticket, people, notice, key=f"ticket:{ticket.number}:escalate:{target.id}",
+                            urgent=ticket.grade == "急难")
             tickets.tell_reporter(session, config, ticket, f"escalate:{target.id}", "escalated", level=target.name)
             sent += 1
         ticket.level += 1
         ticket.due_on = clock.add_workdays(today, tickets.days_for(config, ticket.grade))
         session.add(ticket)
         tickets._event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
-        audit.record(session, "system", "ticket_escalate", f"#{ticket.number}", target.code)
+        tickets._audit(session, ticket, "system", "ticket_escalate", target.code)
     return sent
