@@ -142,3 +142,29 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(world, fake_wecom):
                                  "您的匿名反映已收到。回复「进度」可查看办理进度。"]
     secrets = [who, REPORTER["openid"], REPORTER["name"], REPORTER["phone"], COMMITTEE["userid"], COMMITTEE["name"]]
     assert_no_trace(rt, {ids["reporter"], ids["committee"]}, secrets)
+
+
+@pytest.mark.parametrize(("command", "env"), [
+    (["worker", "--once"], {"DANGJIAN_WECOM_CORP_ID": "wwcorp"}),
+    (["scheduler"], {"DANGJIAN_WECHAT_APP_ID": "wxapp", "DANGJIAN_APP_SEAL_KEY": "a-real-seal"}),
+    (["serve", "--port", "1"], {"DANGJIAN_WECOM_CORP_ID": "wwcorp", "DANGJIAN_APP_SEAL_KEY": "change-me",
+                                "DANGJIAN_APP_SECRET_KEY": "a-real-secret"}),
+])
+def test_processes_refuse_default_keys_once_a_platform_is_set(sqlite_url, command, env):
+    from click.testing import CliRunner
+
+    from bot.__main__ import _load_commands
+    from bot.cli import cli
+
+    _load_commands()
+
+    base = {"DANGJIAN_DATABASE_URL": sqlite_url, "DANGJIAN_CONFIG": None}
+    result = CliRunner().invoke(cli, command, env={**base, **env}, catch_exceptions=False)
+    assert result.exit_code == 2
+    key = "seal_key" if env.get("DANGJIAN_APP_SEAL_KEY") == "change-me" else "secret_key"
+    assert f"[app] {key} is the default" in result.stderr
+    if command[0] == "worker":  # with real keys it starts and drains
+        keys = {"DANGJIAN_APP_SECRET_KEY": "a-real-secret", "DANGJIAN_APP_SEAL_KEY": "a-real-seal"}
+        ok = CliRunner().invoke(cli, command, env={**base, **env, **keys}, catch_exceptions=False)
+        assert ok.exit_code == 0, ok.output
+        assert ok.stdout.startswith("sent=0")

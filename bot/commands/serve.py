@@ -13,7 +13,7 @@ from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
 from bot import clock, db
-from bot.cli import command, load_config, runtime
+from bot.cli import command, load_config, refuse_default_keys, runtime
 from bot.models import AdminUser
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve callbacks, study pages and the console."""
     cfg = load_config(ctx)
+    refuse_default_keys(cfg)
     _warnings(cfg)
     from bot.web import build_app
 
