@@ -168,3 +168,21 @@ def test_processes_refuse_default_keys_once_a_platform_is_set(sqlite_url, comman
         ok = CliRunner().invoke(cli, command, env={**base, **env, **keys}, catch_exceptions=False)
         assert ok.exit_code == 0, ok.output
         assert ok.stdout.startswith("sent=0")
+
+
+def test_console_shows_sealed_deliveries_as_anonymous(world):
+    from tests.test_admin import add_admin, login, make_app
+
+    client, rt, _ = world
+    say_wecom(client, REPORTER["userid"], "匿名反映 有领导公车私用情况严重")
+    say_wecom(client, "sec", "回复 1 已转纪委核实")
+    add_admin(rt)
+    console = make_app(rt).test_client()
+    assert login(console).status_code == 302
+    for _ in range(2):  # in flight (encrypted), then sent (wiped)
+        page = console.get("/admin/deliveries").get_data(as_text=True)
+        assert "<td>匿名</td>" in page
+        assert REPORTER["userid"] not in page
+        assert "enc:" not in page
+        outbox.Worker(rt, "w").drain()
+    assert REPORTER["userid"] not in console.get("/admin/audit").get_data(as_text=True)
