@@ -186,3 +186,33 @@ def test_console_shows_sealed_deliveries_as_anonymous(world):
         assert "enc:" not in page
         outbox.Worker(rt, "w").drain()
     assert REPORTER["userid"] not in console.get("/admin/audit").get_data(as_text=True)
+
+
+def test_ranking_shows_no_veto_no_band_and_no_erased_member(app_rt):
+    from bot.services import points as pts
+    from bot.services.roster_forget import forget_member
+
+    client, rt = app_rt
+    say_wecom(client, "sec", "开启排行")
+    with rt.session() as s:
+        people = {m.userid: m for m in s.exec(select(Member)).scalars()}
+        for userid, n in (("m1", 5), ("m2", 3), ("sec", 1)):
+            for _ in range(n):
+                pts.award(s, rt.config, people[userid], "manual", on=clock.today(), reason="#1", source="t",
+                          actor="cw", points=1)
+        extra = Member(userid="leaver", name="离开者", branch_id=people["m1"].branch_id)
+        s.add(extra)
+        s.flush()
+        pts.award(s, rt.config, extra, "manual", on=clock.today(), reason="#2", source="t", actor="cw", points=9)
+        forget_member(s, "LEAVER", "test")
+    assert "已对 党员乙" in say_wecom(client, "cw", "否决 m1 违反廉洁纪律")
+    for viewer in ("m2", "sec", "m1"):
+        board = say_wecom(client, viewer, "排行").splitlines()
+        assert board[1:4] == ["1. 党员乙 5 分", "2. 党员丙 3 分", "3. 书记甲 1 分"], viewer
+        text = "\n".join(board)
+        assert "否决" not in text
+        assert "已注销" not in text
+        assert "档次" not in text
+    mine = say_wecom(client, "m1", "积分")
+    assert "本年度已被一票否决" in mine  # the member sees their own veto
+    assert "支部排名第 2 名" in say_wecom(client, "m2", "积分")  # the same rank as 排行 shows

@@ -50,6 +50,13 @@ def forget_hook(func: ForgetHook) -> ForgetHook:
     return func
 
 
+TOKEN_PREFIX = "forgotten-"
+
+
+def is_forgotten(member: Member) -> bool:
+    return member.userid.startswith(TOKEN_PREFIX)
+
+
 def placeholder_name(member_id: int) -> str:
     return f"已注销#{member_id}"
 
@@ -59,7 +66,7 @@ def forget_member(session: Session, userid: str, actor: str) -> int:
     member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
     if member is None or member.id is None:
         raise MemberNotFound(f"no member with userid {userid.strip()!r}")
-    token = f"forgotten-{secrets.token_hex(8)}"
+    token = f"{TOKEN_PREFIX}{secrets.token_hex(8)}"
     gone = Forgotten(member_id=member.id, userid=member.userid, openid=member.openid, name=member.name,
                      token=token)
     for hook in FORGET_HOOKS:
