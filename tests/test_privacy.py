@@ -4,6 +4,7 @@ in any table, and no time finer than the day; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -216,3 +217,36 @@ def test_ranking_shows_no_veto_no_band_and_no_erased_member(app_rt):
     mine = say_wecom(client, "m1", "积分")
     assert "本年度已被一票否决" in mine  # the member sees their own veto
     assert "支部排名第 2 名" in say_wecom(client, "m2", "积分")  # the same rank as 排行 shows
+
+
+SENTENCES = ["食堂饭菜太咸了希望改进", "有领导公车私用情况严重", "家中老人生病需要照顾", "全年帮扶两户困难群众",
+             "今天学到了很多道理", "已转纪委核实处理", "积极参加义务劳动"]
+
+
+def test_logs_carry_no_userid_name_or_message_text(world, caplog):
+    from bot.logsafe import QueryStripFilter
+    from tests.callbacks import event_xml, post_wecom
+
+    client, rt, _ = world
+    caplog.set_level(logging.DEBUG)
+    who = REPORTER["userid"]
+    say_wecom(client, "sec", "发布主题党日 2026-12-05 14:00 三楼会议室 学习党章")
+    post_wecom(client, event_xml(who, "enter_agent"))
+    for text in ("帮助", "学习", "打卡", f"反映 {SENTENCES[0]}", f"匿名反映 {SENTENCES[1]}", f"请假 {SENTENCES[2]}",
+                 f"承诺 {SENTENCES[3]}", f"心得 {SENTENCES[4]}", "进度", "进度 2", "积分", "未知的命令文字"):
+        say_wecom(client, who, text)
+    for text in (f"回复 2 {SENTENCES[5]}", "办结 2 已处理", "定级 1 一般", f"加分 {who} 2 {SENTENCES[6]}",
+                 "待审", "未学", "通过 3"):
+        say_wecom(client, "sec", text)
+    say_wecom(client, who, "不满意 2")
+    slow_anonymous_report(rt, who, f"匿名反映 {SENTENCES[1]}再次")
+    outbox.Worker(rt, "w").drain()
+    assert "enqueued message" in caplog.text  # the logs are on
+    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    for secret in [who, REPORTER["name"], REPORTER["openid"], "书记甲", "党员乙", *SENTENCES]:
+        assert secret not in logged, secret
+    assert "SELECT" not in caplog.text  # no SQL (with rows and parameters) even at DEBUG
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '"%s" %s %s',
+                               ("GET /admin/members?q=吹哨人 HTTP/1.1", "200", "-"), None)
+    QueryStripFilter().filter(record)
+    assert record.getMessage() == '"GET /admin/members HTTP/1.1" 200 -'

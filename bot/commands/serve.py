@@ -12,7 +12,7 @@ import click
 from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
-from bot import clock, db
+from bot import clock, db, logsafe
 from bot.cli import command, load_config, refuse_default_keys, runtime
 from bot.models import AdminUser
 
@@ -40,6 +40,7 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
             self.cfg.set("timeout", 30)
             self.cfg.set("graceful_timeout", 20)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", logsafe.GUNICORN_ACCESS_FORMAT)  # no query strings (names)
 
         def load(self) -> Any:
             return app_factory()  # once per worker: each builds its own engine and Redis pool
