@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, outbox, seal, texts
@@ -31,6 +30,7 @@ from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_sweep import ERASED_TEXT
 from bot.services.ticket_categories import categorise
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
@@ -313,7 +313,9 @@ def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
 
 @forget_hook
 def scrub_tickets(session: Session, gone: Forgotten) -> None:
-    """`forget`: the member's named tickets keep their counts but lose their text; event actors become the token.
-    (Anonymous tickets hold only the seal of the old userid, which no member matches any more.)"""
-    session.execute(update(Ticket).where(Ticket.reporter_id == gone.member_id).values(text="（已注销）"))
-    session.execute(update(TicketEvent).where(TicketEvent.actor == gone.userid).values(actor=gone.token))
+    """`forget`: the member's named tickets keep their counts but lose their text (searched for elsewhere too).
+    Anonymous tickets are out of reach by design: their seals are never computed or searched here."""
+    named = select(Ticket).where(Ticket.reporter_id == gone.member_id)
+    gone.keep_words(t.text for t in session.exec(named))
+    gone.scrub(session, Ticket, Ticket.reporter_id == gone.member_id, text=ERASED_TEXT)
+    gone.scrub(session, TicketEvent, gone.matches(TicketEvent.actor), actor=gone.token)
