@@ -76,6 +76,18 @@ def fail(message: str, status: int = 2) -> None:
     raise SystemExit(status)
 
 
+def refuse_default_keys(cfg: config_mod.Config) -> None:
+    """`serve`, `worker` and `scheduler` do not start with the shipped secret_key or seal_key once a platform
+    (`[wecom] corp_id` or `[wechat] app_id`) is configured: anonymous-report seals would be forgeable."""
+    from bot import seal
+
+    if seal.uses_default_keys(cfg):
+        key = "seal_key" if cfg.app.seal_key == "change-me" else "secret_key"
+        fail(f"[app] {key} is the default 'change-me' while [wecom] corp_id or [wechat] app_id is set: "
+             f"set [app] secret_key and [app] seal_key (or DANGJIAN_APP_SECRET_KEY / DANGJIAN_APP_SEAL_KEY) "
+             f"to long random values")
+
+
 Decorator = Callable[[Callable[..., Any]], click.Command]
 
 

@@ -25,9 +25,12 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
+    from bot import logsafe
+
+    logsafe.install()  # SQL logging never shows rows or parameters (personal data)
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
@@ -51,8 +54,8 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         return engine
     # prepare_threshold=None: psycopg's automatic server-side preparation turned long IN (...) queries from
     # 0.1 s into 7 s after a few runs (generic plans); it also keeps PgBouncer in transaction mode working.
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
-                         connect_args={"prepare_threshold": None})
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, hide_parameters=True,
+                         connect_args={"prepare_threshold": None})  # no userid or text in errors and logs
 
 
 def is_sqlite(engine: Engine) -> bool:

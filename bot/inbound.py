@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import redis as redis_lib
@@ -25,6 +26,7 @@ from bot.models import InboundMessage as InboundRow
 from bot.models import Member
 from bot.router import Context, Router
 from bot.runtime import Runtime
+from bot.seal import day_of as seal_day
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +132,13 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, row_id: int |
                 row = session.get(InboundRow, row_id)
                 if row is not None:
                     row.status, row.reply, row.finished_at = "done", reply.dumps(), clock.now()
+                    if ctx.sealed:  # about an anonymous report: no sender, no text, no time finer than the day
+                        row.sender, row.content, row.reply = "", "", None
+                        row.received_at, row.finished_at = seal_day(row.received_at), seal_day()
                     session.add(row)
-            return reply
+            return replace(reply, sealed=True) if ctx.sealed else reply
     except Exception:
-        log.exception("handling %s failed", msg.dedup_key())
+        log.exception("handling inbound row %s failed", row_id)
         if row_id is not None:
             with runtime.session() as session:
                 row = session.get(InboundRow, row_id)
@@ -150,24 +155,26 @@ def _push_late(runtime: Runtime, msg: InboundMessage, row_id: int | None,
     try:
         reply = future.result()
     except Exception:  # process() already logs and answers; this guards the callback thread
-        log.exception("late reply for %s lost", msg.dedup_key())
+        log.exception("late reply for inbound row %s lost", row_id)
         return
     if reply.empty or not reply.text:
         return
     text = reply.text
-    if msg.text.startswith(ANONYMOUS_PREFIXES):  # a delivery row must not tie the reporter to the ticket
-        text = texts.t("anonymous.late_reply")
     channel = "wechat" if msg.channel == "wechat" else "wecom"
     with runtime.session() as session:
-        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
-                       recipients=[msg.sender], key=f"reply:{row_id or stored_key(msg)}", reply=True,
-                       config=runtime.config)
+        if reply.sealed or msg.text.startswith(ANONYMOUS_PREFIXES):  # recipient encrypted, key an HMAC
+            outbox.enqueue_sealed(session, channel=channel, text=texts.t("anonymous.late_reply"),
+                                  recipient=msg.sender, key=f"reply:{row_id or stored_key(msg)}", config=runtime.config)
+        else:
+            outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
+                           recipients=[msg.sender], key=f"reply:{row_id or stored_key(msg)}", reply=True,
+                           config=runtime.config)
         if row_id is not None:
             row = session.get(InboundRow, row_id)
             if row is not None:
                 row.status = "pushed"
                 session.add(row)
-    log.info("reply to %s pushed through the outbox after the callback timed out", msg.dedup_key())
+    log.info("reply to inbound row %s pushed through the outbox after the callback timed out", row_id)
 
 
 def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:

@@ -49,6 +49,7 @@ class Reply:
 
     text: str = ""
     button: str | None = None  # update_button: the card's button becomes this (e.g. "已完成")
+    sealed: bool = field(default=False, compare=False)  # about an anonymous report (Context.sealed); not stored
 
     @property
     def empty(self) -> bool:

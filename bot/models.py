@@ -105,6 +105,9 @@ class OutboundMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the kind's body
     urgent: bool = False
     reply: bool = False  # a late answer to a member's own message: outside the daily budget
+    # About an anonymous report: its times (and its deliveries' times) are kept to the day, and a delivery
+    # to the sealed reporter holds the recipient encrypted until it is final, then nothing (see bot.outbox).
+    sealed: bool = False
     expires_at: dt.datetime | None = _ts()
     created_at: dt.datetime | None = _ts()
     created_by: str | None = Field(default=None, max_length=64)
@@ -349,7 +352,7 @@ TICKET_GRADES = ("急难", "重大", "一般", "萌芽")
 
 class Ticket(SQLModel, table=True):
     """A problem (反映 / 匿名反映) or suggestion (建议) under its own `#N`. An anonymous ticket keeps no member
-    id: only `reporter_ref`, the sealed reference of bot.inbound.seal (see bot/services/tickets.py)."""
+    id: only `reporter_ref`, the per-report seal of bot.seal.report_seal (see bot/services/tickets.py)."""
 
     __table_args__ = (Index("ix_ticket_open", "status", "due_on"),)
     id: int | None = Field(default=None, primary_key=True)

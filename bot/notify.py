@@ -19,8 +19,9 @@ def address(member: Member, config: Any) -> tuple[str, str]:
 
 
 def members(session: Session, config: Any, people: Iterable[Member], text: str, key: str,
-            urgent: bool = False, created_by: str | None = None) -> int:
-    """Queue `text` for every active member given; idempotent by `key`. Returns recipients queued."""
+            urgent: bool = False, created_by: str | None = None, sealed: bool = False) -> int:
+    """Queue `text` for every active member given; idempotent by `key`. Returns recipients queued.
+    `sealed`: the message is about an anonymous report (times kept to the day, see bot.outbox)."""
     from bot import outbox
 
     by_channel: dict[str, list[str]] = {}
@@ -31,5 +32,6 @@ def members(session: Session, config: Any, people: Iterable[Member], text: str, 
         by_channel.setdefault(channel, []).append(recipient)
     for channel, recipients in by_channel.items():
         outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=recipients,
-                       key=f"{key}:{channel}", urgent=urgent, created_by=created_by, config=config)
+                       key=f"{key}:{channel}", urgent=urgent, created_by=created_by, config=config,
+                       sealed=sealed)
     return sum(len(r) for r in by_channel.values())

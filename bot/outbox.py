@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from bot import clock
+from bot import clock, seal
 from bot.channels.senders import (
     CHANNELS,
     SEND_EXCEPTIONS,
@@ -51,6 +51,7 @@ UNSENT_STATUSES = ("queued", "sending")
 # A template card's task_id must be unique within the app (WeCom: digits, letters and "_-@", at most 128
 # bytes). The payload carries a base; each send call appends "-<batch>" (1, 2, ... per message).
 TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,100}$")
+FINAL_STATES = ("sent", "failed", "expired")
 
 
 ALERT_SENDER = "outbox-alert"
@@ -167,20 +168,22 @@ def plan(session: Session, config: Config, recipients: Sequence[str], *, channel
 def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any], recipients: list[str],
             key: str | None = None, urgent: bool = False, reply: bool = False,
             expires_at: dt.datetime | None = None, created_by: str | None = None,
-            config: Config) -> OutboundMessage:
+            config: Config, sealed: bool = False) -> OutboundMessage:
     """Queue one message for many recipients (one Delivery row each) in the caller's transaction.
 
     Idempotent by `key`: a second call with the same key returns the first message (its body unchanged)
     and only adds recipients it does not have yet. Raises ValueError for a bad channel/kind or a text or
-    markdown body over 2048 UTF-8 bytes (send a link instead)."""
+    markdown body over 2048 UTF-8 bytes (send a link instead). `sealed`: a message about an anonymous report,
+    whose times are kept to the day (see `enqueue_sealed` for one to the sealed reporter)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
     validate(kind, payload)
     wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     now = clock.now()
+    stamp = seal.day_of(now) if sealed else now
     fields = {"channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False),
-              "urgent": urgent, "reply": reply, "expires_at": expires_at, "created_at": now,
-              "created_by": created_by}
+              "urgent": urgent, "reply": reply, "expires_at": expires_at, "created_at": stamp,
+              "created_by": created_by, "sealed": sealed}
     present: set[str] = set()
     if key is None:
         message = OutboundMessage(**fields)
@@ -198,8 +201,11 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
     if new:
         not_before = plan(session, config, new, channel=message.channel,
                           exempt=message.urgent or message.reply, now=now)
+        if message.sealed:  # due now: kept to the day; held by quiet hours or the budget: until it is sent
+            not_before = {r: stamp if t <= now else t for r, t in not_before.items()}
         rows = [{"message_id": message.id, "recipient": r, "status": "queued", "attempts": 0,
-                 "not_before": not_before[r], "retry_at": 0.0, "lease_until": 0.0, "created_at": now}
+                 "not_before": not_before[r], "retry_at": 0.0, "lease_until": 0.0,
+                 "created_at": seal.day_of(now) if message.sealed else now}
                 for r in new]
         stmt = _insert(session, Delivery.__table__).on_conflict_do_nothing(
             index_elements=["message_id", "recipient"])
@@ -229,6 +235,19 @@ def requeue(session: Session, delivery_ids: Sequence[int]) -> int:
                     batch=None, not_before=clock.now())
             .execution_options(synchronize_session=False))
     return int(session.exec(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def enqueue_sealed(session: Session, *, channel: str, text: str, recipient: str, key: str,
+                   config: Config) -> OutboundMessage:
+    """A reply-class text to the reporter of an anonymous report. The recipient is stored encrypted under
+    `seal_key` (the worker decrypts it to send) and wiped once the delivery is final; the key is an HMAC, so
+    nothing ties the row to a ticket; its times are kept to the day. Idempotent by `key`."""
+    hashed = "sealed:" + seal.keyed_hash(config, key)
+    existing = session.exec(select(OutboundMessage).where(OutboundMessage.key == hashed)).first()
+    if existing is not None and session.exec(select(Delivery.id).where(Delivery.message_id == existing.id)).first():
+        return existing
+    return enqueue(session, channel=channel, kind="text", payload={"content": text},
+                   recipients=[seal.encrypt(config, recipient)], key=hashed, reply=True, config=config, sealed=True)
 
 
 def status_counts(session: Session) -> dict[str, int]:
@@ -370,12 +389,16 @@ class Worker:
         log.info("released %d claimed rows before their lease ran out", len(rows))
 
     def _deliver(self, message: OutboundMessage, rows: list[Any], batch: int | None = None) -> None:
-        recipients = [row.recipient for row in rows]
         if message.expires_at is not None and message.expires_at < clock.now():
             with self.rt.write() as session:
                 self._set(session, rows, status="expired", last_error="expired before delivery")
+                self._seal_final(session, message, rows)
             self.stats["expired"] += len(rows)
             return
+        opened = self._open(message, rows)
+        if opened is None:
+            return
+        recipients = list(opened)
         try:
             sender = sender_for(self.rt, message.channel)
             result = sender.send(message.kind, with_task_id(json.loads(message.payload), batch), recipients)
@@ -392,7 +415,33 @@ class Worker:
         except Exception as exc:  # a bug must not wedge the queue: count it as an attempt, keep the row
             log.exception("sending message %s failed unexpectedly", message.id)
             result = SendResult(retry=dict.fromkeys(recipients, f"{type(exc).__name__}: {exc}"))
+        if message.sealed:  # back from the plain recipient to the stored (encrypted) one
+            result = SendResult(**{name: {opened.get(r, r): v for r, v in getattr(result, name).items()}
+                                   for name in ("failed", "retry", "wait")},
+                                sent=[opened.get(r, r) for r in result.sent], config_error=result.config_error)
         self._record(message, rows, result)
+
+    def _open(self, message: OutboundMessage, rows: list[Any]) -> dict[str, str] | None:
+        """plain recipient -> stored recipient; a sealed one is decrypted here, only to send. One that no longer
+        decrypts (`seal_key` changed) fails for good; None when nothing is left to send."""
+        if not message.sealed:
+            return {row.recipient: row.recipient for row in rows}
+        opened, broken = {}, []
+        for row in rows:
+            try:
+                plain = seal.decrypt(self.rt.config, row.recipient) if seal.is_encrypted(row.recipient) \
+                    else row.recipient
+            except seal.SealError:
+                broken.append(row)
+                continue
+            opened[plain] = row.recipient
+        if broken:
+            with self.rt.write() as session:
+                self._set(session, broken, status="failed", last_error="sealed recipient: seal_key changed",
+                          attempts=Delivery.attempts + 1, worker=None, lease_until=0.0)
+                self._seal_final(session, message, broken)
+            self.stats["failed"] += len(broken)
+        return opened or None
 
     def _record(self, message: OutboundMessage, rows: list[Any], result: SendResult) -> None:
         now, wall = clock.now(), clock.wall()
@@ -422,9 +471,26 @@ class Worker:
                 self._set(session, group, status="queued", retry_at=retry_at, **done)
             if result.config_error:
                 self._alert(session, message, result.config_error, len(result.failed))
+            self._seal_final(session, message, rows)
         self.stats["sent"] += len(sent)
         self.stats["failed"] += len(result.failed)
         self.stats["waiting"] += len(result.wait)
+
+    @staticmethod
+    def _seal_final(session: Session, message: OutboundMessage, rows: list[Any]) -> None:
+        """A sealed message's deliveries that reached a final status keep no recipient (when it was the sealed
+        reporter) and no time finer than the day."""
+        if not message.sealed or not rows:
+            return
+        ids = [row.id for row in rows]
+        final = session.exec(select(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(FINAL_STATES)))
+        for delivery in final:
+            if seal.is_encrypted(delivery.recipient):
+                delivery.recipient = ""
+            delivery.not_before = seal.day_of(delivery.not_before)
+            delivery.sent_at = seal.day_of(delivery.sent_at) if delivery.sent_at else None
+            delivery.retry_at, delivery.lease_until = 0.0, 0.0
+            session.add(delivery)
 
     @staticmethod
     def _group(by_recipient: dict[str, Any], pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[Any, list]]:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -60,6 +61,20 @@ def decrypt(config: Any, token: str) -> str:
 
 def is_encrypted(value: str | None) -> bool:
     return bool(value) and str(value).startswith(ENCRYPTED_PREFIX)
+
+
+def keyed_hash(config: Any, text: str) -> str:
+    """An HMAC under the seal key, for outbox keys about an anonymous report: nobody without the key can
+    recompute it from the ticket's number (a plain hash of visible values could be)."""
+    return hmac.new(key_of(config), b"dangjian-key\x00" + text.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def day_of(moment: dt.datetime | None = None) -> dt.datetime:
+    """`moment` (default: now) kept to the day: local midnight. Rows about an anonymous report keep no time
+    finer than this, so they cannot be lined up with other rows by the minute."""
+    from bot import clock
+
+    return clock.at(clock.local(moment or clock.now()).date(), dt.time(0))
 
 
 def uses_default_keys(config: Any) -> bool:

@@ -38,8 +38,10 @@ def mine(ctx: Context) -> str:
     lines = [texts.t("points.mine_header", year=year, total=row.total)]
     if row.by_category:
         lines.append(texts.t("points.detail.categories", items=pts.category_line(ctx.config, row.by_category)))
-    if ranked and row.rank is not None:
-        lines.append(texts.t("points.mine_band", rank=row.rank, band=row.band))
+    if ranked and row.rank is not None:  # the rank as 排行 shows it; the band is the member's own to see
+        rows = pts.standings(ctx.session, ctx.config, year, ctx.member.branch_id)
+        rank = next((r for r, s in pts.public_ranking(rows) if s.member.id == ctx.member.id), row.rank)
+        lines.append(texts.t("points.mine_band", rank=rank, band=row.band))
     veto = pts.veto_of(ctx.session, ctx.member, year)
     if veto is not None:
         lines.append(texts.t("points.mine_vetoed", reason=veto.reason))
@@ -82,9 +84,8 @@ def ranking(ctx: Context) -> str:
     if not rows:
         return texts.t("points.rank_empty")
     lines = [texts.t("points.rank_header", branch=branch.name, year=year)]
-    for row in rows[:RANK_LINES]:
-        key = "points.rank_line" if row.rank is not None else "points.rank_vetoed"
-        lines.append(texts.t(key, rank=row.rank, name=row.member.name, total=row.total))
+    for rank, row in pts.public_ranking(rows)[:RANK_LINES]:  # no veto, no band, no erased member
+        lines.append(texts.t("points.rank_line", rank=rank, name=row.member.name, total=row.total))
     lines.append(texts.t("points.rank_footer"))
     return "\n".join(lines)
 

@@ -17,7 +17,8 @@ def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
     text = ctx.args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(usage)
-    ticket = tickets.report(ctx.session, ctx.config, ctx.member, kind, text, anonymous)
+    ctx.sealed = ctx.sealed or anonymous
+    ticket = tickets.report(ctx.session, ctx.config, ctx.member, kind, text, anonymous, ctx.state.get("branch_id"))
     key = "tickets.filed_anonymous" if anonymous else f"tickets.filed_{kind}"
     return texts.t(key, number=ticket.number, category=ticket.category,
                    due=ticket.due_on.isoformat() if ticket.due_on else "-")
@@ -62,6 +63,7 @@ def _listing(ctx: Context) -> str:
     """The sender's own tickets; for a secretary also the branch's open ones (overdue marked); for a committee
     member also every escalated ticket still open."""
     rows = tickets.mine(ctx.session, ctx.config, ctx.member)
+    ctx.sealed = ctx.sealed or any(t.anonymous for t in rows)  # the reply ties the sender to their reports
     lines = [texts.t("tickets.mine_head")] if rows else []
     lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
                       status=STATUS.get(t.status, t.status)) for t in rows]
@@ -108,6 +110,7 @@ def progress(ctx: Context) -> str:
     ticket = tickets.find(ctx.session, number)
     if ticket is None:
         return texts.t("tickets.not_found", number=number)
+    ctx.sealed = ctx.sealed or ticket.anonymous
     if tickets.is_reporter(ctx.config, ticket, ctx.member):
         return _view(ctx, ticket, handler=False)
     if tickets.may_handle(ctx.session, ctx.member, ticket, ctx.state.get("branch_id")):
@@ -121,6 +124,8 @@ def _numbered(ctx: Context, usage: str, need_rest: bool,
     number = parse_number(head)
     if number is None or (need_rest and not rest.strip()):
         return texts.t(usage)
+    ticket = tickets.find(ctx.session, number)
+    ctx.sealed = ctx.sealed or bool(ticket and ticket.anonymous)
     try:
         return act(number, rest.strip())
     except tickets.TicketError as exc:
@@ -174,7 +179,9 @@ def _rate(ctx: Context, satisfied: bool) -> str:
     case = ctx.session.get(CaseNumber, number)
     try:
         if case is not None and case.kind == "ticket":
-            return tickets.rate(ctx.session, ctx.config, ctx.member, tickets.get(ctx.session, number), satisfied)
+            ticket = tickets.get(ctx.session, number)
+            ctx.sealed = ctx.sealed or ticket.anonymous
+            return tickets.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
         if case is not None and case.kind == "commitment":
             row = commitments.get(ctx.session, number)
             return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)

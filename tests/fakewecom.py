@@ -258,6 +258,8 @@ def wecom_sections(fake: FakeWecom, **sections: dict[str, Any]) -> dict[str, dic
         "wechat": {"app_id": "wxfake", "app_secret": "fake-app-secret", "api_base_url": fake.url,
                    "timeout": 2.0},
         "delivery": {"backoff_seconds": 0.05, "backoff_max_seconds": 1.0},
+        # a configured platform refuses the default keys (serve, worker, scheduler)
+        "app": {"secret_key": "fake-platform-secret-key", "seal_key": "fake-platform-seal-key"},
     }
     for name, values in sections.items():
         merged.setdefault(name, {}).update(values)

@@ -44,7 +44,7 @@ def url(backend):
         tickets.grade(s, cfg, cw, 4, "萌芽")
         tickets.grade(s, cfg, sec, 1, "一般")
         at(26, 15)
-        tickets.close(s, cfg, sec, 2, "已核实处理")  # 1.25 days
+        tickets.close(s, cfg, sec, 2, "已核实处理")  # 1.0 day: an anonymous ticket's times are kept to the day
         at(27, 9)
         tickets.close(s, cfg, sec, 1, "已减盐")  # 2.0 days
         tickets.rate(s, cfg, m1, tickets.get(s, 1), True)
@@ -66,9 +66,9 @@ def run(url: str, *args: str):
 
 SUMMARY = [
     "branch,name,tickets,open,overdue,closed,avg_days_to_close,rated,satisfied,satisfaction",
-    "b1,第一党支部,3,1,1,2,1.6,1,1,100.0",
+    "b1,第一党支部,3,1,1,2,1.5,1,1,100.0",
     "dw,公司党委,1,1,0,0,,0,0,",
-    "ALL,,4,2,1,2,1.6,1,1,100.0",
+    "ALL,,4,2,1,2,1.5,1,1,100.0",
 ]
 
 
@@ -87,7 +87,7 @@ def test_ticket_list_never_names_an_anonymous_reporter(url, tmp_path):
     lines = out.splitlines()
     assert lines[0] == ("number,branch,kind,anonymous,category,grade,status,created,due,closed,days_to_close,"
                         "reporter,assignee,rating,reopened,level")
-    assert lines[2] == "2,b1,problem,yes,廉洁纪律,,closed,2026-11-25,2026-12-02,2026-11-26,1.2,anonymous,,,0,0"
+    assert lines[2] == "2,b1,problem,yes,廉洁纪律,,closed,2026-11-25,2026-12-02,2026-11-26,1.0,anonymous,,,0,0"
     assert lines[1].startswith("1,b1,problem,no,生活服务,一般,closed,2026-11-25,2026-12-02,2026-11-27,2.0,m1,")
     assert "m2" not in out
     assert "党员丙" not in out

@@ -113,7 +113,8 @@ def members(session: Session, *, branch_id: int | None, text: str, active: bool 
 
 
 def deliveries(session: Session, *, status: str | None, page: int, per_page: int = 50) -> Page:
-    stmt = (select(Delivery, OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.created_at)
+    stmt = (select(Delivery, OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.created_at,
+                   OutboundMessage.sealed)
             .join(OutboundMessage, OutboundMessage.id == Delivery.message_id))
     if status:
         stmt = stmt.where(Delivery.status == status)

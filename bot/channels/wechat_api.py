@@ -101,6 +101,6 @@ class WechatSender:
             else:
                 result.failed.update(dict.fromkeys(rest, str(error)))
                 result.config_error = str(error)
-            log.warning("official account send stopped at %s: %s", openid, error)
+            log.warning("official account send stopped at recipient %d of %d: %s", index + 1, len(recipients), error)
             break
         return result

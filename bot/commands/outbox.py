@@ -10,7 +10,7 @@ import threading
 import click
 
 from bot import outbox
-from bot.cli import command, runtime
+from bot.cli import command, load_config, refuse_default_keys, runtime
 
 
 @command("worker")
@@ -18,6 +18,7 @@ from bot.cli import command, runtime
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
     """Deliver queued outbound messages; several workers may run at once (PostgreSQL)."""
+    refuse_default_keys(load_config(ctx))
     rt = runtime(ctx)
     w = outbox.Worker(rt, f"{socket.gethostname()}:{os.getpid()}")
     if once:

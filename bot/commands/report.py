@@ -17,8 +17,6 @@ Bad arguments raise `UserError` → exit 2 with the message on stderr.
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 import click
 from sqlmodel import select
 
-from bot import clock
+from bot import clock, export
 from bot.cli import UserError, cli, command, runtime
 from bot.models import Branch, LedgerEntry, Member
 from bot.services import points as pts
@@ -63,27 +61,15 @@ def resolve_format(fmt: str | None, output: str | None) -> str:
 
 def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str | None = None,
                 output: str | None = None, sheet: str = "report") -> None:
-    """Write `header` and `rows` as CSV to stdout (UTF-8, no BOM) or to `output`, or as XLSX to `output`."""
+    """Write `header` and `rows` as CSV to stdout (UTF-8, no BOM) or to `output`, or as XLSX to `output`;
+    cells are neutralised by bot.export (pass numbers and dates typed, not as strings)."""
     kind = resolve_format(fmt, output)
-    if kind == "xlsx":
-        from openpyxl import Workbook
+    data = export.xlsx_bytes(header, rows, sheet) if kind == "xlsx" else export.csv_bytes(header, rows)
+    write_bytes(data, output)
 
-        book = Workbook()
-        ws = book.active
-        ws.title = "".join("_" if ch in "[]:*?/\\" else ch for ch in sheet)[:31] or "report"
-        ws.append(list(header))
-        for row in rows:
-            ws.append(list(row))
-        try:
-            book.save(output)
-        except OSError as exc:
-            raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
-        return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    data = buffer.getvalue().encode("utf-8")
+
+def write_bytes(data: bytes, output: str | None) -> None:
+    """`data` to `output`, or to stdout when there is none."""
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

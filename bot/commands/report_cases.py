@@ -44,8 +44,8 @@ def _days(ticket: Ticket) -> float | None:
     return (ticket.closed_at - ticket.created_at).total_seconds() / 86400
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{part * 100 / whole:.1f}" if whole else ""
+def _pct(part: int, whole: int) -> float | str:
+    return round(part * 100 / whole, 1) if whole else ""
 
 
 def summary_row(code: str, name: str, rows: list[Ticket], today: dt.date) -> list[object]:
@@ -54,7 +54,7 @@ def summary_row(code: str, name: str, rows: list[Ticket], today: dt.date) -> lis
     satisfied = sum(1 for t in rated if t.rating == "satisfied")
     return [code, name, len(rows), sum(1 for t in rows if t.status == "open"),
             sum(1 for t in rows if t.status == "open" and t.due_on and t.due_on < today), len(closed),
-            f"{sum(closed) / len(closed):.1f}" if closed else "", len(rated), satisfied, _pct(satisfied, len(rated))]
+            round(sum(closed) / len(closed), 1) if closed else "", len(rated), satisfied, _pct(satisfied, len(rated))]
 
 
 def ticket_tables(session: Session, year: int | None, branch_id: int | None, listing: bool) -> list[list[object]]:
@@ -75,7 +75,7 @@ def ticket_tables(session: Session, year: int | None, branch_id: int | None, lis
                         t.grade or "", t.status, clock.local(t.created_at).date().isoformat(),
                         t.due_on.isoformat() if t.due_on else "",
                         clock.local(t.closed_at).date().isoformat() if t.closed_at else "",
-                        f"{days:.1f}" if days is not None else "", reporter,
+                        round(days, 1) if days is not None else "", reporter,
                         people[t.assignee_id].userid if t.assignee_id else "", t.rating or "", t.reopened, t.level])
         return out
     by_branch: dict[int | None, list[Ticket]] = {}

@@ -6,13 +6,14 @@ CSV: one row per active member. XLSX: that sheet, a `not_checked_in` sheet and a
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import click
 from sqlmodel import select
 
-from bot import clock
+from bot import clock, export
 from bot.cli import UserError, runtime
-from bot.commands.report import report_command, resolve_format, table_options, write_table
+from bot.commands.report import report_command, resolve_format, table_options, write_bytes, write_table
 from bot.models import Branch, CheckIn, Member, StudyDay, StudyItem
 
 HEADER = ["userid", "name", "branch", "checked_in", "at", "via", "makeup"]
@@ -56,22 +57,16 @@ def study_report(ctx: click.Context, date_text: str | None, branch: str | None, 
     if kind == "csv":
         write_table(HEADER, rows, "csv", output)
         return
-    from openpyxl import Workbook
-
-    book = Workbook()
+    book = export.new_book()
     sheet = book.active
     sheet.title = "study"
-    for row in [HEADER, *rows]:
-        sheet.append(row)
-    missing = book.create_sheet("not_checked_in")
-    for row in [["userid", "name", "branch"], *[r[:3] for r in rows if r[3] == "no"]]:
-        missing.append(row)
-    summary = book.create_sheet("day")
-    summary.append(["date", "item", "title", "members", "checked_in", "not_checked_in"])
+    export.fill_sheet(sheet, HEADER, rows)
+    export.fill_sheet(book.create_sheet("not_checked_in"), ["userid", "name", "branch"],
+                      [r[:3] for r in rows if r[3] == "no"])
     done = sum(1 for r in rows if r[3] == "yes")
-    summary.append([day.isoformat(), item.slug if item else "", item.title if item else "", len(rows), done,
-                    len(rows) - done])
-    try:
-        book.save(output)
-    except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    export.fill_sheet(book.create_sheet("day"), ["date", "item", "title", "members", "checked_in", "not_checked_in"],
+                      [[day.isoformat(), item.slug if item else "", item.title if item else "", len(rows), done,
+                        len(rows) - done]])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_bytes(buffer.getvalue(), output)

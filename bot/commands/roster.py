@@ -9,6 +9,7 @@ import click
 from bot import db
 from bot.cli import command, fail, load_config, runtime
 from bot.services import roster
+from bot.services.roster_forget import forget as forget_rows
 
 
 def _actor() -> str:
@@ -61,7 +62,9 @@ def forget(ctx: click.Context, userid: str) -> None:
     rt = _migrated_runtime(ctx)
     with rt.write() as session:
         try:
-            member_id = roster.forget_member(session, userid, _actor())
+            member_id, counts = forget_rows(session, userid, _actor())
         except roster.MemberNotFound as exc:
             fail(f"error: {exc}")
     click.echo(f"forgotten: member #{member_id} (personal data erased)")
+    for table, count in counts.items():
+        click.echo(f"{table}={count}")

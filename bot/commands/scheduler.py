@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from bot import clock
-from bot.cli import UserError, command, fail, load_config, runtime
+from bot.cli import UserError, command, fail, load_config, refuse_default_keys, runtime
 
 
 @command("scheduler")
@@ -16,6 +16,7 @@ from bot.cli import UserError, command, fail, load_config, runtime
 @click.pass_context
 def scheduler_cmd(ctx: click.Context, lease_seconds: float) -> None:
     """Run the scheduler (several may run: the one holding the leader lock runs the jobs)."""
+    refuse_default_keys(load_config(ctx))
     from scheduler.process import serve  # APScheduler is only needed here
 
     serve(runtime(ctx), lease_seconds=lease_seconds)

@@ -12,8 +12,8 @@ import click
 from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
-from bot import clock, db
-from bot.cli import command, load_config, runtime
+from bot import clock, db, logsafe
+from bot.cli import command, load_config, refuse_default_keys, runtime
 from bot.models import AdminUser
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, Any]:
     ~/.gunicorn/gunicorn.ctl): a second instance on the host unlinks the first one's socket and takes the
     path over. We never use `gunicornc`, so it is switched off; stop or reload with signals (TERM, HUP)."""
     return {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "timeout": 30, "graceful_timeout": 20,
-            "accesslog": "-", "control_socket_disable": True}
+            "accesslog": "-", "access_log_format": logsafe.GUNICORN_ACCESS_FORMAT,  # no query strings (names)
+            "control_socket_disable": True}
 
 
 def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
@@ -63,6 +64,7 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve callbacks, study pages and the console."""
     cfg = load_config(ctx)
+    refuse_default_keys(cfg)
     _warnings(cfg)
     from bot.web import build_app
 

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from bot import audit, clock, texts
+from bot import audit, clock, seal, texts
 from bot.models import Approval, CaseNumber, Delivery, Member
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ def register_kind(kind: Kind) -> Kind:
     return kind
 
 
-def next_number(session: Session, kind: str) -> int:
-    row = CaseNumber(kind=kind, created_at=clock.now())
+def next_number(session: Session, kind: str, sealed: bool = False) -> int:
+    """The next `#N`; `sealed` (an anonymous report): its time is kept to the day."""
+    row = CaseNumber(kind=kind, created_at=seal.day_of() if sealed else clock.now())
     session.add(row)
     session.flush()
     return int(row.id)

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
@@ -224,7 +224,11 @@ def evaluate_due(session: Session, config: Any, today: dt.date, batch: Batch | N
 
 @forget_hook
 def scrub_commitments(session: Session, gone: Forgotten) -> None:
-    """`forget`: the member's commitments keep status and votes (aggregates) but lose their text."""
-    ids = select(Commitment.id).where(Commitment.member_id == gone.member_id)
-    session.execute(update(CommitmentProgress).where(CommitmentProgress.commitment_id.in_(ids)).values(text=""))
-    session.execute(update(Commitment).where(Commitment.member_id == gone.member_id).values(text="（已注销）"))
+    """`forget`: the member's commitments keep status and votes (aggregates) but lose their text (searched for
+    elsewhere too)."""
+    ids = [c.id for c in session.exec(select(Commitment).where(Commitment.member_id == gone.member_id))]
+    gone.keep_words(c.text for c in session.exec(select(Commitment).where(Commitment.member_id == gone.member_id)))
+    progress = select(CommitmentProgress).where(CommitmentProgress.commitment_id.in_(ids))
+    gone.keep_words(p.text for p in session.exec(progress))
+    gone.scrub(session, CommitmentProgress, CommitmentProgress.commitment_id.in_(ids), text="")
+    gone.scrub(session, Commitment, Commitment.member_id == gone.member_id, text="（已注销）")

@@ -240,6 +240,25 @@ def standings(session: Session, config: Any, year: int, branch_id: int | None = 
     return out
 
 
+def public_ranking(rows: list[Standing]) -> list[tuple[int, Standing]]:
+    """排行 as every member of the branch sees it: (rank, row) by total, ties sharing a rank, erased members
+    left out. Vetoes and bands are not part of it (they are for the member, the secretary, the committee and
+    admins), so a vetoed member is ranked by total like anyone else and nothing marks them."""
+    shown = sorted((r for r in rows if not is_erased(r.member)), key=lambda r: (-r.total, r.member.userid))
+    out: list[tuple[int, Standing]] = []
+    for i, row in enumerate(shown):
+        rank = out[-1][0] if i and row.total == shown[i - 1].total else i + 1
+        out.append((rank, row))
+    return out
+
+
+def is_erased(member: Member) -> bool:
+    """A member whose personal data `dangjian forget` erased."""
+    from bot.services.roster_forget import is_forgotten
+
+    return is_forgotten(member)
+
+
 def standing_of(session: Session, config: Any, member: Member, year: int) -> Standing:
     for row in standings(session, config, year, member.branch_id):
         if row.member.id == member.id:

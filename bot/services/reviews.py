@@ -17,7 +17,6 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot import audit, clock, notify, texts
@@ -150,6 +149,7 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
 
 @forget_hook
 def scrub_reviews(session: Session, gone: Forgotten) -> None:
-    """`forget`: the member's reviews and disputes keep their status but lose their text."""
-    session.execute(update(Review).where(Review.member_id == gone.member_id).values(text="（已注销）"))
-    session.execute(update(ReviewDispute).where(ReviewDispute.member_id == gone.member_id).values(text=""))
+    """`forget`: the member's reviews and disputes keep their status but lose their text (searched for elsewhere)."""
+    gone.keep_words(r.text for r in session.exec(select(Review).where(Review.member_id == gone.member_id)))
+    gone.scrub(session, Review, Review.member_id == gone.member_id, text="（已注销）")
+    gone.scrub(session, ReviewDispute, ReviewDispute.member_id == gone.member_id, text="")

@@ -4,24 +4,43 @@ The member row stays (other tables keep pointing at its numeric id, so counts an
 but loses everything that identifies the person: the name becomes `已注销#<id>`, the userid an opaque
 token, phone, openid and dates are cleared, roles drop to `member` and the member is inactive.
 
-Tables that store the userid, openid, name or free text of a member register a hook with
-`@forget_hook`; each hook gets the session and a `Forgotten` (old identifiers and the new token) and
-scrubs its own rows in the same transaction. The hooks here cover the foundation tables.
+Tables that store the member's own texts by member id register a hook with `@forget_hook`; each hook gets the
+session and a `Forgotten` (old identifiers, the new token, the member's own sentences) and scrubs its rows in
+the same transaction through `gone.scrub(...)`, which records what changed. Then `roster_sweep.sweep` removes
+the userid (any case), openid, name, phone and those sentences from every text column of every table (copies
+in notices, summaries, audit details, other members' messages). Sealed (anonymous) reports are out of reach
+by design: nothing here computes or searches seals. `forget` prints one `table=N` line per table changed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
 
 from bot import clock
-from bot.models import AuditLog, Delivery, InboundMessage, Member
+from bot.models import (
+    Approval,
+    AuditLog,
+    Delivery,
+    InboundMessage,
+    Member,
+    Reflection,
+    ReviewDispute,
+    StudyAnswer,
+    TicketEvent,
+)
 from bot.services.roster_io import MemberNotFound
+from bot.services.roster_sweep import ERASED_TEXT, Secret, sweep
+
+MIN_SENTENCE = 4  # shorter texts ("1", "已学", "一般") are not searched for elsewhere
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -33,10 +52,29 @@ class Forgotten:
     openid: str | None
     name: str
     token: str  # the member's new userid: use it where a row needs some stand-in identifier
+    phone: str | None = None
+    words: set[str] = field(default_factory=set)  # the member's own sentences, searched for everywhere
+    changed: dict[str, set] = field(default_factory=dict)  # table -> primary keys changed
 
     @property
     def addresses(self) -> list[str]:
         return [a for a in (self.userid, self.openid) if a]
+
+    def matches(self, column: Any) -> Any:
+        """`column` holds one of the member's addresses, in any case."""
+        return func.lower(column).in_([a.lower() for a in self.addresses])
+
+    def scrub(self, session: Session, model: Any, where: Any, **values: Any) -> None:
+        """UPDATE model SET values WHERE where, remembering the rows changed."""
+        table = model.__table__
+        key = table.c.id
+        ids = list(session.execute(select(key).where(where)).scalars())
+        if ids:
+            session.execute(update(model).where(key.in_(ids)).values(**values))
+            self.changed.setdefault(table.name, set()).update((i,) for i in ids)
+
+    def keep_words(self, texts: Any) -> None:
+        self.words.update(t.strip() for t in texts if t and len(t.strip()) >= MIN_SENTENCE)
 
 
 ForgetHook = Callable[[Session, Forgotten], None]
@@ -50,21 +88,37 @@ def forget_hook(func: ForgetHook) -> ForgetHook:
     return func
 
 
+TOKEN_PREFIX = "forgotten-"
+
+
+def is_forgotten(member: Member) -> bool:
+    return member.userid.startswith(TOKEN_PREFIX)
+
+
 def placeholder_name(member_id: int) -> str:
     return f"已注销#{member_id}"
 
 
-def forget_member(session: Session, userid: str, actor: str) -> int:
-    """Erase the member's personal data and run every hook; returns the member id. The caller commits."""
-    member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
-    if member is None or member.id is None:
+def forget(session: Session, userid: str, actor: str) -> tuple[int, dict[str, int]]:
+    """Erase the member's personal data everywhere; returns (member id, rows changed per table). The caller
+    commits."""
+    member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).scalars().first()
+    if member is None or member.id is None or is_forgotten(member):
         raise MemberNotFound(f"no member with userid {userid.strip()!r}")
-    token = f"forgotten-{secrets.token_hex(8)}"
     gone = Forgotten(member_id=member.id, userid=member.userid, openid=member.openid, name=member.name,
-                     token=token)
+                     token=f"{TOKEN_PREFIX}{secrets.token_hex(8)}", phone=member.phone)
+    _collect_words(session, gone)
     for hook in FORGET_HOOKS:
         hook(session, gone)
-    member.userid = token
+    others = [n for n in session.execute(select(Member.name).where(Member.id != member.id)).scalars() if n]
+    found = [Secret(gone.userid, gone.token, token=True), Secret(gone.name, placeholder_name(member.id))]
+    if gone.openid:
+        found.append(Secret(gone.openid, f"{gone.token}.oa", token=True))
+    if gone.phone and len(gone.phone) >= 6:
+        found.append(Secret(gone.phone, "***", token=True))
+    found += [Secret(w, ERASED_TEXT) for w in gone.words]
+    sweep(session, found, others, gone.changed)
+    member.userid = gone.token
     member.name = placeholder_name(member.id)
     member.phone = None
     member.openid = None
@@ -75,31 +129,71 @@ def forget_member(session: Session, userid: str, actor: str) -> int:
     member.welcomed_at = None
     member.updated_at = clock.now()
     session.add(member)
+    counts = {"member": 1, **{t: len(keys) for t, keys in sorted(gone.changed.items())}}
     session.add(AuditLog(at=clock.now(), actor=actor, action="forget", target=f"member#{member.id}",
-                         detail=json.dumps({"hooks": [h.__name__ for h in FORGET_HOOKS]})))
+                         detail=json.dumps({"tables": counts})))
     session.flush()
-    return member.id
+    return member.id, counts
+
+
+def forget_member(session: Session, userid: str, actor: str) -> int:
+    """`forget`, returning only the member id."""
+    return forget(session, userid, actor)[0]
+
+
+def _collect_words(session: Session, gone: Forgotten) -> None:
+    """The member's own sentences: what they wrote (study answers, reflections, disputes, progress reports,
+    ticket replies and notes, request reasons) and the free text of their messages in the inbound log.
+    Texts kept by id elsewhere (tickets, commitments, reviews) are added by their modules' hooks."""
+    mid = gone.member_id
+    gone.keep_words(session.execute(select(StudyAnswer.text).where(StudyAnswer.member_id == mid)).scalars())
+    gone.keep_words(session.execute(select(Reflection.text).where(Reflection.member_id == mid)).scalars())
+    gone.keep_words(session.execute(select(ReviewDispute.text).where(ReviewDispute.member_id == mid)).scalars())
+    gone.keep_words(session.execute(select(TicketEvent.text).where(gone.matches(TicketEvent.actor))).scalars())
+    for payload in session.execute(select(Approval.payload).where(Approval.member_id == mid)).scalars():
+        try:
+            data = json.loads(payload or "{}")
+        except ValueError:
+            continue
+        gone.keep_words([str(data.get("reason") or "")])
+    contents = session.execute(select(InboundMessage.content).where(gone.matches(InboundMessage.sender))).scalars()
+    for content in contents:
+        parts = (content or "").split()
+        for k in range(1, min(len(parts), 4)):  # the text after the command word, a number, a member...
+            tail = " ".join(parts[k:])
+            if len(tail) >= MIN_SENTENCE + 1 and _CJK.search(tail):
+                gone.words.add(tail)
 
 
 @forget_hook
 def scrub_inbound(session: Session, gone: Forgotten) -> None:
-    """Received messages: the sender becomes the token, the text is dropped."""
-    session.execute(update(InboundMessage).where(InboundMessage.sender.in_(gone.addresses))
-                    .values(sender=gone.token, content="", reply=None))
+    """Received messages from the member (their userid or openid in any case): the sender becomes the token,
+    the text and the stored reply are dropped."""
+    gone.scrub(session, InboundMessage, gone.matches(InboundMessage.sender), sender=gone.token, content="",
+               reply=None)
 
 
 @forget_hook
 def scrub_deliveries(session: Session, gone: Forgotten) -> None:
-    """Deliveries keep their status (aggregates); queued ones are never sent."""
-    pending = (Delivery.recipient.in_(gone.addresses)) & (Delivery.status == "queued")
-    session.execute(update(Delivery).where(pending).values(status="expired", last_error="recipient forgotten"))
-    for address, stand_in in ((gone.userid, gone.token), (gone.openid, f"{gone.token}.oa")):
-        if address:
-            session.execute(update(Delivery).where(Delivery.recipient == address).values(recipient=stand_in))
+    """Deliveries keep their status (aggregates); queued ones are never sent. The sweep renames the recipient."""
+    gone.scrub(session, Delivery, gone.matches(Delivery.recipient) & (Delivery.status == "queued"),
+               status="expired", last_error="recipient forgotten")
+
+
+@forget_hook
+def scrub_own_texts(session: Session, gone: Forgotten) -> None:
+    """The member's answers, reflections, disputes and requests keep their facts but lose their words;
+    their pending requests are withdrawn."""
+    mid = gone.member_id
+    gone.scrub(session, StudyAnswer, StudyAnswer.member_id == mid, text="")
+    gone.scrub(session, Reflection, Reflection.member_id == mid, text=ERASED_TEXT)
+    gone.scrub(session, ReviewDispute, ReviewDispute.member_id == mid, text="")
+    gone.scrub(session, Approval, (Approval.member_id == mid) & (Approval.status == "pending"), status="withdrawn")
+    gone.scrub(session, Approval, Approval.member_id == mid, summary=ERASED_TEXT)
+    gone.scrub(session, TicketEvent, gone.matches(TicketEvent.actor) & (TicketEvent.text != ""), text=ERASED_TEXT)
 
 
 @forget_hook
 def scrub_audit_targets(session: Session, gone: Forgotten) -> None:
     """Audit rows aimed at the member by userid/openid point at the numeric id instead."""
-    session.execute(update(AuditLog).where(or_(*(AuditLog.target == a for a in gone.addresses)))
-                    .values(target=f"member#{gone.member_id}"))
+    gone.scrub(session, AuditLog, or_(gone.matches(AuditLog.target)), target=f"member#{gone.member_id}")

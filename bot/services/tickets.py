@@ -5,12 +5,15 @@ Decisions (README.md repeats them):
 - Deadlines count working days (bot.clock.add_workdays) from the day of the report; an ungraded ticket is due
   after `[tickets] ungraded_days`, 定级 sets the grade's deadline; a reopened or escalated ticket gets the
   grade's deadline again from that day.
-- Anonymous tickets store no member id: only `reporter_ref = bot.inbound.seal(userid)` (an HMAC with
-  `[app] secret_key`). A reply reaches the reporter by recomputing the seal over the active members of the
+- Anonymous tickets store no member id: only `reporter_ref = bot.seal.report_seal(config, userid, number)`, an
+  HMAC of the member and the report under `[app] seal_key` (default `secret_key`), so two reports by one member
+  carry unrelated seals. A reply reaches the reporter by recomputing the seal over the active members of the
   ticket's branch (then everyone active, for a member who moved) at send time; nothing maps the reference
-  back anywhere else. Pushes to an anonymous reporter carry neither the number nor the text ("回复「进度」
-  查看"), so even the outbox rows hold nothing but the fact that a member has news. Changing `secret_key`
-  cuts anonymous reporters off from their tickets.
+  back anywhere else. Pushes to an anonymous reporter go through `outbox.enqueue_sealed` (recipient encrypted
+  until sent, then wiped; key an HMAC) and carry neither the number nor the text ("回复「进度」查看").
+  Every row written about an anonymous ticket (number, ticket, events, escalations, audit, notices) keeps
+  its time to the day (`bot.seal.day_of`). Changing `seal_key` cuts anonymous reporters off from their
+  tickets.
 - Anonymous reports earn no points (the ledger would name the reporter); `problem_reported` is for 反映
   only (monthly cap from the rule), `suggestion_adopted` when a secretary 采纳s a named suggestion.
 """
@@ -18,18 +21,16 @@ Decisions (README.md repeats them):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import audit, clock, notify, texts
-from bot.inbound import seal  # the inbound log seals anonymous senders the same way
+from bot import audit, clock, notify, outbox, seal, texts
 from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_sweep import ERASED_TEXT
 from bot.services.ticket_categories import categorise
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
@@ -57,9 +58,14 @@ def get(session: Session, number: int) -> Ticket:
     return ticket
 
 
+def sealed_for(config: Any, ticket: Ticket, member: Member) -> str:
+    """The seal `member` would have on this (anonymous) ticket."""
+    return seal.report_seal(config, member.userid, ticket.number)
+
+
 def is_reporter(config: Any, ticket: Ticket, member: Member) -> bool:
     if ticket.anonymous:
-        return ticket.reporter_ref == seal(config, member.userid)
+        return ticket.reporter_ref == sealed_for(config, ticket, member)
     return ticket.reporter_id == member.id
 
 
@@ -70,34 +76,50 @@ def reporter_of(session: Session, config: Any, ticket: Ticket) -> Member | None:
     active = select(Member).where(Member.active.is_(True))
     for stmt in (active.where(Member.branch_id == ticket.branch_id), active):
         for member in session.exec(stmt):
-            if seal(config, member.userid) == ticket.reporter_ref:
+            if sealed_for(config, ticket, member) == ticket.reporter_ref:
                 return member
     return None
+
+
+def stamp(ticket: Ticket) -> dt.datetime:
+    """Now, kept to the day for an anonymous ticket."""
+    return seal.day_of() if ticket.anonymous else clock.now()
 
 
 def _event(session: Session, ticket: Ticket, action: str, actor: str, text: str = "",
            branch_id: int | None = None) -> None:
     session.add(TicketEvent(ticket_id=ticket.id, action=action, actor=actor[:64], text=text[:500],
-                            branch_id=branch_id, at=clock.now()))
+                            branch_id=branch_id, at=stamp(ticket)))
+
+
+def _audit(session: Session, ticket: Ticket, actor: str, action: str, detail: str = "") -> None:
+    audit.record(session, actor, action, f"#{ticket.number}", detail, sealed=ticket.anonymous)
+
+
+def _notify(session: Session, config: Any, ticket: Ticket, people: list[Member], text: str, key: str,
+            urgent: bool = False) -> None:
+    notify.members(session, config, people, text, key=key, urgent=urgent, sealed=ticket.anonymous)
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date:
     return clock.local(moment).date() if moment else clock.today()
 
 
-def report(session: Session, config: Any, member: Member, kind: str, text: str, anonymous: bool = False) -> Ticket:
-    """File a problem (`kind="problem"`) or suggestion; returns the ticket (its number is the reply)."""
-    number = next_number(session, "ticket")
-    ticket = Ticket(number=number, kind=kind, anonymous=anonymous, branch_id=member.branch_id,
+def report(session: Session, config: Any, member: Member, kind: str, text: str, anonymous: bool = False,
+           branch_id: int | None = None) -> Ticket:
+    """File a problem (`kind="problem"`) or suggestion for `branch_id` (default: the member's own branch;
+    a committee member's `@code` chooses another); returns the ticket (its number is the reply)."""
+    number = next_number(session, "ticket", sealed=anonymous)
+    ticket = Ticket(number=number, kind=kind, anonymous=anonymous, branch_id=branch_id or member.branch_id,
                     reporter_id=None if anonymous else member.id,
-                    reporter_ref=seal(config, member.userid) if anonymous else None,
-                    category=categorise(text), text=text[:2000], created_at=clock.now(),
+                    reporter_ref=seal.report_seal(config, member.userid, number) if anonymous else None,
+                    category=categorise(text), text=text[:2000], created_at=seal.day_of() if anonymous else clock.now(),
                     due_on=clock.add_workdays(clock.today(), days_for(config, None)))
     session.add(ticket)
     session.flush()
     actor = "reporter" if anonymous else member.userid
     _event(session, ticket, "created", actor)
-    audit.record(session, "anonymous" if anonymous else member.userid, f"ticket_{kind}", f"#{number}")
+    _audit(session, ticket, "anonymous" if anonymous else member.userid, f"ticket_{kind}")
     if kind == "problem" and not anonymous:
         pts.award(session, config, member, "problem_reported", on=clock.today(),
                   reason=texts.t("tickets.reason_reported", number=number), source=f"ticket:#{number}")
@@ -105,7 +127,7 @@ def report(session: Session, config: Any, member: Member, kind: str, text: str, 
     if people:
         notice = texts.t("tickets.new_notice", number=number, kind=label(ticket), category=ticket.category,
                          who=who(session, ticket), text=ticket.text[:300])
-        notify.members(session, config, people, notice, key=f"ticket:{number}:new")
+        _notify(session, config, ticket, people, notice, key=f"ticket:{number}:new")
     return ticket
 
 
@@ -177,13 +199,15 @@ def tell_reporter(session: Session, config: Any, ticket: Ticket, key: str, step:
     member = reporter_of(session, config, ticket)
     if member is None:
         return
-    if ticket.anonymous:  # neither text nor outbox key names the ticket
-        text = texts.t("tickets.told_anonymous")
-        key = "anon:" + hashlib.sha256(f"{ticket.reporter_ref}:{ticket.number}:{key}".encode()).hexdigest()[:40]
-    else:
-        text = texts.t(f"tickets.told_{step}", number=ticket.number, **values)
-        key = f"ticket:{ticket.number}:told:{key}"
-    notify.members(session, config, [member], text, key=key)
+    if ticket.anonymous:  # sealed: neither text nor key names the ticket, the recipient is encrypted then wiped
+        if member.active:
+            channel, recipient = notify.address(member, config)
+            outbox.enqueue_sealed(session, channel=channel, text=texts.t("tickets.told_anonymous"),
+                                  recipient=recipient, key=f"{ticket.reporter_ref}:{ticket.number}:{key}",
+                                  config=config)
+        return
+    text = texts.t(f"tickets.told_{step}", number=ticket.number, **values)
+    notify.members(session, config, [member], text, key=f"ticket:{ticket.number}:told:{key}")
 
 
 def grade(session: Session, config: Any, actor: Member, number: int, value: str,
@@ -196,7 +220,7 @@ def grade(session: Session, config: Any, actor: Member, number: int, value: str,
     ticket.due_on = clock.add_workdays(start, days_for(config, value))
     session.add(ticket)
     _event(session, ticket, "graded", actor.userid, value)
-    audit.record(session, actor.userid, "ticket_grade", f"#{number}", value)
+    _audit(session, ticket, actor.userid, "ticket_grade", value)
     tell_reporter(session, config, ticket, f"grade:{value}", "graded", grade=value, due=ticket.due_on.isoformat())
     return ticket
 
@@ -211,11 +235,11 @@ def assign(session: Session, config: Any, actor: Member, number: int, userid: st
         raise TicketError(texts.t("tickets.assign_outside", number=number, name=person.name))
     ticket.assignee_id = person.id
     session.add(ticket)
-    _event(session, ticket, "assigned", actor.userid, person.userid)
-    audit.record(session, actor.userid, "ticket_assign", f"#{number}", person.userid)
+    _event(session, ticket, "assigned", actor.userid, f"member#{person.id}")
+    _audit(session, ticket, actor.userid, "ticket_assign", f"member#{person.id}")
     due = ticket.due_on.isoformat() if ticket.due_on else "-"
-    notify.members(session, config, [person], texts.t("tickets.assigned_notice", number=number, due=due,
-                   category=ticket.category, text=ticket.text[:300]), key=f"ticket:{number}:assign:{person.id}")
+    _notify(session, config, ticket, [person], texts.t("tickets.assigned_notice", number=number, due=due,
+            category=ticket.category, text=ticket.text[:300]), key=f"ticket:{number}:assign:{person.id}")
     tell_reporter(session, config, ticket, f"assign:{person.id}", "assigned", name=person.name)
     return ticket, person
 
@@ -225,7 +249,7 @@ def answer(session: Session, config: Any, actor: Member, number: int, text: str,
     ticket = _handled(session, actor, number, branch_id, assignee=True)
     _event(session, ticket, "replied", actor.userid, text)
     session.flush()
-    audit.record(session, actor.userid, "ticket_reply", f"#{number}")
+    _audit(session, ticket, actor.userid, "ticket_reply")
     count = len(session.exec(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id)).all())
     tell_reporter(session, config, ticket, f"reply:{count}", "replied", text=text[:500])
     return ticket
@@ -234,10 +258,10 @@ def answer(session: Session, config: Any, actor: Member, number: int, text: str,
 def close(session: Session, config: Any, actor: Member, number: int, text: str,
           branch_id: int | None = None) -> Ticket:
     ticket = _handled(session, actor, number, branch_id, assignee=True)
-    ticket.status, ticket.closed_at, ticket.resolution = "closed", clock.now(), text[:500]
+    ticket.status, ticket.closed_at, ticket.resolution = "closed", stamp(ticket), text[:500]
     session.add(ticket)
     _event(session, ticket, "closed", actor.userid, text)
-    audit.record(session, actor.userid, "ticket_close", f"#{number}")
+    _audit(session, ticket, actor.userid, "ticket_close")
     tell_reporter(session, config, ticket, f"close:{ticket.reopened}", "closed", text=text[:500])
     return ticket
 
@@ -251,7 +275,7 @@ def adopt(session: Session, config: Any, actor: Member, number: int, branch_id: 
     ticket.adopted = True
     session.add(ticket)
     _event(session, ticket, "adopted", actor.userid)
-    audit.record(session, actor.userid, "ticket_adopt", f"#{number}")
+    _audit(session, ticket, actor.userid, "ticket_adopt")
     reporter = session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
     if reporter is not None and reporter.id != actor.id:
         pts.award(session, config, reporter, "suggestion_adopted", on=clock.today(), actor=actor.userid,
@@ -283,14 +307,17 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
     if ticket.assignee_id:
         people.append(session.get(Member, ticket.assignee_id))
     notice = texts.t("tickets.reopened_notice", number=number, due=ticket.due_on.isoformat())
-    notify.members(session, config, [p for p in people if p], notice, key=f"ticket:{number}:reopened")
+    _notify(session, config, ticket, [p for p in people if p], notice, key=f"ticket:{number}:reopened")
     return texts.t("tickets.reopened", number=number, due=ticket.due_on.isoformat())
 
 
 def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list[Ticket]:
-    ref = seal(config, member.userid)
-    stmt = select(Ticket).where((Ticket.reporter_id == member.id) | (Ticket.reporter_ref == ref))
-    return list(session.exec(stmt.order_by(Ticket.number.desc()).limit(limit)))
+    """The member's latest tickets: named ones by id, anonymous ones by recomputing each ticket's seal."""
+    named = select(Ticket).where(Ticket.reporter_id == member.id).order_by(Ticket.number.desc()).limit(limit)
+    rows = list(session.exec(named))
+    sealed = select(Ticket).where(Ticket.anonymous.is_(True)).order_by(Ticket.number.desc())
+    rows += [t for t in session.exec(sealed) if t.reporter_ref == sealed_for(config, t, member)]
+    return sorted(rows, key=lambda t: -t.number)[:limit]
 
 
 def open_in(session: Session, branch_id: int) -> list[Ticket]:
@@ -306,7 +333,9 @@ def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
 
 @forget_hook
 def scrub_tickets(session: Session, gone: Forgotten) -> None:
-    """`forget`: the member's named tickets keep their counts but lose their text; event actors become the token.
-    (Anonymous tickets hold only the seal of the old userid, which no member matches any more.)"""
-    session.execute(update(Ticket).where(Ticket.reporter_id == gone.member_id).values(text="（已注销）"))
-    session.execute(update(TicketEvent).where(TicketEvent.actor == gone.userid).values(actor=gone.token))
+    """`forget`: the member's named tickets keep their counts but lose their text (searched for elsewhere too).
+    Anonymous tickets are out of reach by design: their seals are never computed or searched here."""
+    named = select(Ticket).where(Ticket.reporter_id == gone.member_id)
+    gone.keep_words(t.text for t in session.exec(named))
+    gone.scrub(session, Ticket, Ticket.reporter_id == gone.member_id, text=ERASED_TEXT)
+    gone.scrub(session, TicketEvent, gone.matches(TicketEvent.actor), actor=gone.token)

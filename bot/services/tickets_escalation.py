@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import audit, clock, texts
+from bot import clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.notify_group import Batch
 from bot.services import tickets
@@ -74,7 +74,7 @@ def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None 
         if session.exec(seen).first() is None:
             try:
                 with session.begin_nested():
-                    session.add(TicketEscalation(ticket_id=ticket.id, branch_id=target.id, at=clock.now()))
+                    session.add(TicketEscalation(ticket_id=ticket.id, branch_id=target.id, at=tickets.stamp(ticket)))
             except IntegrityError:
                 continue  # another scheduler got there first
             origin = chain[0]
@@ -85,15 +85,19 @@ def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None 
             line = texts.t("tickets.supervision_line", number=ticket.number, branch=origin.name,
                            kind=tickets.label(ticket), grade=ticket.grade or texts.t("tickets.ungraded"),
                            due=ticket.due_on.isoformat() if ticket.due_on else "-", text=ticket.text[:20])
-            batch.add(_recipients(session, target), f"ticket:{ticket.number}:escalate:{target.id}", line,
-                      single=notice, urgent=ticket.grade == "急难")
+            people = _recipients(session, target)
+            key = f"ticket:{ticket.number}:escalate:{target.id}"
+            if ticket.anonymous:  # its notice keeps day-precision times (CONTRACT Privacy): sent on its own
+                tickets._notify(session, config, ticket, people, notice, key=key, urgent=ticket.grade == "急难")
+            else:
+                batch.add(people, key, line, single=notice, urgent=ticket.grade == "急难")
             tickets.tell_reporter(session, config, ticket, f"escalate:{target.id}", "escalated", level=target.name)
             sent += 1
         ticket.level += 1
         ticket.due_on = clock.add_workdays(today, tickets.days_for(config, ticket.grade))
         session.add(ticket)
         tickets._event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
-        audit.record(session, "system", "ticket_escalate", f"#{ticket.number}", target.code)
+        tickets._audit(session, ticket, "system", "ticket_escalate", target.code)
     if own:
         batch.send(session, config)  # one 督办 message per person per run (an urgent one apart)
     return sent
