@@ -28,7 +28,9 @@ def rt() -> Runtime:
 
 
 def _refuse(exc: CallbackError) -> Response:
-    log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
+    """The caller gets the status and plain words; the log also names the underlying error."""
+    cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "-"
+    log.warning("callback refused (%s): %s [%s] from %s", exc.status, exc.reason, cause, request.remote_addr)
     return Response(exc.reason, status=exc.status, mimetype="text/plain")
 
 

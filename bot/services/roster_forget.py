@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.models import AuditLog, Delivery, InboundMessage, Member
+from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_io import MemberNotFound
 
 
@@ -75,6 +76,8 @@ def forget_member(session: Session, userid: str, actor: str) -> int:
     member.welcomed_at = None
     member.updated_at = clock.now()
     session.add(member)
+    session.flush()
+    end_member_sessions(session, [member.id])
     session.add(AuditLog(at=clock.now(), actor=actor, action="forget", target=f"member#{member.id}",
                          detail=json.dumps({"hooks": [h.__name__ for h in FORGET_HOOKS]})))
     session.flush()
