@@ -425,3 +425,34 @@ def test_the_address_limit_sees_through_a_trusted_proxy(backend):
     assert attempt("203.0.113.5", PASSWORD) == 429
     assert attempt("198.51.100.8", PASSWORD) == 302  # another client behind the same proxy
     rt.close()
+
+
+def test_control_characters_are_refused_at_the_console_edge(console):
+    client, rt = console
+    add_roster(rt)
+    token = csrf(client)
+    for form in ({"username": "bo\x00ss", "password": PASSWORD}, {"username": "boss", "password": "x\x00" * 5},
+                 {"username": "boss", "password": PASSWORD, "next": "/admin/\x01"}):
+        resp = client.post("/admin/login", data={"csrf_token": token, **form})
+        assert resp.status_code == 400, form
+        assert "控制字符" in resp.get_data(as_text=True)
+    assert audits(rt, "admin.login_failed") == []  # refused before the login looked at anything
+    assert login(client).status_code == 302
+    for path in ("/admin/members?q=%00", "/admin/members?q=a%00b", "/admin/audit?action=%00",
+                 "/admin/deliveries?status=%1b", "/admin/members?branch=1&%00=x"):
+        resp = client.get(path)
+        assert resp.status_code == 400, path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/admin/members?q=%E4%B9%99").status_code == 200
+    token = csrf(client, "/admin/theme-days")
+    with rt.session() as s:
+        b1 = s.exec(select(Branch).where(Branch.code == "b1")).one()
+    form = {"csrf_token": token, "branch_id": str(b1.id), "date": "2026-12-05", "time": "14:30",
+            "place": "会议室\x00", "topic": "学习党章"}
+    assert client.post("/admin/theme-days", data=form).status_code == 400
+    assert client.post(f"/admin/branches/{b1.id}", data={"csrf_token": token, "ranking_enabled": "on\x00"}) \
+        .status_code == 400
+    with rt.session() as s:
+        assert s.get(Branch, b1.id).ranking_enabled is None
+    assert audits(rt, "branch.settings") == []
+    assert client.post("/admin/theme-days", data={**form, "place": "会议室"}).status_code == 302

@@ -25,6 +25,8 @@ from typing import IO, Any
 
 import openpyxl
 
+from bot.controlchars import has_control
+
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 # what openpyxl raises for a damaged file; XML parse errors (NUL, control characters) are SyntaxErrors
 XLSX_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, SyntaxError)
@@ -251,14 +253,6 @@ def read_table(path: str | Path) -> Table:
     """Rows of a CSV or XLSX file (first sheet), all in memory; see the module docstring."""
     stream = open_table(path)
     return Table(list(stream), stream.header)
-
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def has_control(value: str) -> bool:
-    """NUL and the other control characters (tab, newline and carriage return are allowed)."""
-    return CONTROL.search(value) is not None
 
 
 def control_problems(row: Mapping[str, Any], mapping: Mapping[str, str]) -> list[str]:
