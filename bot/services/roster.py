@@ -164,8 +164,10 @@ def _duplicates(rows: Iterable[tuple[int, Mapping[str, Any]]], mapping: dict[str
                 hashes: array) -> list[str]:
     """`line N: userid 'x' already on line M` for every repeated userid (a second pass, only when the
     sorted hashes show a repeat)."""
-    ordered = sorted(hashes)
-    repeated = {a for a, b in itertools.pairwise(ordered) if a == b}
+    repeated: set[int] = set()
+    for bucket in range(16):  # sorted a sixteenth at a time: never a Python int per row for the whole file
+        ordered = sorted(h for h in hashes if h >> 60 == bucket)
+        repeated.update(a for a, b in itertools.pairwise(ordered) if a == b)
     if not repeated:
         return []
     first_line: dict[str, int] = {}

@@ -78,6 +78,8 @@ def header_key(value: str) -> str:
 
 def cell_text(value: Any) -> str:
     """One spreadsheet cell as text."""
+    if isinstance(value, str):  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
