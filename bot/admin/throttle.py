@@ -16,6 +16,7 @@ import redis as redis_lib
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 
 from bot import clock
 from bot.models import LoginThrottle as Counter
@@ -66,9 +67,10 @@ class LoginThrottle:
             except redis_lib.RedisError as exc:
                 log.warning("login throttle: Redis unavailable, using the database: %s", exc)
         with self.rt.write() as session:
-            session.execute(delete(Counter).where(Counter.key == keys["pair"]))
-            session.execute(update(Counter).where(Counter.key.in_([keys["ip"], keys["user"]]), Counter.count > 0)
-                            .values(count=Counter.count - 1))
+            session.execute(delete(Counter).where(col(Counter.key) == keys["pair"]))
+            session.execute(update(Counter).where(col(Counter.key).in_([keys["ip"], keys["user"]]),
+                                                  col(Counter.count) > 0)
+                            .values(count=col(Counter.count) - 1))
 
     def _incr_redis(self, keys: dict[str, str]) -> dict[str, int] | None:
         assert self.rt.redis is not None
@@ -86,21 +88,22 @@ class LoginThrottle:
     def _incr_db(self, keys: dict[str, str]) -> dict[str, int]:
         now = clock.wall()
         insert = pg_insert if self.rt.is_postgres else sqlite_insert
-        expired = Counter.expires <= now
+        expired = col(Counter.expires) <= now
+        count, expires = col(Counter.count), col(Counter.expires)
         counts: dict[str, int] = {}
         with self.rt.write() as session:
             for kind, key in sorted(keys.items(), key=lambda kv: kv[1]):  # one lock order for every caller
                 stmt = insert(Counter).values(key=key, count=1, expires=now + WINDOW_SECONDS)
                 stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
-                    "count": case((expired, 1), else_=Counter.count + 1),
-                    "expires": case((expired, now + WINDOW_SECONDS), else_=Counter.expires)})
-                counts[kind] = int(session.execute(stmt.returning(Counter.count)).scalar_one())
+                    "count": case((expired, 1), else_=count + 1),
+                    "expires": case((expired, now + WINDOW_SECONDS), else_=expires)})
+                counts[kind] = int(session.execute(stmt.returning(count)).scalar_one())
         self._sweep(now)
         return counts
 
     def _sweep(self, now: float) -> None:
         """Drop long-expired counters (rows another login holds are skipped, never waited for)."""
         with self.rt.session() as session:
-            stale = (select(Counter.key).where(Counter.expires <= now - WINDOW_SECONDS).limit(200)
+            stale = (select(col(Counter.key)).where(col(Counter.expires) <= now - WINDOW_SECONDS).limit(200)
                      .with_for_update(skip_locked=True))
-            session.execute(delete(Counter).where(Counter.key.in_(stale.scalar_subquery())))
+            session.execute(delete(Counter).where(col(Counter.key).in_(stale.scalar_subquery())))

@@ -12,21 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.models import AdminUser, Member
 
 
 def end_admin_sessions(session: Session, admin_id: int) -> None:
-    session.execute(update(AdminUser).where(AdminUser.id == admin_id)
-                    .values(session_version=AdminUser.session_version + 1))
+    session.execute(update(AdminUser).where(col(AdminUser.id) == admin_id)
+                    .values(session_version=col(AdminUser.session_version) + 1))
 
 
 def end_member_sessions(session: Session, member_ids: Iterable[int]) -> None:
     ids = sorted(set(member_ids))
     for start in range(0, len(ids), 500):
-        session.execute(update(Member).where(Member.id.in_(ids[start:start + 500]))
-                        .values(session_version=Member.session_version + 1))
+        session.execute(update(Member).where(col(Member.id).in_(ids[start:start + 500]))
+                        .values(session_version=col(Member.session_version) + 1))
 
 
 def still_valid(row: AdminUser | Member | None, version: object) -> bool:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot import clock
 from bot.models import MEMBER_TYPES, ROLES, AuditLog, Branch, Member
@@ -206,7 +206,7 @@ class _Writer:
         cols = [getattr(Member, c) for c in MEMBER_COLUMNS]
         wanted = [values["userid"] for values in chunk]
         existing = {row.userid: row for row in self.session.execute(
-            select(Member.id, *cols).where(Member.userid.in_(wanted)))}
+            select(col(Member.id), *cols).where(col(Member.userid).in_(wanted)))}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         ended: list[int] = []

@@ -18,7 +18,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -109,7 +109,7 @@ def _file_encoding(path: Path) -> str:
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with path.open("rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 16), b""):
+                while block := fh.read(1 << 16):
                     decoder.decode(block)
             decoder.decode(b"", final=True)
             return encoding
@@ -235,7 +235,7 @@ class TableFile:
         finally:
             stream.close()
 
-    def _stream(self, header_out: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    def _stream(self, header_out: list[str]) -> Generator[tuple[int, dict[str, str]], None, None]:
         if self.xlsx:
             yield from _records(_xlsx_rows(self.path), header_out)
             return
