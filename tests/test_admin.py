@@ -456,3 +456,20 @@ def test_control_characters_are_refused_at_the_console_edge(console):
         assert s.get(Branch, b1.id).ranking_enabled is None
     assert audits(rt, "branch.settings") == []
     assert client.post("/admin/theme-days", data={**form, "place": "会议室"}).status_code == 302
+
+
+def test_one_username_from_many_addresses_is_capped(backend):
+    rt = make_runtime(backend)
+    gate = throttle.LoginThrottle(rt)
+    limit = throttle.LIMITS["user"]
+    assert all(gate.attempt("boss", f"10.0.{i // 200}.{i % 200}") for i in range(limit))
+    assert not gate.attempt("boss", "192.0.2.1")  # a fresh address, but this username used up its window
+    assert gate.attempt("other", "192.0.2.1")
+    gate.succeeded("other", "192.0.2.1")  # a success gives its own attempt back
+    keys = throttle._keys("other", "192.0.2.1")
+    with rt.session() as s:
+        counts = {row.key: row.count for row in s.exec(select(LoginThrottle))}
+    rt.close()
+    assert keys["pair"] not in counts
+    assert (counts[keys["ip"]], counts[keys["user"]]) == (1, 0)  # 192.0.2.1 keeps the refused boss attempt
+    assert counts[throttle._keys("boss", "192.0.2.1")["user"]] == limit + 1
