@@ -30,6 +30,8 @@ def upgrade() -> None:
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default=sa.text('0'),
                                       nullable=False))
+    # the old throttle kept its counters in key_value; login_throttle replaces them
+    op.execute("DELETE FROM key_value WHERE key LIKE 'admin-login:%'")
 
 
 def downgrade() -> None:
