@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text, true
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -63,6 +63,8 @@ class Member(SQLModel, table=True):
     full_member_on: dt.date | None = None
     phone: str | None = Field(default=None, max_length=32)
     active: bool = True
+    # bumped when the member is deactivated, loses a role or is forgotten: ends their console sessions
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     openid: str | None = Field(default=None, max_length=64, unique=True)
     do_not_disturb: bool = False
     birthday_optout: bool = False
@@ -164,6 +166,10 @@ class AdminUser(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)
     password_hash: str = Field(max_length=255)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # every console session carries the version it started with; logout, a password change and
+    # deactivation bump it, so every copy of an older cookie stops working
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     created_at: dt.datetime | None = _ts()
 
 
@@ -191,6 +197,15 @@ class ReplyPages(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     pages: str = Field(sa_column=Column(Text, nullable=False))  # JSON list, the next page first
     created_at: dt.datetime | None = _ts(nullable=False)  # restarts with every page shown
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed-login counters per key (username, IP, or both) in a fixed wall-clock window."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+    expires: float = 0.0  # wall seconds
 
 
 class CaseNumber(SQLModel, table=True):

@@ -13,9 +13,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import clock
-from bot.admin import auth
+from bot.admin import auth, throttle
 from bot.admin import bp as admin_bp
-from bot.models import AdminUser, AuditLog, Branch, Delivery, JobRun, KeyValue, Member, OutboundMessage
+from bot.models import AdminUser, AuditLog, Branch, Delivery, JobRun, LoginThrottle, Member, OutboundMessage
 from bot.web import build_app
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
@@ -115,20 +115,20 @@ def test_throttle_after_five_failures(backend, store, request):
     rt = make_runtime(backend, **sections)
     add_admin(rt)
     client = make_app(rt).test_client()
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(throttle.MAX_FAILURES):
         assert login(client, password="not-it-1234").status_code == 401
     refused = login(client)  # even the right password, from the same IP
     assert refused.status_code == 429
     assert "登录失败次数过多" in refused.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
     assert len(audits(rt, "admin.login_throttled")) == 1
-    assert len(audits(rt, "admin.login_failed")) == auth.MAX_FAILURES
+    assert len(audits(rt, "admin.login_failed")) == throttle.MAX_FAILURES
     other = make_app(rt).test_client()  # another IP is not blocked
     other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     assert login(other).status_code == 302
     if store == "database":  # the window ends: the row's wall-clock expiry passes
         with rt.session() as s:
-            s.execute(update(KeyValue).where(KeyValue.key.startswith("admin-login:")).values(expires=0.0))
+            s.execute(update(LoginThrottle).values(expires=0.0))
         assert login(client).status_code == 302
     rt.close()
 
@@ -340,3 +340,149 @@ def test_create_admin_cli_then_login(backend):
     assert login(client, "Chief", "second-pass-456").status_code == 302
     assert client.get("/admin/").status_code == 200
     rt.close()
+
+
+def _replay(app, cookie):
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def test_a_copied_cookie_dies_with_logout(console):
+    client, _rt = console
+    login(client)
+    stolen = client.get_cookie("session").value
+    assert _replay(client.application, stolen).get("/admin/").status_code == 200
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    replayed = _replay(client.application, stolen).get("/admin/")
+    assert replayed.status_code == 302
+    assert replayed.headers["Location"].startswith("/admin/login")
+    assert _replay(client.application, stolen).post("/admin/branches/1", data={}).status_code == 401
+    login(client)  # a new login works again
+    assert client.get("/admin/").status_code == 200
+
+
+def test_password_change_and_disable_end_every_session(console):
+    client, rt = console
+    url = str(rt.engine.url.render_as_string(hide_password=False))
+    login(client)
+    stolen = client.get_cookie("session").value
+    changed = run_cli(url, "create-admin", "boss", "--password-stdin", stdin=PASSWORD + "\n")  # same password
+    assert changed.returncode == 0, changed.stderr
+    assert _replay(client.application, stolen).get("/admin/").status_code == 302
+    login(client)
+    stolen = client.get_cookie("session").value
+    off = run_cli(url, "create-admin", "boss", "--disable")
+    assert off.returncode == 0, off.stderr
+    assert "disabled" in off.stdout
+    assert _replay(client.application, stolen).get("/admin/").status_code == 302
+    assert login(client).status_code == 401  # a deactivated login cannot sign in again
+    assert audits(rt, "admin.login_failed")[-1].detail.endswith("deactivated")
+    assert run_cli(url, "create-admin", "nobody", "--disable").returncode == 2
+    assert run_cli(url, "create-admin", "boss", "--password-stdin", stdin="brand-new-pass\n").returncode == 0
+    assert login(client, password="brand-new-pass").status_code == 302  # a new password re-activates it
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_concurrent_wrong_passwords_cannot_overrun_the_limit(backend, store, request):
+    import threading
+
+    sections = {}
+    if store == "redis":
+        sections["redis"] = {"url": request.getfixturevalue("redis_url"),
+                             "prefix": request.getfixturevalue("redis_prefix")}
+    rt = make_runtime(backend, **sections)
+    add_admin(rt)
+    app = make_app(rt)
+    clients = [app.test_client() for _ in range(20)]
+    tokens = [csrf(c) for c in clients]
+    statuses: list[int] = []
+    barrier = threading.Barrier(len(clients))
+
+    def guess(client, token):
+        barrier.wait()
+        resp = client.post("/admin/login", data={"csrf_token": token, "username": "boss", "password": "guess-1234"})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [401] * throttle.MAX_FAILURES + [429] * (20 - throttle.MAX_FAILURES)
+    assert len(audits(rt, "admin.login_failed")) == throttle.MAX_FAILURES  # passwords actually checked
+    rt.close()
+
+
+def test_one_address_spraying_usernames_is_stopped(console):
+    client, _rt = console
+    for i in range(throttle.LIMITS["ip"]):
+        assert login(client, username=f"user{i}").status_code == 401
+    assert login(client).status_code == 429  # the right password, but this address used up its attempts
+    elsewhere = client.application.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert login(elsewhere).status_code == 302
+
+
+def test_the_address_limit_sees_through_a_trusted_proxy(backend):
+    rt = make_runtime(backend, app={"trusted_proxies": 1})
+    add_admin(rt)
+    client = make_app(rt).test_client()  # every request comes from the proxy at 127.0.0.1
+
+    def attempt(forwarded_for, password="not-it-1234"):
+        data = {"csrf_token": csrf(client), "username": "boss", "password": password}
+        return client.post("/admin/login", data=data, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    for _ in range(throttle.MAX_FAILURES):
+        assert attempt("203.0.113.5") == 401
+    assert attempt("203.0.113.5", PASSWORD) == 429
+    assert attempt("198.51.100.8", PASSWORD) == 302  # another client behind the same proxy
+    rt.close()
+
+
+def test_control_characters_are_refused_at_the_console_edge(console):
+    client, rt = console
+    add_roster(rt)
+    token = csrf(client)
+    for form in ({"username": "bo\x00ss", "password": PASSWORD}, {"username": "boss", "password": "x\x00" * 5},
+                 {"username": "boss", "password": PASSWORD, "next": "/admin/\x01"}):
+        resp = client.post("/admin/login", data={"csrf_token": token, **form})
+        assert resp.status_code == 400, form
+        assert "控制字符" in resp.get_data(as_text=True)
+    assert audits(rt, "admin.login_failed") == []  # refused before the login looked at anything
+    assert login(client).status_code == 302
+    for path in ("/admin/members?q=%00", "/admin/members?q=a%00b", "/admin/audit?action=%00",
+                 "/admin/deliveries?status=%1b", "/admin/members?branch=1&%00=x"):
+        resp = client.get(path)
+        assert resp.status_code == 400, path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/admin/members?q=%E4%B9%99").status_code == 200
+    token = csrf(client, "/admin/theme-days")
+    with rt.session() as s:
+        b1 = s.exec(select(Branch).where(Branch.code == "b1")).one()
+    form = {"csrf_token": token, "branch_id": str(b1.id), "date": "2026-12-05", "time": "14:30",
+            "place": "会议室\x00", "topic": "学习党章"}
+    assert client.post("/admin/theme-days", data=form).status_code == 400
+    assert client.post(f"/admin/branches/{b1.id}", data={"csrf_token": token, "ranking_enabled": "on\x00"}) \
+        .status_code == 400
+    with rt.session() as s:
+        assert s.get(Branch, b1.id).ranking_enabled is None
+    assert audits(rt, "branch.settings") == []
+    assert client.post("/admin/theme-days", data={**form, "place": "会议室"}).status_code == 302
+
+
+def test_one_username_from_many_addresses_is_capped(backend):
+    rt = make_runtime(backend)
+    gate = throttle.LoginThrottle(rt)
+    limit = throttle.LIMITS["user"]
+    assert all(gate.attempt("boss", f"10.0.{i // 200}.{i % 200}") for i in range(limit))
+    assert not gate.attempt("boss", "192.0.2.1")  # a fresh address, but this username used up its window
+    assert gate.attempt("other", "192.0.2.1")
+    gate.succeeded("other", "192.0.2.1")  # a success gives its own attempt back
+    keys = throttle._keys("other", "192.0.2.1")
+    with rt.session() as s:
+        counts = {row.key: row.count for row in s.exec(select(LoginThrottle))}
+    rt.close()
+    assert keys["pair"] not in counts
+    assert (counts[keys["ip"]], counts[keys["user"]]) == (1, 0)  # 192.0.2.1 keeps the refused boss attempt
+    assert counts[throttle._keys("boss", "192.0.2.1")["user"]] == limit + 1

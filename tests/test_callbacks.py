@@ -123,6 +123,9 @@ def test_refusals_are_4xx_and_store_nothing(client, app_rt, case):
     resp = client.post(f"/wecom/callback?{query}", data=body, content_type="text/xml")
     assert 400 <= resp.status_code < 500, (case, resp.status_code)
     assert count(rt, InboundMessage) == 0
+    reason = resp.get_data(as_text=True)
+    assert reason in ("bad signature", "stale timestamp", "wrong corp id or app id", "malformed body",
+                      "missing MsgType or FromUserName", "body too large", "empty message"), (case, reason)
 
 
 def test_form_content_type_body_is_read(client):

@@ -340,3 +340,97 @@ def test_demo_seed_is_idempotent(runtime):
     assert found[demo.DEMO_ADMIN].has_role("admin")
     assert any((m.joined_on.month, m.joined_on.day) == (11, 25) for m in found.values() if m.joined_on)
     assert any(m.joined_on == dt.date(2000, 2, 29) for m in found.values())
+
+
+def write_many(path: Path, rows: int, prefix: str) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("userid,name,branch,joined_on\n")
+        for i in range(rows):
+            fh.write(f"{prefix}{i:06d},党员{i},b{i % 50},1990-01-0{1 + i % 9}\n")
+    return path
+
+
+def test_roster_import_memory_stays_flat(sqlite_url, tmp_path):
+    """The import streams: 10x the rows may not take more than 1.5x the Python memory at its peak."""
+    import tracemalloc
+
+    rt = make_runtime(sqlite_url)
+    peaks = {}
+    for rows, prefix in ((200, "w"), (2_000, "s"), (20_000, "l")):  # the first warms caches
+        path = write_many(tmp_path / f"{prefix}.csv", rows, prefix)
+        tracemalloc.start()
+        with rt.write() as session:
+            result = roster.import_roster(session, roster.open_table(path), "test")
+        peaks[rows] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert (result.created, result.errors) == (rows, [])
+    rt.close()
+    assert peaks[20_000] <= 1.5 * peaks[2_000], peaks
+
+
+def test_repeats_across_chunks_are_found_and_nothing_applied(backend, tmp_path, monkeypatch):
+    monkeypatch.setattr(roster, "CHUNK", 3)  # the repeat lands in a later chunk than the first occurrence
+    body = "".join(f"u{i},名{i},jg1,,,,,,\n" for i in range(8)) + "U2,又一个,jg1,,,,,,\n"
+    result = run_cli(backend, "import-roster", str(write(tmp_path, "r.csv", HEADER + body)))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["line 10: userid 'u2' already on line 4"]
+    with db_session(backend) as session:
+        assert members(session) == {}
+        assert branches(session) == {}
+
+
+def test_control_characters_in_csv_cells_are_refused_by_line(backend, tmp_path):
+    rows = [["userid", "name", "branch", "roles"], ["zhangwei", "张\x00伟", "jg1", "member"],
+            ["lina", "李娜", "jg\x011", ""], ["wangfang", "王芳", "jg1", "书记\t"]]
+    path = write(tmp_path, "r.csv", "".join(",".join(r) + "\n" for r in rows))
+    result = run_cli(backend, "import-roster", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == ["line 2: name contains a control character",
+                                          "line 3: branch contains a control character"]
+    with db_session(backend) as session:
+        assert members(session) == {}
+    branches_file = write(tmp_path, "b.csv", "code,name\njg1,第一\x00支部\n")
+    refused = run_cli(backend, "import-branches", str(branches_file))
+    assert refused.exit_code == 2
+    assert refused.stderr == "line 2: name contains a control character\n"
+
+
+def xlsx_with(tmp_path: Path, rows: list[list[str]], marker: str, raw: bytes) -> Path:
+    """An XLSX whose sheet XML carries `raw` where `marker` was (openpyxl never writes control characters)."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    plain, path = tmp_path / "plain.xlsx", tmp_path / "r.xlsx"
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, data.replace(marker.encode(), raw) if item.filename.endswith("sheet1.xml") else data)
+    return path
+
+
+@pytest.mark.parametrize("raw", [b"A&#0;B", b"A\x00B", b"A&#1;B"])
+def test_control_characters_in_xlsx_are_refused_without_a_traceback(backend, tmp_path, raw):
+    rows = [["userid", "name", "branch"], ["lina", "李娜", "jg1"], ["zhangwei", "MARK", "jg1"]]
+    result = run_cli(backend, "import-roster", str(xlsx_with(tmp_path, rows, "MARK", raw)))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("line 3: unreadable row (a cell contains a control character")
+    assert "Error" not in result.stderr  # no exception class names
+    with db_session(backend) as session:
+        assert members(session) == {}
+
+
+def test_deactivation_and_role_loss_end_console_sessions(backend, tmp_path):
+    first = HEADER + "zhangwei,张伟,jg1,secretary,,,,,\nlina,李娜,jg1,editor,,,,,\nwangfang,王芳,jg1,,,,,,\n"
+    assert run_cli(backend, "import-roster", str(write(tmp_path, "a.csv", first))).exit_code == 0
+    second = HEADER + "zhangwei,张伟,jg1,member,,,,,\nlina,李娜,jg1,editor;reviewer,,,,,false\n" \
+        + "wangfang,王芳改,jg1,,,,,,\n"
+    assert run_cli(backend, "import-roster", str(write(tmp_path, "b.csv", second))).exit_code == 0
+    with db_session(backend) as session:
+        versions = {u: m.session_version for u, m in members(session).items()}
+    assert versions == {"zhangwei": 1, "lina": 1, "wangfang": 0}  # lost secretary; deactivated; renamed only
+    assert run_cli(backend, "forget", "wangfang").exit_code == 0
+    with db_session(backend) as session:
+        assert sorted(m.session_version for m in members(session).values()) == [1, 1, 1]

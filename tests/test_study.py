@@ -14,6 +14,7 @@ from bot.models import Approval, CheckIn, Delivery, JobRun, LedgerEntry, Outboun
 from bot.services import approvals, study, study_checkin, study_content, study_push
 from bot.services.study_checkin import StudyError
 from scheduler.runner import run_job
+from tests.conftest import make_runtime
 from tests.helpers import add_roster
 from tests.study_helpers import add_items, at_day, get_item, item, member
 
@@ -346,3 +347,70 @@ def test_an_empty_library_still_skips(srt):
     with srt.session() as s:
         assert study.item_for(s, dt.date(2026, 11, 24)).slug == "a1"  # chosen, not yet published
         assert study.item_for(s, WED) is None  # nothing published to review yet
+
+
+def _import_content(url, path):
+    from click.testing import CliRunner
+
+    import bot.commands.study  # noqa: F401  (registers import-content)
+    from bot.cli import cli
+
+    env = {"DANGJIAN_DATABASE_URL": url, "DANGJIAN_CONFIG": None, "DANGJIAN_NOW": "2026-11-25T09:00"}
+    return CliRunner().invoke(cli, ["import-content", str(path)], env=env, catch_exceptions=False)
+
+
+def test_import_content_refuses_control_characters(backend, tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.toml").write_text('slug = "t-one"\nseries = "健康知识"\ntitle = "睡\\u0000眠"\nsummary = "s"\n'
+                                'body = "b"\n', encoding="utf-8")
+    (lib / "b.md").write_text("---\nslug: m-one\nseries: 读书集萃\ntitle: 读书\nsummary: 好书\n---\n正\x00文。\n",
+                              encoding="utf-8")
+    (lib / "c.md").write_text("---\nslug: m-two\nseries: 读书集萃\ntitle: 好\nsummary: 好\n---\n正文\r\n\t第二段\n",
+                              encoding="utf-8")  # tab and CRLF are fine
+    book = openpyxl.Workbook()
+    book.active.append(["编号", "栏目", "标题", "摘要", "正文"])
+    book.active.append(["x-one", "廉政建设", "MARK", "守纪律", "正文内容"])
+    book.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(lib / "d.xlsx", "w") as out:
+        for entry in src.infolist():
+            data = src.read(entry.filename)
+            out.writestr(entry, data.replace(b"MARK", b"A&#0;B") if entry.filename.endswith("sheet1.xml") else data)
+    result = _import_content(backend, lib)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{lib / 'a.toml'}: title contains a control character",
+        f"{lib / 'b.md'}: body contains a control character",
+        f"{lib / 'd.xlsx'} line 2: unreadable row (a cell contains a control character or the sheet is damaged)",
+    ]
+    rt = make_runtime(backend)
+    with rt.session() as s:
+        assert s.exec(select(func.count()).select_from(StudyItem)).one() == 0
+    rt.close()
+
+
+def test_study_pages_refuse_control_characters_and_send_security_headers(app_rt):
+    client, rt = app_rt
+    add_items(rt, item("a1"))
+    with rt.session() as s:
+        study.publish(s, get_item(s, "a1"))
+    for path in ("/study/a1", "/study/nope", "/healthz", "/admin/login"):
+        resp = client.get(path)
+        assert resp.status_code in (200, 404), path
+        csp = resp.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp or "default-src 'none'" in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src")[-1].split(";")[0], path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", path
+        assert resp.headers["Referrer-Policy"] in ("same-origin", "no-referrer"), path
+        assert resp.headers["X-Frame-Options"] == "DENY", path
+    for path in ("/study/%00", "/study/a1%00", "/study/%01x", "/study/a1?from=%00", "/study/a1?%1f=1"):
+        refused = client.get(path)
+        assert refused.status_code == 400, path
+        assert "控制字符" in refused.get_data(as_text=True)
+        assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/study/a1?from=wecom").status_code == 200

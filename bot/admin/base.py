@@ -21,6 +21,7 @@ from bot import clock
 from bot.admin import auth
 from bot.models import AdminUser
 from bot.runtime import Runtime
+from bot.services.console_sessions import still_valid
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def _csrf_ok() -> bool:
 
 
 def _load_admin() -> AdminUser | None:
-    """The admin of this session, if the session is still valid (same password, not too old)."""
+    """The admin of this session, if the session is still valid: not too old, the admin still active, the
+    same password and session version (logout, a password change or deactivation bump the version)."""
     admin_id = session.get("admin_id")
     if not isinstance(admin_id, int):
         return None
@@ -71,7 +73,7 @@ def _load_admin() -> AdminUser | None:
         return None
     with runtime().session() as s:
         user = s.get(AdminUser, admin_id)
-    if user is None:
+    if user is None or not still_valid(user, session.get("admin_sv")):
         return None
     fp = auth.fingerprint(runtime().config.app.secret_key, user.password_hash)
     if not hmac.compare_digest(fp, str(session.get("admin_fp", ""))):

@@ -9,11 +9,13 @@ from sqlmodel import select
 from bot import audit, clock
 from bot.admin import auth
 from bot.admin.base import bp, client_ip, csrf_token, runtime, safe_next
+from bot.admin.throttle import WINDOW_SECONDS, LoginThrottle
 from bot.models import AdminUser
+from bot.services.console_sessions import end_admin_sessions
 
 MSG_BAD = "用户名或密码错误。"
 MSG_EMPTY = "请输入用户名和密码。"
-MSG_THROTTLED = f"登录失败次数过多，请 {auth.WINDOW_SECONDS // 60} 分钟后再试。"
+MSG_THROTTLED = f"登录失败次数过多，请 {WINDOW_SECONDS // 60} 分钟后再试。"
 
 
 def _form(error: str = "", status: int = 200, username: str = "") -> ResponseReturnValue:
@@ -37,22 +39,23 @@ def login() -> ResponseReturnValue:
         return _form(MSG_EMPTY, 400, username)
     rt = runtime()
     ip = client_ip()
-    throttle = auth.LoginThrottle(rt)
-    if throttle.blocked(username, ip):
+    throttle = LoginThrottle(rt)
+    if not throttle.attempt(username, ip):  # counted before the check: concurrent guesses cannot overrun it
         _audit("anonymous", "admin.login_throttled", username)
         return _form(MSG_THROTTLED, 429, username)
     with rt.session() as s:
         user = s.exec(select(AdminUser).where(AdminUser.username == username)).first()
     ok = auth.verify(user.password_hash if user else None, password)
-    if user is None or user.id is None or not ok:
-        throttle.failed(username, ip)
-        _audit("anonymous", "admin.login_failed", username, "unknown user" if user is None else "wrong password")
+    if user is None or user.id is None or not ok or not user.active:
+        reason = "unknown user" if user is None else "wrong password" if not ok else "deactivated"
+        _audit("anonymous", "admin.login_failed", username, reason)
         return _form(MSG_BAD, 401, username)
-    throttle.reset(username, ip)
+    throttle.succeeded(username, ip)
     session.clear()  # no session fixation: nothing from before the login survives, CSRF token included
     session["admin_id"] = user.id
     session["admin"] = user.username
     session["admin_fp"] = auth.fingerprint(rt.config.app.secret_key, user.password_hash)
+    session["admin_sv"] = user.session_version
     session["login_at"] = int(clock.wall())
     csrf_token()
     _audit(user.username, "admin.login", username)
@@ -61,7 +64,12 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Ends every session of this admin: the version in any copy of the cookie no longer matches."""
     name = session.get("admin", "")
+    admin_id = session.get("admin_id")
+    if isinstance(admin_id, int):
+        with runtime().write() as s:
+            end_admin_sessions(s, admin_id)
     session.clear()
     _audit(str(name), "admin.logout", str(name))
     return redirect(url_for("admin.login"))

@@ -28,7 +28,7 @@ class WechatCallback:
         try:
             check_signature(self.config.token, signature, timestamp, nonce)
         except InvalidSignatureException as exc:
-            raise CallbackError(403, "InvalidSignatureException") from exc
+            raise CallbackError(403, "bad signature") from exc
 
     def parse(self, body: bytes, args: dict[str, str]) -> tuple[InboundMessage, bool]:
         """Returns the message and whether the reply must be encrypted (safe mode)."""

@@ -29,7 +29,8 @@ PARSE_ERRORS = (KeyError, ExpatError, ValueError, IndexError, TypeError, Attribu
 
 
 class CallbackError(Exception):
-    """A callback we refuse: `status` is the 4xx to answer."""
+    """A callback we refuse: `status` is the 4xx to answer, `reason` the plain words the caller gets (never
+    an exception class or message: those go to the log through `__cause__`)."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -60,10 +61,12 @@ class WeComCallback:
         check_fresh(timestamp)
         try:
             return self.crypto.check_signature(signature, timestamp, nonce, echostr)
-        except (InvalidSignatureException, InvalidCorpIdException) as exc:
-            raise CallbackError(403, type(exc).__name__) from exc
+        except InvalidSignatureException as exc:
+            raise CallbackError(403, "bad signature") from exc
+        except InvalidCorpIdException as exc:
+            raise CallbackError(403, "wrong corp id") from exc
         except PARSE_ERRORS as exc:
-            raise CallbackError(400, f"bad echostr: {type(exc).__name__}") from exc
+            raise CallbackError(400, "bad echostr") from exc
 
     def parse(self, body: bytes, signature: str, timestamp: str, nonce: str) -> InboundMessage:
         if len(body) > MAX_BODY:
@@ -81,10 +84,12 @@ def parse_with(channel: str, parser: Callable[[str], Any], read: Callable[[], st
     """`read()` (decrypt or decode) then wechatpy's `parser`; every failure becomes a 4xx, never a 500."""
     try:
         msg = parser(read())
-    except (InvalidSignatureException, InvalidCorpIdException, InvalidAppIdException) as exc:
-        raise CallbackError(403, type(exc).__name__) from exc
+    except InvalidSignatureException as exc:
+        raise CallbackError(403, "bad signature") from exc
+    except (InvalidCorpIdException, InvalidAppIdException) as exc:
+        raise CallbackError(403, "wrong corp id or app id") from exc
     except PARSE_ERRORS as exc:
-        raise CallbackError(400, f"malformed body: {type(exc).__name__}") from exc
+        raise CallbackError(400, "malformed body") from exc
     if msg is None:
         raise CallbackError(400, "empty message")
     return to_inbound(channel, msg)

@@ -24,14 +24,20 @@ def _migrated_runtime(ctx: click.Context):
     return runtime(ctx)
 
 
-def _run_import(ctx: click.Context, path: str, importer) -> None:
+def _run_import(ctx: click.Context, path: str, importer, stream: bool = False) -> None:
+    """Read (or, for the roster, stream) the file and import it in one transaction; any error: nothing
+    applied, exit 2 with `line N: reason` lines."""
     try:
-        rows = roster.read_table(path)
+        rows = roster.open_table(path) if stream else roster.read_table(path)
     except roster.RosterError as exc:
         fail("\n".join(exc.errors))
     rt = _migrated_runtime(ctx)
     with rt.write() as session:
-        result = importer(session, rows, _actor())
+        try:
+            result = importer(session, rows, _actor())
+        except roster.RosterError as exc:  # found while streaming (an unreadable row): nothing is kept
+            session.rollback()
+            fail("\n".join(exc.errors))
         if not result.ok:
             session.rollback()
             fail("\n".join(result.errors))
@@ -43,7 +49,7 @@ def _run_import(ctx: click.Context, path: str, importer) -> None:
 @click.pass_context
 def import_roster(ctx: click.Context, file: str) -> None:
     """Import members from CSV/XLSX, upsert by userid; any bad row: nothing applied, exit 2."""
-    _run_import(ctx, file, roster.import_roster)
+    _run_import(ctx, file, roster.import_roster, stream=True)
 
 
 @command("import-branches")

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot import audit, notify, texts
 from bot.models import DutyShift, Member
-from bot.services.roster_io import Table, fields_of, map_headers, parse_date
+from bot.services.roster_io import Table, control_problems, fields_of, map_headers, parse_date
 
 ALIASES = {"date": "date", "日期": "date", "值班日期": "date", "userid": "userid", "工号": "userid",
            "账号": "userid"}
@@ -36,6 +36,10 @@ def import_rows(session: Session, table: Table, actor: str = "cli") -> DutyImpor
     members = {m.userid: m for m in session.exec(select(Member))}
     wanted: list[tuple[int, dt.date, Member]] = []
     for line, raw in table:
+        bad = control_problems(raw, mapping)
+        if bad:
+            result.errors.extend(f"line {line}: {p}" for p in bad)
+            continue
         values = fields_of(raw, mapping)
         try:
             day = parse_date(values.get("date", ""))

@@ -1,11 +1,12 @@
 """The roster: members imported from CSV/XLSX, all-or-nothing, upserted by userid.
 
-`import_roster(session, rows, actor)` validates every row first and collects `line N: reason`; when any
-row is bad nothing is written. Otherwise members are upserted by userid (case-insensitive, stored
-lower-case) in bulk statements, unknown branch codes create a branch named after the code, and one
-audit row records the counts (never a phone number). Columns missing from the file are left untouched
-on existing members; a blank cell means the default (roles `member`, type `regular`, active true,
-no date, no phone). Every member has the `member` role. Members absent from the file are not changed.
+`import_roster(session, rows, actor)` validates every row and collects `line N: reason`; when any row is
+bad nothing is written. Otherwise members are upserted by userid (case-insensitive, stored lower-case) in
+bulk statements a chunk at a time (the file is streamed, see `open_table`), unknown branch codes create
+a branch named after the code, and one audit row records the counts (never a phone number). Columns
+missing from the file are left untouched on existing members; a blank cell means the default (roles
+`member`, type `regular`, active true, no date, no phone). Every member has the `member` role. Members
+absent from the file are not changed. A member deactivated or losing a role loses their console sessions.
 
 Branches (`import_branches`) and erasure (`forget_member`) live in their own modules and are
 re-exported here, so callers import everything roster-related from `bot.services.roster`.
@@ -13,16 +14,20 @@ re-exported here, so callers import everything roster-related from `bot.services
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot import clock
 from bot.models import MEMBER_TYPES, ROLES, AuditLog, Branch, Member
+from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_branches import BranchIndex, import_branches
 from bot.services.roster_forget import FORGET_HOOKS, forget_hook, forget_member
 from bot.services.roster_io import (
@@ -31,8 +36,10 @@ from bot.services.roster_io import (
     RosterError,
     Table,
     by_line,
+    control_problems,
     fields_of,
     map_headers,
+    open_table,
     parse_bool,
     parse_date,
     read_table,
@@ -41,7 +48,7 @@ from bot.services.roster_io import (
 
 __all__ = [
     "FORGET_HOOKS", "ImportResult", "MemberNotFound", "RosterError", "Table", "forget_hook",
-    "forget_member", "import_branches", "import_roster", "read_table",
+    "forget_member", "import_branches", "import_roster", "open_table", "read_table",
 ]
 
 ROSTER_HEADERS: dict[str, str] = {
@@ -139,71 +146,142 @@ def _parse_row(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     return out, problems
 
 
-def validate_roster(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> tuple[list[tuple[int, dict]], list[str]]:
-    """Parsed rows and every `line N: reason`; the file must be clean before anything is written."""
+CHUNK = 500  # rows written per statement batch: memory stays flat however long the file is
+
+
+def _userid_hash(userid: str) -> int:
+    return int.from_bytes(hashlib.blake2b(userid.encode(), digest_size=8).digest(), "big")
+
+
+def _header_of(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[str]:
     header = getattr(rows, "header", None)
-    rows = list(rows)
-    header = header or list(dict.fromkeys(k for _, row in rows for k in row))
-    mapping, errors = map_headers(header, ROSTER_HEADERS, REQUIRED)
-    if errors:
-        return [], errors
-    parsed: list[tuple[int, dict]] = []
+    if header:
+        return list(header)
+    return list(dict.fromkeys(k for _, row in rows for k in row))
+
+
+def _duplicates(rows: Iterable[tuple[int, Mapping[str, Any]]], mapping: dict[str, str],
+                hashes: array) -> list[str]:
+    """`line N: userid 'x' already on line M` for every repeated userid (a second pass, only when the
+    sorted hashes show a repeat)."""
+    repeated: set[int] = set()
+    for bucket in range(16):  # sorted a sixteenth at a time: never a Python int per row for the whole file
+        ordered = sorted(h for h in hashes if h >> 60 == bucket)
+        repeated.update(a for a, b in itertools.pairwise(ordered) if a == b)
+    if not repeated:
+        return []
     first_line: dict[str, int] = {}
+    errors = []
     for line, row in rows:
-        values, problems = _parse_row(fields_of(row, mapping))
-        userid = values["userid"]
-        if userid and userid in first_line:
-            problems.append(f"userid {userid!r} already on line {first_line[userid]}")
-        elif userid:
+        userid = fields_of(row, mapping).get("userid", "").lower()
+        if not userid or _userid_hash(userid) not in repeated:
+            continue
+        if userid in first_line:
+            errors.append(f"line {line}: userid {userid!r} already on line {first_line[userid]}")
+        else:
             first_line[userid] = line
-        errors.extend(f"line {line}: {p}" for p in problems)
-        parsed.append((line, values))
-    return parsed, by_line(errors)
+    return errors
+
+
+class _Writer:
+    """Upserts parsed rows a chunk at a time inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.branches = BranchIndex.load(session)
+        self.new_branches: list[str] = []
+        self.now = clock.now()
+        self.created = self.updated = self.changed = 0
+
+    def _branch_id(self, code: str) -> int:
+        branch = self.branches.find(code)
+        if branch is None:
+            branch = self.branches.add(self.session, Branch(code=code, name=code, level="branch"))
+            self.session.flush()
+            self.new_branches.append(code)
+        assert branch.id is not None
+        return branch.id
+
+    def write(self, chunk: list[dict[str, Any]]) -> None:
+        cols = [getattr(Member, c) for c in MEMBER_COLUMNS]
+        wanted = [values["userid"] for values in chunk]
+        existing = {row.userid: row for row in self.session.execute(
+            select(col(Member.id), *cols).where(col(Member.userid).in_(wanted)))}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        ended: list[int] = []
+        for values in chunk:
+            values = dict(values)
+            values["branch_id"] = self._branch_id(values.pop("branch"))
+            old = existing.get(values["userid"])
+            if old is None:
+                inserts.append({"roles": "member", "member_type": "regular", "active": True, "joined_on": None,
+                                "full_member_on": None, "phone": None, **values,
+                                "created_at": self.now, "updated_at": self.now})
+                continue
+            self.updated += 1
+            changed = {k: v for k, v in values.items() if getattr(old, k) != v}
+            if changed:
+                updates.append({"id": old.id, **changed, "updated_at": self.now})
+            lost_role = "roles" in changed and set(old.roles.split(";")) - set(changed["roles"].split(";"))
+            if lost_role or changed.get("active") is False:
+                ended.append(old.id)
+        if inserts:
+            self.session.execute(insert(Member), inserts)
+        for group in _same_keys(updates):
+            self.session.execute(update(Member), group)
+        if ended:
+            end_member_sessions(self.session, ended)  # deactivated or lost a role: their console sessions end
+        self.created += len(inserts)
+        self.changed += len(updates)
 
 
 def import_roster(session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]], actor: str) -> ImportResult:
-    """Validate all rows, then upsert members by userid; nothing is written when any row is bad.
+    """Validate every row and upsert members by userid; nothing is written when any row is bad.
 
-    `rows` is what `read_table` returns (or any `(line, {header: value})` pairs). The caller commits.
+    `rows` is what `open_table` or `read_table` returns (or any re-iterable `(line, {header: value})`
+    pairs). One streaming pass validates each row and writes clean rows in chunks inside a savepoint;
+    after the first bad row nothing more is written, the rest is only validated, and the savepoint is
+    rolled back, so a bad file changes nothing. Only compact state is kept per row (an 8-byte hash of its
+    userid, to find repeats); the caller commits.
     """
-    parsed, errors = validate_roster(rows)
+    mapping, errors = map_headers(_header_of(rows), ROSTER_HEADERS, REQUIRED)
     if errors:
         return ImportResult(errors=errors)
-    branches = BranchIndex.load(session)
-    new_branches: list[str] = []
-    for code in dict.fromkeys(values["branch"] for _, values in parsed):
-        if branches.find(code) is None:
-            branches.add(session, Branch(code=code, name=code, level="branch"))
-            new_branches.append(code)
-    session.flush()
-
-    cols = [getattr(Member, c) for c in MEMBER_COLUMNS]
-    existing = {row.userid.lower(): row for row in session.execute(select(Member.id, *cols))}
-    now = clock.now()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    matched = 0
-    for _, values in parsed:
-        values = dict(values)
-        values["branch_id"] = branches.find(values.pop("branch")).id
-        old = existing.get(values["userid"])
-        if old is None:
-            inserts.append({"roles": "member", "member_type": "regular", "active": True, "joined_on": None,
-                            "full_member_on": None, "phone": None, **values,
-                            "created_at": now, "updated_at": now})
+    hashes = array("Q")
+    savepoint = session.begin_nested()
+    writer = _Writer(session)
+    chunk: dict[str, dict[str, Any]] = {}
+    repeated = False
+    for line, row in rows:
+        problems = control_problems(row, mapping)
+        values, more = _parse_row(fields_of(row, mapping)) if not problems else ({"userid": ""}, [])
+        problems += more
+        if problems:
+            errors.extend(f"line {line}: {p}" for p in problems)
+        userid = values["userid"]
+        if userid:
+            hashes.append(_userid_hash(userid))
+        if errors or repeated:
             continue
-        matched += 1
-        changed = {k: v for k, v in values.items() if getattr(old, k) != v}
-        if changed:
-            updates.append({"id": old.id, **changed, "updated_at": now})
-    if inserts:
-        session.execute(insert(Member), inserts)
-    for group in _same_keys(updates):
-        session.execute(update(Member), group)
-    result = ImportResult(created=len(inserts), updated=matched)
-    session.add(AuditLog(at=now, actor=actor, action="import_roster", target="roster", detail=json.dumps(
-        {"created": result.created, "updated": result.updated, "changed": len(updates),
-         "branches_created": new_branches}, ensure_ascii=False)))
+        if userid in chunk:
+            repeated = True  # reported with its lines by `_duplicates`
+            continue
+        chunk[userid] = values
+        if len(chunk) >= CHUNK:
+            writer.write(list(chunk.values()))
+            chunk.clear()
+    if not errors and not repeated and chunk:
+        writer.write(list(chunk.values()))
+    errors.extend(_duplicates(rows, mapping, hashes))
+    if errors:
+        savepoint.rollback()
+        return ImportResult(errors=by_line(errors))
+    savepoint.commit()
+    result = ImportResult(created=writer.created, updated=writer.updated)
+    session.add(AuditLog(at=writer.now, actor=actor, action="import_roster", target="roster", detail=json.dumps(
+        {"created": result.created, "updated": result.updated, "changed": writer.changed,
+         "branches_created": writer.new_branches}, ensure_ascii=False)))
     session.flush()
     return result
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.models import BRANCH_LEVELS, AuditLog, Branch
-from bot.services.roster_io import ImportResult, by_line, fields_of, map_headers
+from bot.services.roster_io import ImportResult, by_line, control_problems, fields_of, map_headers
 
 BRANCH_HEADERS: dict[str, str] = {
     "code": "code", "编码": "code", "代码": "code",
@@ -124,6 +124,9 @@ def import_branches(session: Session, rows: Iterable[tuple[int, Mapping[str, Any
     rows = list(rows)
     header = header or list(dict.fromkeys(k for _, row in rows for k in row))
     mapping, errors = map_headers(header, BRANCH_HEADERS, ("code", "name"))
+    if errors:
+        return ImportResult(errors=errors)
+    errors = [f"line {line}: {p}" for line, row in rows for p in control_problems(row, mapping)]
     if errors:
         return ImportResult(errors=errors)
     parsed = [(line, fields_of(row, mapping)) for line, row in rows]

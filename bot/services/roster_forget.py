@@ -36,6 +36,7 @@ from bot.models import (
     StudyAnswer,
     TicketEvent,
 )
+from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_io import MemberNotFound
 from bot.services.roster_sweep import ERASED_TEXT, Secret, sweep
 
@@ -129,6 +130,8 @@ def forget(session: Session, userid: str, actor: str) -> tuple[int, dict[str, in
     member.welcomed_at = None
     member.updated_at = clock.now()
     session.add(member)
+    session.flush()
+    end_member_sessions(session, [member.id])
     counts = {"member": 1, **{t: len(keys) for t, keys in sorted(gone.changed.items())}}
     session.add(AuditLog(at=clock.now(), actor=actor, action="forget", target=f"member#{member.id}",
                          detail=json.dumps({"tables": counts})))

@@ -1,7 +1,8 @@
 """Reading roster-style tables (CSV or XLSX) and parsing their cells.
 
 `read_table(path)` returns a `Table`: a list of `(line_number, {header: text})` with the file's header
-kept in `Table.header`. Line numbers are file rows (the header is row 1, as a spreadsheet shows them);
+kept in `Table.header`; `open_table(path)` gives the same rows as a stream (`TableFile`), for imports of
+any length. Line numbers are file rows (the header is row 1, as a spreadsheet shows them);
 fully blank rows are skipped but still counted. Every value is text: XLSX numbers that are whole become
 `"1001"` (never `"1001.0"`), date cells become `YYYY-MM-DD`. The importers map headers themselves
 (`map_headers`), so the same reader serves the roster and the branch list.
@@ -9,6 +10,7 @@ fully blank rows are skipped but still counted. Every value is text: XLSX number
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -16,14 +18,18 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 
+from bot.controlchars import has_control
+
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+# what openpyxl raises for a damaged file; XML parse errors (NUL, control characters) are SyntaxErrors
+XLSX_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, SyntaxError)
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 
@@ -72,6 +78,8 @@ def header_key(value: str) -> str:
 
 def cell_text(value: Any) -> str:
     """One spreadsheet cell as text."""
+    if isinstance(value, str):  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -87,19 +95,36 @@ def cell_text(value: Any) -> str:
 
 def _decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030 (Excel in China saves "CSV" that way)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise RosterError("line 1: the file is neither UTF-8 nor GB18030 text") from exc
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError("line 1: the file is neither UTF-8 nor GB18030 text")
 
 
-def _rows_to_table(raw_rows: Iterable[tuple[int, list[Any]]]) -> Table:
+def _file_encoding(path: Path) -> str:
+    """The encoding `_decode` would pick, found by decoding the file block by block (never all at once)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 16):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise RosterError("line 1: the file is neither UTF-8 nor GB18030 text")
+
+
+def _delimiter(first_line: str) -> str:
+    return "\t" if "\t" in first_line and "," not in first_line else ","
+
+
+def _records(raw_rows: Iterable[tuple[int, list[Any]]], header_out: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """`(line, {header: text})` for every non-blank row after the header (row 1), which fills `header_out`."""
     header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
     for line, values in raw_rows:
         cells = [cell_text(v) for v in values]
         if not any(cells):
@@ -110,67 +135,132 @@ def _rows_to_table(raw_rows: Iterable[tuple[int, list[Any]]]) -> Table:
             header = [norm(c) for c in cells]
             seen: dict[str, int] = {}
             for index, name in enumerate(header):
+                if has_control(name):
+                    raise RosterError(f"line 1: column {index + 1} contains a control character")
                 if name and header_key(name) in seen:
                     raise RosterError(f"line 1: column {name!r} appears twice")
                 seen[header_key(name)] = index
+            header_out[:] = [h for h in header if h]
             continue
         row: dict[str, str] = {}
         for index, value in enumerate(cells):
             name = header[index] if index < len(header) else ""
             if not name:
                 if value:
-                    raise RosterError(f"line {line}: value {value!r} in column {index + 1} has no header")
+                    shown = "a control character" if has_control(value) else repr(value)
+                    raise RosterError(f"line {line}: value {shown} in column {index + 1} has no header")
                 continue
             row[name] = value
         for name in header:
             if name:
                 row.setdefault(name, "")
-        rows.append((line, row))
+        yield line, row
     if header is None:
         raise RosterError("line 1: the file is empty (no header row)")
-    return Table(rows, [h for h in header if h])
 
 
-def read_csv_bytes(data: bytes) -> Table:
-    text = _decode(data)
-    sample = text[:4096]
-    delimiter = "\t" if "\t" in sample.split("\n", 1)[0] and "," not in sample.split("\n", 1)[0] else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _rows_to_table(raw_rows: Iterable[tuple[int, list[Any]]]) -> Table:
+    header: list[str] = []
+    rows = list(_records(raw_rows, header))
+    return Table(rows, header)
+
+
+def _csv_rows(text_stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    first = text_stream.readline()
+    text_stream.seek(0)
+    reader = csv.reader(text_stream, delimiter=_delimiter(first))
     try:
-        return _rows_to_table((line, values) for line, values in enumerate(reader, start=1))
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise RosterError(f"line {reader.line_num}: unreadable CSV ({exc})") from exc
 
 
-def read_xlsx(path: Path | io.BytesIO) -> Table:
+def read_csv_bytes(data: bytes) -> Table:
+    return _rows_to_table(_csv_rows(io.StringIO(_decode(data), newline="")))
+
+
+def _open_book(source: Path | io.BytesIO) -> Any:
     with warnings.catch_warnings():
         # WPS/Excel files often lack a default style or carry data validation openpyxl cannot read.
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise RosterError(f"line 1: not a readable XLSX file ({exc})") from exc
+            return openpyxl.load_workbook(source, read_only=True, data_only=True)
+        except XLSX_ERRORS as exc:
+            raise RosterError("line 1: not a readable XLSX file (save it again as .xlsx or .csv)") from exc
+
+
+def _xlsx_rows(source: Path | io.BytesIO) -> Iterator[tuple[int, list[Any]]]:
+    book = _open_book(source)
+    line = 0
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            for line, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+                yield line, list(values)
+    except XLSX_ERRORS as exc:  # XML cannot carry NUL or other control characters: the sheet breaks there
+        raise RosterError(f"line {line + 1}: unreadable row (a cell contains a control character or the "
+                          "sheet is damaged)") from exc
+    finally:
+        book.close()
+
+
+def read_xlsx(path: Path | io.BytesIO) -> Table:
+    return _rows_to_table(_xlsx_rows(path))
+
+
+class TableFile:
+    """A CSV or XLSX file read as a stream: `header` is read at once, and every iteration reads the file
+    again from the start, one row at a time, yielding `(line, {header: text})` like `Table` does. Memory
+    stays flat however long the file is (CSV through `csv.reader` over the open file, XLSX through
+    openpyxl's read-only `iter_rows`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise RosterError(f"cannot read {self.path}: no such file")
+        suffix = self.path.suffix.lower()
+        if suffix == ".xls":
+            raise RosterError(f"{self.path.name}: old .xls files are not supported, save it as .xlsx or .csv")
         try:
-            sheet = book.worksheets[0]
-            raw = ((line, list(values)) for line, values in enumerate(sheet.iter_rows(values_only=True), 1))
-            return _rows_to_table(raw)
+            with self.path.open("rb") as fh:
+                magic = fh.read(4)
+        except OSError as exc:
+            raise RosterError(f"cannot read {self.path}: {exc.strerror or 'unreadable'}") from exc
+        self.xlsx = suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES and magic == b"PK\x03\x04")
+        self.encoding = "" if self.xlsx else _file_encoding(self.path)
+        self.header: list[str] = []
+        stream = self._stream(self.header)  # reads up to the first row: fills the header or raises
+        try:
+            next(stream, None)
         finally:
-            book.close()
+            stream.close()
+
+    def _stream(self, header_out: list[str]) -> Generator[tuple[int, dict[str, str]], None, None]:
+        if self.xlsx:
+            yield from _records(_xlsx_rows(self.path), header_out)
+            return
+        with self.path.open(encoding=self.encoding, newline="") as fh:
+            yield from _records(_csv_rows(fh), header_out)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return self._stream([])
+
+
+def open_table(path: str | Path) -> TableFile:
+    """The rows of a CSV or XLSX file (first sheet) as a stream; see `TableFile`."""
+    return TableFile(path)
 
 
 def read_table(path: str | Path) -> Table:
-    """Rows of a CSV or XLSX file (first sheet); see the module docstring."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RosterError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise RosterError(f"{path.name}: old .xls files are not supported, save it as .xlsx or .csv")
-    if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES and data[:4] == b"PK\x03\x04"):
-        return read_xlsx(io.BytesIO(data))
-    return read_csv_bytes(data)
+    """Rows of a CSV or XLSX file (first sheet), all in memory; see the module docstring."""
+    stream = open_table(path)
+    return Table(list(stream), stream.header)
+
+
+def control_problems(row: Mapping[str, Any], mapping: Mapping[str, str]) -> list[str]:
+    """`<field> contains a control character` for each mapped cell that has one (PostgreSQL refuses NUL)."""
+    return [f"{mapping[k]} contains a control character" for k, v in row.items()
+            if k in mapping and isinstance(v, str) and has_control(v)]
 
 
 # ---- header mapping and cell parsing shared by the importers ----------------------------------------

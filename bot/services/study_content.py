@@ -18,7 +18,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot import audit, clock
+from bot.controlchars import has_control
 from bot.models import STUDY_SERIES, STUDY_STATUSES, StudyItem
+from bot.services.roster_io import XLSX_ERRORS
 
 SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "study"
@@ -116,9 +118,13 @@ def _read_xlsx(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ContentError([f"{path}: not a readable XLSX file ({type(exc).__name__})"]) from exc
+        raise ContentError([f"{path}: not a readable XLSX file (save it again as .xlsx)"]) from exc
+    rows: list[tuple[Any, ...]] = []
     try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        rows.extend(book.worksheets[0].iter_rows(values_only=True))
+    except XLSX_ERRORS as exc:  # XML cannot carry NUL or other control characters: the sheet breaks there
+        raise ContentError([f"{path} line {len(rows) + 1}: unreadable row (a cell contains a control character "
+                            "or the sheet is damaged)"]) from exc
     finally:
         book.close()
     if not rows:
@@ -161,6 +167,9 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown field {unknown[0]!r}")
     text = {k: str(raw.get(k) or "").strip() for k in ("slug", "series", "title", "summary", "body", "question",
                                                        "answer", "editor", "reviewer")}
+    for name, value in text.items():
+        if has_control(value):
+            raise ValueError(f"{name} contains a control character")
     slug = text["slug"].lower()
     if not SLUG.match(slug):
         raise ValueError("slug must be 1-80 characters a-z, 0-9 and -")
@@ -184,8 +193,8 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"status must be one of {', '.join(STUDY_STATUSES)}")
     try:
         publish_on = _date(raw.get("publish_on"))
-    except ValueError as exc:
-        raise ValueError(f"publish_on must be YYYY-MM-DD ({exc})") from None
+    except ValueError:
+        raise ValueError("publish_on must be YYYY-MM-DD") from None
     return {**text, "slug": slug, "question": text["question"] or None, "answer": text["answer"] or None,
             "editor": text["editor"] or None, "reviewer": text["reviewer"] or None, "status": status,
             "publish_on": publish_on, "urgent": _bool(raw.get("urgent", False)),
