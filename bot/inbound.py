@@ -1,25 +1,37 @@
 """The inbound pipeline every transport shares (callbacks and `dangjian say`):
-dedup → find the member → route → store the reply with the effect, in one transaction.
+dedup → lease the row → find the member → route → store the reply with the effect, in one transaction.
 
-A retry (same dedup key) never runs the handler again: it gets the stored reply, waiting up to 3 s
-for a first delivery still running, else an empty answer. Handling that outlasts `[app] reply_timeout`
-answers empty at once and pushes the reply through the outbox when it is ready.
+A row being processed holds the whole message (sender encrypted under `seal_key`) and a lease (wall
+clock, `[app] inbound_lease_seconds`) with an attempt number. Its handler transaction locks the row (row
+lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and commits only while the attempt is still its own, so a
+message has its effect once even when a process dies mid-way: a retry after the lease (or the worker's
+recovery pass, bot/inbound_recovery.py) takes the row over and runs it again, dated by the time it was
+received. A retry while the first delivery runs gets the stored reply, waiting up to 3 s, else an empty
+answer. Handling that outlasts `[app] reply_timeout` answers empty at once and pushes the reply through
+the outbox. When the database is unreachable the message goes to the local spool (bot/spool.py) and the
+member is told it will be answered later. A finished row keeps no sender; one about an anonymous report
+keeps no content and no time finer than the day either.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import logging
+import threading
 import time
 from typing import Any
 
 import redis as redis_lib
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
 
-from bot import clock, texts
+from bot import clock, db, spool, texts
+from bot import seal as seals
 from bot.message import InboundMessage, Reply
 from bot.models import InboundMessage as InboundRow
 from bot.models import Member
@@ -31,6 +43,7 @@ log = logging.getLogger(__name__)
 RETRY_WAIT = 3.0
 DEDUP_TTL = 24 * 3600
 ANONYMOUS_PREFIXES = ("匿名反映",)
+MAX_ATTEMPTS = 3  # a message whose handling kills its process this often is given up (status failed)
 
 
 def seal(config: Any, sender: str) -> str:
@@ -54,7 +67,26 @@ def find_member(session, msg: InboundMessage) -> Member | None:
     return member if member is not None and member.active else None
 
 
-def _executor(runtime: Runtime) -> concurrent.futures.ThreadPoolExecutor:
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """The right to handle one inbound row: attempt `attempt` of row `row_id`, received at `received_at`."""
+
+    row_id: int
+    attempt: int
+    received_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """done: `reply` is stored for retries; pushed: it went to the outbox; failed: nothing applied;
+    superseded: another process holds the message now; unavailable: the database could not be reached."""
+
+    status: str
+    reply: Reply = dataclasses.field(default_factory=Reply)
+    sealed: bool = False
+
+
+def executor(runtime: Runtime) -> concurrent.futures.ThreadPoolExecutor:
     pool = runtime.extras.get("inbound_pool")
     if pool is None:
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="inbound")
@@ -74,37 +106,217 @@ def _redis_claim(runtime: Runtime, key: str) -> bool:
         return True
 
 
-def _record(runtime: Runtime, msg: InboundMessage) -> int | None:
-    """Insert the log row; None when the unique dedup key says we have seen it (a retry)."""
-    sender = msg.sender
-    if msg.text.startswith(ANONYMOUS_PREFIXES):
-        sender = seal(runtime.config, msg.sender)
-    row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel, sender=sender[:128],
-                     msg_type=msg.msg_type, content=msg.text or msg.event_key, status="processing",
-                     received_at=clock.now())
-    try:
-        with runtime.session() as session:
+def _lease(runtime: Runtime) -> float:
+    return clock.wall() + runtime.config.app.inbound_lease_seconds
+
+
+def _midnight(moment: dt.datetime) -> dt.datetime:
+    return clock.at(clock.local(moment).date(), dt.time(0))
+
+
+def is_anonymous(msg: InboundMessage) -> bool:
+    return msg.text.startswith(ANONYMOUS_PREFIXES)
+
+
+def record(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime | None = None) -> Claim | None:
+    """Insert the row (attempt 1, leased); None when the unique dedup key says we have seen it."""
+    received = received_at or clock.now()
+
+    def insert() -> Claim | None:
+        row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel,
+                         sender=seals.encrypt(runtime.config, msg.sender), msg_type=msg.msg_type,
+                         content=msg.text or msg.event_key, status="processing", received_at=received,
+                         payload=spool.encode(runtime.config, msg, received), lease_until=_lease(runtime),
+                         attempts=1)
+        try:
+            with runtime.session() as session:
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                return Claim(row.id, 1, received)
+        except IntegrityError:
+            return None
+
+    return db.retry_locked(insert)
+
+
+def take_over(runtime: Runtime, where: ColumnElement[bool],
+              msg: InboundMessage | None = None) -> tuple[Claim, str | None] | None:
+    """Claim a row whose lease ran out (its process died or hung), or, for a retry bringing the message
+    again (`msg`), one whose handling failed. A row whose handler transaction is still open is locked
+    (skipped on PostgreSQL; on SQLite the write lock waits for it) and never taken. Returns the claim and
+    the stored message (payload), or None."""
+
+    def takeable(row: InboundRow | None, wall: float) -> bool:
+        if row is None:
+            return False
+        return (row.status == "processing" and row.lease_until < wall) or (row.status == "failed" and msg is not None)
+
+    def attempt() -> tuple[Claim, str | None] | None:
+        wall = clock.wall()
+        with runtime.session() as session:  # a plain read first: a live handler's write lock is not waited for
+            if not takeable(session.exec(select(InboundRow).where(where)).first(), wall):
+                return None
+        with runtime.write() as session:
+            query = select(InboundRow).where(where)
+            if runtime.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            row = session.exec(query).first()
+            if row is None or not takeable(row, wall):
+                return None
+            if msg is not None:
+                if row.status == "failed":
+                    row.received_at = clock.now()
+                row.sender = seals.encrypt(runtime.config, msg.sender)
+                row.payload = spool.encode(runtime.config, msg, row.received_at or clock.now())
+            row.status, row.attempts = "processing", row.attempts + 1
+            row.lease_until = wall + runtime.config.app.inbound_lease_seconds
             session.add(row)
-            session.flush()
-            return row.id
-    except IntegrityError:
-        return None
+            assert row.id is not None
+            log.info("inbound row %s taken over (attempt %s)", row.id, row.attempts)
+            return Claim(row.id, row.attempts, row.received_at or clock.now()), row.payload
+
+    return db.retry_locked(attempt)
+
+
+def _finish(row: InboundRow, status: str, reply: Reply | None, sealed: bool) -> None:
+    """The row's final state: no sender, no stored message; sealed: no content, dates to the day."""
+    now = clock.now()
+    row.status, row.finished_at = status, now
+    row.reply = reply.dumps() if status == "done" and reply is not None else None
+    row.sender, row.payload, row.lease_until = "", None, 0.0
+    if sealed:
+        row.content = ""
+        row.received_at = _midnight(row.received_at or now)
+        row.finished_at = _midnight(now)
+
+
+def enqueue_reply(runtime: Runtime, session, msg: InboundMessage, row_id: int, text: str,
+                  sealed: bool) -> None:
+    """Push a reply through the outbox (a reply class message: no quiet hours, no budget)."""
+    from bot import outbox
+
+    if not text:
+        return
+    if sealed:  # a delivery row must not tie the reporter to the ticket
+        text = texts.t("anonymous.late_reply")
+    channel = "wechat" if msg.channel == "wechat" else "wecom"
+    outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=[msg.sender],
+                   key=f"reply:{row_id}", reply=True, config=runtime.config)
+
+
+def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
+            push: threading.Event | None = None) -> Outcome:
+    """Route the message as of its receipt; the effects and the row's new state commit together, and
+    only while `claim` still holds the row. With `push` set by commit time the reply goes to the outbox."""
+
+    def attempt() -> Outcome:
+        with clock.as_of(claim.received_at), runtime.write() as session:
+            query = select(InboundRow).where(InboundRow.id == claim.row_id)
+            if runtime.is_postgres:
+                query = query.with_for_update()
+            row = session.exec(query).first()
+            if row is None or row.status != "processing" or row.attempts != claim.attempt:
+                return Outcome("superseded")
+            member = find_member(session, msg)
+            ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
+            reply = router.dispatch(ctx)
+            sealed = ctx.sealed or is_anonymous(msg)
+            status = "pushed" if push is not None and push.is_set() else "done"
+            if status == "pushed":
+                enqueue_reply(runtime, session, msg, claim.row_id, reply.text, sealed)
+            _finish(row, status, reply, sealed)
+            session.add(row)
+            return Outcome(status, reply, sealed)
+
+    try:
+        return db.retry_locked(attempt)
+    except Exception as exc:
+        if db.is_unavailable(exc):
+            log.warning("database unavailable while handling inbound row %s: %s", claim.row_id,
+                        type(exc).__name__)
+            return Outcome("unavailable")
+        log.exception("handling inbound row %s failed", claim.row_id)
+        _mark_failed(runtime, msg, claim)
+        return Outcome("failed", Reply(texts.t("error.busy")))
+
+
+def _mark_failed(runtime: Runtime, msg: InboundMessage, claim: Claim) -> None:
+    def attempt() -> None:
+        with clock.as_of(claim.received_at), runtime.write() as session:
+            row = session.get(InboundRow, claim.row_id)
+            if row is not None and row.status == "processing" and row.attempts == claim.attempt:
+                _finish(row, "failed", None, is_anonymous(msg))
+                session.add(row)
+
+    try:
+        db.retry_locked(attempt)
+    except SQLAlchemyError:
+        log.exception("inbound row %s: could not record the failure (its lease will run out)", claim.row_id)
+
+
+def give_up(runtime: Runtime, claim: Claim, why: str) -> None:
+    """A row that cannot be re-run (unreadable, or it failed too often): failed, wiped, logged."""
+    with runtime.write() as session:
+        row = session.get(InboundRow, claim.row_id)
+        if row is not None and row.attempts == claim.attempt:
+            _finish(row, "failed", None, sealed=row.content.startswith(ANONYMOUS_PREFIXES))
+            session.add(row)
+    log.error("inbound row %s given up after attempt %s: %s", claim.row_id, claim.attempt, why)
+
+
+def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim) -> Outcome:
+    """Handle a message nobody is waiting for (a re-run, a spooled message): the reply, or the failure
+    notice, goes through the outbox."""
+    outcome = process(runtime, router, msg, claim, push=_ALWAYS)
+    if outcome.status == "failed":
+        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+    return outcome
+
+
+_ALWAYS = threading.Event()
+_ALWAYS.set()
+
+
+def push_text(runtime: Runtime, msg: InboundMessage, claim: Claim, text: str, sealed: bool,
+               mark_pushed: bool = False) -> None:
+    try:
+        with clock.as_of(claim.received_at), runtime.write() as session:
+            if mark_pushed:
+                row = session.get(InboundRow, claim.row_id)
+                if row is None or row.status != "done":
+                    return
+                row.status, row.reply = "pushed", None
+                session.add(row)
+            enqueue_reply(runtime, session, msg, claim.row_id, text, sealed)
+    except SQLAlchemyError:
+        log.exception("the reply to inbound row %s could not be queued", claim.row_id)
+        return
+    log.info("reply to inbound row %s pushed through the outbox", claim.row_id)
+
+
+def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim,
+                future: concurrent.futures.Future[Outcome]) -> None:
+    """The callback already answered empty: make sure the member still hears back."""
+    try:
+        outcome = future.result()
+    except Exception:  # process() already logs and answers; this guards the callback thread
+        log.exception("late reply for inbound row %s lost", claim.row_id)
+        return
+    if outcome.status == "done":  # committed just before the push flag was set
+        push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed, mark_pushed=True)
+    elif outcome.status == "failed":
+        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+    elif outcome.status == "unavailable":
+        try:
+            spool.accept(runtime.config, msg, claim.received_at)
+        except spool.SpoolFull:
+            log.exception("inbound row %s: neither database nor spool took it", claim.row_id)
 
 
 def _exists(runtime: Runtime, key: str) -> bool:
     with runtime.session() as session:
         return session.exec(select(InboundRow.id).where(InboundRow.dedup_key == key)).first() is not None
-
-
-def _take_over_failed(runtime: Runtime, key: str) -> int | None:
-    """A first delivery that failed (nothing applied) may be handled again by its retry."""
-    with runtime.write() as session:
-        row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key)).first()
-        if row is not None and row.status == "failed":
-            row.status = "processing"
-            session.add(row)
-            return row.id
-    return None
 
 
 def _wait_for_reply(runtime: Runtime, key: str, timeout: float = RETRY_WAIT) -> Reply | None:
@@ -119,74 +331,61 @@ def _wait_for_reply(runtime: Runtime, key: str, timeout: float = RETRY_WAIT) -> 
         time.sleep(0.05)
 
 
-def process(runtime: Runtime, router: Router, msg: InboundMessage, row_id: int | None) -> Reply:
-    """Route the message; the handler's effects and the stored reply commit together."""
-    try:
-        with runtime.session() as session:
-            member = find_member(session, msg)
-            ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
-            reply = router.dispatch(ctx)
-            if row_id is not None:
-                row = session.get(InboundRow, row_id)
-                if row is not None:
-                    row.status, row.reply, row.finished_at = "done", reply.dumps(), clock.now()
-                    session.add(row)
-            return reply
-    except Exception:
-        log.exception("handling %s failed", msg.dedup_key())
-        if row_id is not None:
-            with runtime.session() as session:
-                row = session.get(InboundRow, row_id)
-                if row is not None:
-                    row.status, row.finished_at = "failed", clock.now()
-                    session.add(row)
-        return Reply(texts.t("error.busy"))
+def _spool(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime) -> Reply:
+    """The database is unreachable: keep the message on local disk (SpoolFull propagates: 503)."""
+    spool.accept(runtime.config, msg, received_at)
+    return Reply(texts.t("inbound.accepted"))
 
 
-def _push_late(runtime: Runtime, msg: InboundMessage, row_id: int | None,
-               future: concurrent.futures.Future[Reply]) -> None:
-    from bot import outbox
+def _claim(runtime: Runtime, msg: InboundMessage, key: str) -> Claim | None:
+    # Redis answers "seen before" cheaply; the database's unique key is the authority either way. On SQLite
+    # a retry reads first: its INSERT would wait for the write lock the first delivery's handler holds.
+    seen = not _redis_claim(runtime, key) or not runtime.is_postgres
+    claim = None if seen and _exists(runtime, key) else record(runtime, msg)
+    if claim is None:
+        taken = take_over(runtime, InboundRow.dedup_key == key, msg)
+        claim = taken[0] if taken else None
+    return claim
 
-    try:
-        reply = future.result()
-    except Exception:  # process() already logs and answers; this guards the callback thread
-        log.exception("late reply for %s lost", msg.dedup_key())
-        return
-    if reply.empty or not reply.text:
-        return
-    text = reply.text
-    if msg.text.startswith(ANONYMOUS_PREFIXES):  # a delivery row must not tie the reporter to the ticket
-        text = texts.t("anonymous.late_reply")
-    channel = "wechat" if msg.channel == "wechat" else "wecom"
-    with runtime.session() as session:
-        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
-                       recipients=[msg.sender], key=f"reply:{row_id or stored_key(msg)}", reply=True,
-                       config=runtime.config)
-        if row_id is not None:
-            row = session.get(InboundRow, row_id)
-            if row is not None:
-                row.status = "pushed"
-                session.add(row)
-    log.info("reply to %s pushed through the outbox after the callback timed out", msg.dedup_key())
+
+def _answer(runtime: Runtime, key: str, msg: InboundMessage, claim: Claim, outcome: Outcome) -> Reply | None:
+    if outcome.status == "superseded":
+        return _wait_for_reply(runtime, key)
+    if outcome.status == "unavailable":
+        return _spool(runtime, msg, claim.received_at)
+    return outcome.reply
 
 
 def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:
-    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow)."""
+    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow).
+    Raises spool.SpoolFull when the database is unreachable and the spool cannot take the message."""
+    from bot import inbound_recovery
+
     key = stored_key(msg)
-    # Redis answers "seen before" cheaply; the database's unique key is the authority either way.
-    if not _redis_claim(runtime, key) and _exists(runtime, key):
-        row_id = None
-    else:
-        row_id = _record(runtime, msg)
-    if row_id is None:
-        row_id = _take_over_failed(runtime, key)
-        if row_id is None:
-            return _wait_for_reply(runtime, key)
-    if timeout is None:
-        return process(runtime, router, msg, row_id)
-    future = _executor(runtime).submit(process, runtime, router, msg, row_id)
+    received_at = clock.now()
     try:
-        return future.result(timeout=timeout)
+        claim = _claim(runtime, msg, key)
+        if claim is None:
+            return _wait_for_reply(runtime, key)
+    except SQLAlchemyError as exc:
+        if not db.is_unavailable(exc):
+            raise
+        log.warning("database unavailable for a callback: %s", type(exc).__name__)
+        return _spool(runtime, msg, received_at)
+    inbound_recovery.kick(runtime, router)
+    if timeout is None:
+        return _answer(runtime, key, msg, claim, process(runtime, router, msg, claim))
+    push = threading.Event()
+    future = executor(runtime).submit(process, runtime, router, msg, claim, push)
+    try:
+        outcome = future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
-        future.add_done_callback(lambda f: _push_late(runtime, msg, row_id, f))
+        push.set()
+        future.add_done_callback(lambda f: _after_late(runtime, msg, claim, f))
         return None
+    try:
+        return _answer(runtime, key, msg, claim, outcome)
+    except SQLAlchemyError as exc:
+        if not db.is_unavailable(exc):
+            raise
+        return _spool(runtime, msg, received_at)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import config as config_mod
-from bot import inbound, intents
+from bot import inbound, intents, spool
 from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
@@ -30,6 +30,12 @@ def rt() -> Runtime:
 def _refuse(exc: CallbackError) -> Response:
     log.warning("callback refused (%s): %s from %s", exc.status, exc.reason, request.remote_addr)
     return Response(exc.reason, status=exc.status, mimetype="text/plain")
+
+
+def _unavailable(exc: spool.SpoolFull) -> Response:
+    """Database down and the spool full (or unwritable): 503, so the platform retries later."""
+    log.error("callback refused with 503: %s", exc)
+    return Response("temporarily unavailable", status=503, mimetype="text/plain")
 
 
 def _body() -> bytes:
@@ -54,8 +60,11 @@ def wecom() -> Response:
         msg = channel.parse(_body(), signature, timestamp, nonce)
     except CallbackError as exc:
         return _refuse(exc)
-    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                           timeout=runtime.config.app.reply_timeout)
+    try:
+        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                               timeout=runtime.config.app.reply_timeout)
+    except spool.SpoolFull as exc:
+        return _unavailable(exc)
     if reply is None or reply.empty:
         return Response("", mimetype="text/plain")
     return Response(channel.render(msg, reply, nonce or secrets.token_hex(8)), mimetype="application/xml")
@@ -75,8 +84,11 @@ def wechat() -> Response:
         msg, encrypted = channel.parse(_body(), a.to_dict())
     except CallbackError as exc:
         return _refuse(exc)
-    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                           timeout=runtime.config.app.reply_timeout)
+    try:
+        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                               timeout=runtime.config.app.reply_timeout)
+    except spool.SpoolFull as exc:
+        return _unavailable(exc)
     if reply is None or not reply.text:
         return Response("", mimetype="text/plain")
     return Response(channel.render(msg, reply, encrypted, a.get("nonce") or secrets.token_hex(8)),
