@@ -1,0 +1,146 @@
+"""Inbound rows being processed hold a lease: a message whose process died mid-handling is taken over by
+a retry after the lease, or re-run by the recovery pass with its reply pushed; effects happen once and are
+dated by the time the message was received; a live handler is never run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from sqlmodel import select
+
+from bot import clock, inbound, inbound_recovery, seal
+from bot.message import InboundMessage
+from bot.models import InboundMessage as InboundRow
+from bot.models import Ticket
+from bot.router import Context, Router, Word
+from handlers import build_router
+from tests.conftest import DEFAULT_NOW, make_runtime
+from tests.helpers import add_roster, texts_to
+
+
+def text(user: str, content: str, msg_id: str) -> InboundMessage:
+    return InboundMessage(channel="wecom", sender=user, msg_type="text", text=content, msg_id=msg_id,
+                          create_time=clock.timestamp())
+
+
+def leased_rt(url: str):
+    rt = make_runtime(url, app={"inbound_lease_seconds": 1})
+    add_roster(rt)
+    return rt
+
+
+def rows(rt) -> list[InboundRow]:
+    with rt.session() as session:
+        return list(session.exec(select(InboundRow).order_by(InboundRow.id)))
+
+
+def tickets(rt) -> list[Ticket]:
+    with rt.session() as session:
+        return list(session.exec(select(Ticket)))
+
+
+def wait_for_lease(rt) -> None:
+    deadline = max(r.lease_until for r in rows(rt))
+    while clock.wall() <= deadline:
+        time.sleep(0.05)
+
+
+def test_a_processing_row_keeps_its_sender_encrypted(backend):
+    rt = leased_rt(backend)
+    try:
+        inbound.record(rt, text("m1", "反映 楼道灯坏了", "600"))
+        (row,) = rows(rt)
+        assert row.status == "processing"
+        assert row.sender.startswith("enc:")
+        assert seal.decrypt(rt.config, row.sender) == "m1"
+        assert '"m1"' not in row.payload
+        assert "m1" not in row.payload.replace(row.sender, "")
+    finally:
+        rt.close()
+
+
+def test_retry_after_the_lease_takes_over_a_dead_delivery(backend):
+    rt = leased_rt(backend)
+    router = build_router()
+    msg = text("m1", "反映 楼道灯坏了", "601")
+    try:
+        assert inbound.record(rt, msg) is not None  # the first delivery's process died right after this
+        wait_for_lease(rt)
+        clock.freeze(DEFAULT_NOW + dt.timedelta(seconds=10))  # WeCom's retry, ten seconds later
+        reply = inbound.handle(rt, router, msg)
+        assert reply is not None
+        assert "#" in reply.text
+        assert inbound.handle(rt, router, msg).text == reply.text  # the next retry: the same reply
+        (ticket,) = tickets(rt)
+        assert clock.local(ticket.created_at) == DEFAULT_NOW  # dated by receipt
+        (row,) = rows(rt)
+        assert (row.status, row.attempts, row.sender, row.payload) == ("done", 2, "", None)
+    finally:
+        rt.close()
+
+
+def test_recovery_pass_reruns_an_expired_row_and_pushes_the_reply(backend):
+    rt = leased_rt(backend)
+    msg = text("m2", "反映 路灯坏了", "602")
+    try:
+        inbound.record(rt, msg)
+        assert inbound_recovery.recover_expired(rt) == 0  # the lease has not run out yet
+        wait_for_lease(rt)
+        clock.freeze(DEFAULT_NOW + dt.timedelta(minutes=3))
+        assert inbound_recovery.recover_expired(rt) == 1
+        assert inbound_recovery.recover_expired(rt) == 0
+        (ticket,) = tickets(rt)
+        assert clock.local(ticket.created_at) == DEFAULT_NOW
+        (pushed,) = texts_to(rt, "m2")
+        assert f"#{ticket.number}" in pushed
+        assert [(r.status, r.sender) for r in rows(rt)] == [("pushed", "")]
+    finally:
+        rt.close()
+
+
+def test_a_superseded_attempt_has_no_effect(backend):
+    rt = leased_rt(backend)
+    router = build_router()
+    msg = text("m1", "反映 井盖丢了", "603")
+    try:
+        first = inbound.record(rt, msg)
+        wait_for_lease(rt)
+        second, _ = inbound.take_over(rt, InboundRow.id == first.row_id)
+        assert inbound.process(rt, router, msg, first).status == "superseded"  # the slow original wakes up
+        assert tickets(rt) == []
+        assert inbound.process(rt, router, msg, second).status == "done"
+        assert len(tickets(rt)) == 1
+    finally:
+        rt.close()
+
+
+def test_a_live_slow_handler_is_not_run_twice(backend):
+    rt = leased_rt(backend)
+    calls: list[str] = []
+    router = Router()
+
+    def slow(ctx: Context) -> str:
+        """慢 — 比租约还慢的指令"""
+        calls.append(ctx.message.msg_id)
+        time.sleep(2.0)
+        return "慢慢来的回复"
+
+    router.add(Word("慢"), slow)
+    msg = text("m1", "慢", "604")
+    result: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: result.setdefault("reply", inbound.handle(rt, router, msg)))
+    try:
+        worker.start()
+        while not calls:
+            time.sleep(0.02)
+        wait_for_lease(rt)  # the lease ran out while the handler is still inside its transaction
+        assert inbound_recovery.recover_expired(rt, router) == 0
+        worker.join(timeout=30)
+        assert result["reply"].text == "慢慢来的回复"
+        assert calls == ["604"]
+        assert [r.status for r in rows(rt)] == ["done"]
+    finally:
+        worker.join(timeout=30)
+        rt.close()
