@@ -5,9 +5,16 @@ dated by the time the message was received; a live handler is never run twice.""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
+import psycopg
+import requests
 from sqlmodel import select
 
 from bot import clock, inbound, inbound_recovery, seal
@@ -16,8 +23,10 @@ from bot.models import InboundMessage as InboundRow
 from bot.models import Ticket
 from bot.router import Context, Router, Word
 from handlers import build_router
+from tests.callbacks import WECOM
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster, texts_to
+from tests.serve_helpers import ROOT, bot_env, post_text, serving, write_config
 
 
 def text(user: str, content: str, msg_id: str) -> InboundMessage:
@@ -143,4 +152,92 @@ def test_a_live_slow_handler_is_not_run_twice(backend):
         assert [r.status for r in rows(rt)] == ["done"]
     finally:
         worker.join(timeout=30)
+        rt.close()
+
+
+# -- a real gunicorn worker killed with SIGKILL inside its handler transaction (PostgreSQL) ----------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = clock.monotonic() + seconds
+    while not condition():
+        assert clock.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def _waiting_on_ticket(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                            "AND relation = 'ticket'::regclass").fetchone()[0] > 0
+
+
+def test_killed_gunicorn_worker_mid_handling_then_retries(postgres_url, fake_wecom, tmp_path):
+    rt = make_runtime(postgres_url)
+    add_roster(rt)
+    rt.close()
+    sections = fake_wecom.sections(
+        database={"url": postgres_url},
+        app={"secret_key": "kill-test-secret", "seal_key": "kill-test-seal", "inbound_lease_seconds": 2,
+             "spool_dir": str(tmp_path / "spool")},
+        wecom={**WECOM, "api_base_url": fake_wecom.url})
+    config = write_config(tmp_path / "serve.toml", sections)
+    msg_id = 8_200_000_000_000_000_001
+    content = "反映 车棚顶漏雨"
+    replies: list[str] = []
+    with serving(config, 1, tmp_path / "serve.log") as server:
+        (worker_pid,) = _children(server.proc.pid)
+        lock = psycopg.connect(postgres_url)
+        lock.execute("LOCK TABLE ticket IN ACCESS EXCLUSIVE MODE")  # the handler will wait inside its transaction
+        first: dict[str, object] = {}
+
+        def deliver() -> None:
+            try:
+                first["answer"] = post_text(server.url, "m1", content, msg_id, timeout=30)
+            except requests.RequestException as exc:  # the worker dies with the request open
+                first["answer"] = exc
+
+        started = clock.monotonic()
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        try:
+            _wait(lambda: _waiting_on_ticket(postgres_url), 30, "the handler to block on the ticket table")
+            os.kill(worker_pid, signal.SIGKILL)
+        finally:
+            lock.rollback()
+            lock.close()
+        thread.join(timeout=60)
+        _wait(lambda: [p for p in _children(server.proc.pid) if p != worker_pid], 60, "gunicorn to respawn")
+        for offset in (5, 10):  # WeCom's retries of the same MsgId
+            time.sleep(max(0.0, started + offset - clock.monotonic()))
+            status, reply = post_text(server.url, "m1", content, msg_id)
+            assert status == 200, server.output()[-3000:]
+            replies.append(reply)
+        log = server.output()
+    once = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "worker", "--once"], cwd=ROOT,
+                          env=bot_env(), capture_output=True, text=True, timeout=120)
+    assert once.returncode == 0, once.stderr
+    rt = make_runtime(postgres_url)
+    try:
+        found = [t for t in tickets(rt) if "车棚" in t.text]
+        assert len(found) == 1, log[-3000:]  # the effect happened exactly once
+        number = f"#{found[0].number}"
+        pushed = [m.get("text", {}).get("content", "") for m in fake_wecom.delivered.get("m1", [])]
+        assert any(number in r for r in replies) or any(number in p for p in pushed), (replies, pushed)
+        assert "系统繁忙" not in " ".join(replies)
+        assert [r.status for r in rows(rt)] in (["done"], ["pushed"])
+        assert rows(rt)[0].attempts >= 2  # taken over after the lease
+    finally:
         rt.close()

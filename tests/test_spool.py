@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import threading
 import time
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot import clock, inbound_recovery, spool
@@ -17,6 +20,7 @@ from bot.web import build_app
 from tests.callbacks import WECOM, decrypt_reply, post_wecom, text_xml
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster, texts_to
+from tests.tcp_proxy import TcpProxy
 
 ACCEPTED = "已收到，稍后答复"
 
@@ -125,3 +129,58 @@ def test_a_damaged_spool_file_is_set_aside(backend, tmp_path):
         rt.close()
     assert [p.name for p in folder.iterdir()] == ["00000000000000000001-x.json.bad"]
     assert not spool.has_pending(rt.config)
+
+
+def _waiting_on_ticket(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                            "AND relation = 'ticket'::regclass").fetchone()[0] > 0
+
+
+def test_connection_cut_mid_handling_is_spooled_and_finished_later(postgres_url, tmp_path):
+    """The handler waits inside its transaction when a local TCP proxy cuts the database connection:
+    the member hears 「已收到，稍后答复」, and once the database is reachable again the message has its
+    effect once and the real reply is pushed."""
+    live = make_runtime(postgres_url)
+    add_roster(live)
+    live.close()
+    target = make_url(postgres_url)
+    proxy = TcpProxy((target.host or "127.0.0.1", target.port or 5432))
+    proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    folder = tmp_path / "spool"
+    rt = make_runtime(proxied, wecom=WECOM, app={"spool_dir": str(folder), "inbound_lease_seconds": 1})
+    client = build_app(runtime=rt).test_client()
+    answer: dict[str, tuple[int, str]] = {}
+    thread = threading.Thread(target=lambda: answer.setdefault("first", _say(client, "m1", "反映 楼顶漏水", 9100)))
+    lock = psycopg.connect(postgres_url)
+    try:
+        lock.execute("LOCK TABLE ticket IN ACCESS EXCLUSIVE MODE")
+        thread.start()
+        deadline = clock.monotonic() + 30
+        while not _waiting_on_ticket(postgres_url):
+            assert clock.monotonic() < deadline, "the handler never reached the ticket table"
+            time.sleep(0.05)
+        proxy.cut()
+        lock.rollback()
+        thread.join(timeout=60)
+        assert answer["first"] == (200, ACCEPTED)
+        assert client.get("/healthz").status_code == 503
+        assert len(list(folder.glob("*.json"))) == 1
+        proxy.restore()
+        assert client.get("/healthz").status_code == 200
+        deadline = clock.monotonic() + 60
+        while not texts_to(rt, "m1"):  # the dead connection's backend must go before the row is free
+            assert clock.monotonic() < deadline, "the spooled message was never finished"
+            inbound_recovery.run_pass(rt)
+            time.sleep(0.2)
+        with rt.session() as session:
+            (ticket,) = session.exec(select(Ticket)).all()
+            (row,) = session.exec(select(InboundMessage)).all()
+        assert f"#{ticket.number}" in texts_to(rt, "m1")[0]
+        assert (row.status, row.sender) == ("pushed", "")
+        assert list(folder.glob("*.json")) == []
+    finally:
+        thread.join(timeout=30)
+        lock.close()
+        rt.close()
+        proxy.close()
