@@ -26,7 +26,6 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
 
@@ -140,12 +139,12 @@ def record(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime | Non
     return db.retry_locked(insert)
 
 
-def take_over(runtime: Runtime, where: ColumnElement[bool],
+def take_over(runtime: Runtime, where: Any,
               msg: InboundMessage | None = None) -> tuple[Claim, str | None] | None:
     """Claim a row whose lease ran out (its process died or hung), or, for a retry bringing the message
     again (`msg`), one whose handling failed. A row whose handler transaction is still open is locked
-    (skipped on PostgreSQL; on SQLite the write lock waits for it) and never taken. Returns the claim and
-    the stored message (payload), or None."""
+    (skipped on PostgreSQL; on SQLite the write lock waits for it) and never taken. `where` picks the row
+    (a SQL condition on InboundRow). Returns the claim and the stored message (payload), or None."""
 
     def takeable(row: InboundRow | None, wall: float) -> bool:
         if row is None:

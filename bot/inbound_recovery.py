@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import clock, db, inbound, spool, texts
 from bot.models import InboundMessage as InboundRow
@@ -62,7 +62,7 @@ def recover_expired(runtime: Runtime, router: Router | None = None, limit: int =
     with runtime.session() as session:
         ids = list(session.exec(select(InboundRow.id).where(InboundRow.status == "processing",
                                                             InboundRow.lease_until < clock.wall())
-                                .order_by(InboundRow.id).limit(limit)))
+                                .order_by(col(InboundRow.id)).limit(limit)))
     count = 0
     for row_id in ids:
         taken = inbound.take_over(runtime, InboundRow.id == row_id)

@@ -234,10 +234,36 @@ def test_killed_gunicorn_worker_mid_handling_then_retries(postgres_url, fake_wec
         found = [t for t in tickets(rt) if "车棚" in t.text]
         assert len(found) == 1, log[-3000:]  # the effect happened exactly once
         number = f"#{found[0].number}"
-        pushed = [m.get("text", {}).get("content", "") for m in fake_wecom.delivered.get("m1", [])]
+        pushed = [str(m.get("content", "")) for m in fake_wecom.delivered.get("m1", [])]
         assert any(number in r for r in replies) or any(number in p for p in pushed), (replies, pushed)
         assert "系统繁忙" not in " ".join(replies)
         assert [r.status for r in rows(rt)] in (["done"], ["pushed"])
         assert rows(rt)[0].attempts >= 2  # taken over after the lease
+    finally:
+        rt.close()
+
+
+def test_worker_once_reruns_a_dead_delivery_and_delivers_the_reply(backend, fake_wecom, tmp_path):
+    keys = {"secret_key": "worker-test-secret", "seal_key": "worker-test-seal"}  # shared by every process
+    rt = make_runtime(backend, app={"inbound_lease_seconds": 1, **keys})
+    add_roster(rt)
+    try:
+        inbound.record(rt, text("m1", "反映 电梯异响", "605"))  # its web worker died right after this
+        wait_for_lease(rt)
+    finally:
+        rt.close()
+    config = write_config(tmp_path / "worker.toml", fake_wecom.sections(
+        database={"url": backend}, app={**keys, "spool_dir": str(tmp_path / "spool")}))
+    once = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "worker", "--once"], cwd=ROOT,
+                          env=bot_env(), capture_output=True, text=True, timeout=120)
+    assert once.returncode == 0, once.stderr
+    assert once.stdout.strip().splitlines()[-1].endswith(" queued=0")
+    rt = make_runtime(backend)
+    try:
+        (ticket,) = tickets(rt)
+        assert clock.local(ticket.created_at) == DEFAULT_NOW
+        (delivered,) = fake_wecom.delivered["m1"]
+        assert f"#{ticket.number}" in delivered["content"]
+        assert [(r.status, r.sender, r.payload) for r in rows(rt)] == [("pushed", "", None)]
     finally:
         rt.close()
