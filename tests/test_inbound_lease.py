@@ -267,3 +267,16 @@ def test_worker_once_reruns_a_dead_delivery_and_delivers_the_reply(backend, fake
         assert [(r.status, r.sender, r.payload) for r in rows(rt)] == [("pushed", "", None)]
     finally:
         rt.close()
+
+
+def test_clock_as_of_dates_one_thread_only():
+    received = DEFAULT_NOW - dt.timedelta(days=1, hours=3)
+    seen: list[dt.datetime] = []
+    with clock.as_of(received):
+        assert clock.now() == received
+        assert clock.today() == received.date()
+        other = threading.Thread(target=lambda: seen.append(clock.now()))
+        other.start()
+        other.join()
+    assert seen == [DEFAULT_NOW]  # another thread keeps the process clock
+    assert clock.now() == DEFAULT_NOW

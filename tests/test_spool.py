@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import json
 import threading
 import time
@@ -184,3 +185,21 @@ def test_connection_cut_mid_handling_is_spooled_and_finished_later(postgres_url,
         lock.close()
         rt.close()
         proxy.close()
+
+
+def test_a_file_another_process_is_replaying_is_left_alone(outage, tmp_path):
+    client, folder, url = outage
+    assert _say(client, "m1", "积分", 9200) == (200, ACCEPTED)
+    (path,) = folder.glob("*.json")
+    rt = make_runtime(url, app={"spool_dir": str(folder)})
+    try:
+        with path.open("rb") as held:  # another process holds the file's lock while it replays it
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+            assert inbound_recovery.replay_spool(rt) == 0
+            assert path.exists()
+        assert inbound_recovery.replay_spool(rt) == 1
+        assert not path.exists()
+        with rt.session() as session:
+            assert [r.status for r in session.exec(select(InboundMessage))] == ["pushed"]
+    finally:
+        rt.close()
