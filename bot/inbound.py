@@ -1,16 +1,15 @@
 """The inbound pipeline every transport shares (callbacks and `dangjian say`):
 dedup → lease the row → find the member → route → store the reply with the effect, in one transaction.
 
-A row being processed holds the whole message (sender encrypted under `seal_key`) and a lease (wall
-clock, `[app] inbound_lease_seconds`) with an attempt number. Its handler transaction locks the row (row
-lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and commits only while the attempt is still its own, so a
+A row being processed holds the whole message and a lease (bot/inbound_lease.py). Its handler
+transaction locks the row (row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and commits only while
+its attempt still holds the row, so a
 message has its effect once even when a process dies mid-way: a retry after the lease (or the worker's
 recovery pass, bot/inbound_recovery.py) takes the row over and runs it again, dated by the time it was
 received. A retry while the first delivery runs gets the stored reply, waiting up to 3 s, else an empty
 answer. Handling that outlasts `[app] reply_timeout` answers empty at once and pushes the reply through
 the outbox. When the database is unreachable the message goes to the local spool (bot/spool.py) and the
-member is told it will be answered later. A finished row keeps no sender; one about an anonymous report
-keeps no content and no time finer than the day either.
+member is told it will be answered later.
 """
 
 from __future__ import annotations
@@ -26,22 +25,24 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from bot import clock, db, spool, texts
-from bot import seal as seals
+from bot import clock, db, inbound_lease, spool, texts
+from bot.inbound_lease import ANONYMOUS_PREFIXES, Claim, is_anonymous, record, stored_key, take_over
 from bot.message import InboundMessage, Reply
 from bot.models import InboundMessage as InboundRow
 from bot.models import Member
 from bot.router import Context, Router
 from bot.runtime import Runtime
 
+__all__ = ["ANONYMOUS_PREFIXES", "Claim", "Outcome", "handle", "is_anonymous", "process", "record", "seal",
+           "stored_key", "take_over"]
+
 log = logging.getLogger(__name__)
 
 RETRY_WAIT = 3.0
 DEDUP_TTL = 24 * 3600
-ANONYMOUS_PREFIXES = ("匿名反映",)
 MAX_ATTEMPTS = 3  # a message whose handling kills its process this often is given up (status failed)
 
 
@@ -52,11 +53,6 @@ def seal(config: Any, sender: str) -> str:
     return "sealed:" + hmac.new(key, sender.lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def stored_key(msg: InboundMessage) -> str:
-    """The dedup key as stored: a hash, so the log's unique key holds no userid (see `dangjian forget`)."""
-    return hashlib.sha256(msg.dedup_key().encode()).hexdigest()
-
-
 def find_member(session, msg: InboundMessage) -> Member | None:
     if msg.channel == "wechat":
         stmt = select(Member).where(Member.openid == msg.sender)
@@ -64,15 +60,6 @@ def find_member(session, msg: InboundMessage) -> Member | None:
         stmt = select(Member).where(Member.userid == msg.sender.lower())
     member = session.exec(stmt).first()
     return member if member is not None and member.active else None
-
-
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    """The right to handle one inbound row: attempt `attempt` of row `row_id`, received at `received_at`."""
-
-    row_id: int
-    attempt: int
-    received_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,91 +90,6 @@ def _redis_claim(runtime: Runtime, key: str) -> bool:
     except redis_lib.RedisError as exc:
         log.warning("redis dedup unavailable, relying on the database: %s", exc)
         return True
-
-
-def _lease(runtime: Runtime) -> float:
-    return clock.wall() + runtime.config.app.inbound_lease_seconds
-
-
-def _midnight(moment: dt.datetime) -> dt.datetime:
-    return clock.at(clock.local(moment).date(), dt.time(0))
-
-
-def is_anonymous(msg: InboundMessage) -> bool:
-    return msg.text.startswith(ANONYMOUS_PREFIXES)
-
-
-def record(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime | None = None) -> Claim | None:
-    """Insert the row (attempt 1, leased); None when the unique dedup key says we have seen it."""
-    received = received_at or clock.now()
-
-    def insert() -> Claim | None:
-        row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel,
-                         sender=seals.encrypt(runtime.config, msg.sender), msg_type=msg.msg_type,
-                         content=msg.text or msg.event_key, status="processing", received_at=received,
-                         payload=spool.encode(runtime.config, msg, received), lease_until=_lease(runtime),
-                         attempts=1)
-        try:
-            with runtime.session() as session:
-                session.add(row)
-                session.flush()
-                assert row.id is not None
-                return Claim(row.id, 1, received)
-        except IntegrityError:
-            return None
-
-    return db.retry_locked(insert)
-
-
-def take_over(runtime: Runtime, where: Any,
-              msg: InboundMessage | None = None) -> tuple[Claim, str | None] | None:
-    """Claim a row whose lease ran out (its process died or hung), or, for a retry bringing the message
-    again (`msg`), one whose handling failed. A row whose handler transaction is still open is locked
-    (skipped on PostgreSQL; on SQLite the write lock waits for it) and never taken. `where` picks the row
-    (a SQL condition on InboundRow). Returns the claim and the stored message (payload), or None."""
-
-    def takeable(row: InboundRow | None, wall: float) -> bool:
-        if row is None:
-            return False
-        return (row.status == "processing" and row.lease_until < wall) or (row.status == "failed" and msg is not None)
-
-    def attempt() -> tuple[Claim, str | None] | None:
-        wall = clock.wall()
-        with runtime.session() as session:  # a plain read first: a live handler's write lock is not waited for
-            if not takeable(session.exec(select(InboundRow).where(where)).first(), wall):
-                return None
-        with runtime.write() as session:
-            query = select(InboundRow).where(where)
-            if runtime.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            row = session.exec(query).first()
-            if row is None or not takeable(row, wall):
-                return None
-            if msg is not None:
-                if row.status == "failed":
-                    row.received_at = clock.now()
-                row.sender = seals.encrypt(runtime.config, msg.sender)
-                row.payload = spool.encode(runtime.config, msg, row.received_at or clock.now())
-            row.status, row.attempts = "processing", row.attempts + 1
-            row.lease_until = wall + runtime.config.app.inbound_lease_seconds
-            session.add(row)
-            assert row.id is not None
-            log.info("inbound row %s taken over (attempt %s)", row.id, row.attempts)
-            return Claim(row.id, row.attempts, row.received_at or clock.now()), row.payload
-
-    return db.retry_locked(attempt)
-
-
-def _finish(row: InboundRow, status: str, reply: Reply | None, sealed: bool) -> None:
-    """The row's final state: no sender, no stored message; sealed: no content, dates to the day."""
-    now = clock.now()
-    row.status, row.finished_at = status, now
-    row.reply = reply.dumps() if status == "done" and reply is not None else None
-    row.sender, row.payload, row.lease_until = "", None, 0.0
-    if sealed:
-        row.content = ""
-        row.received_at = _midnight(row.received_at or now)
-        row.finished_at = _midnight(now)
 
 
 def enqueue_reply(runtime: Runtime, session, msg: InboundMessage, row_id: int, text: str,
@@ -224,7 +126,7 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
             status = "pushed" if push is not None and push.is_set() else "done"
             if status == "pushed":
                 enqueue_reply(runtime, session, msg, claim.row_id, reply.text, sealed)
-            _finish(row, status, reply, sealed)
+            inbound_lease.finish(row, status, reply, sealed)
             session.add(row)
             return Outcome(status, reply, sealed)
 
@@ -236,32 +138,8 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
                         type(exc).__name__)
             return Outcome("unavailable")
         log.exception("handling inbound row %s failed", claim.row_id)
-        _mark_failed(runtime, msg, claim)
+        inbound_lease.mark_failed(runtime, msg, claim)
         return Outcome("failed", Reply(texts.t("error.busy")))
-
-
-def _mark_failed(runtime: Runtime, msg: InboundMessage, claim: Claim) -> None:
-    def attempt() -> None:
-        with clock.as_of(claim.received_at), runtime.write() as session:
-            row = session.get(InboundRow, claim.row_id)
-            if row is not None and row.status == "processing" and row.attempts == claim.attempt:
-                _finish(row, "failed", None, is_anonymous(msg))
-                session.add(row)
-
-    try:
-        db.retry_locked(attempt)
-    except SQLAlchemyError:
-        log.exception("inbound row %s: could not record the failure (its lease will run out)", claim.row_id)
-
-
-def give_up(runtime: Runtime, claim: Claim, why: str) -> None:
-    """A row that cannot be re-run (unreadable, or it failed too often): failed, wiped, logged."""
-    with runtime.write() as session:
-        row = session.get(InboundRow, claim.row_id)
-        if row is not None and row.attempts == claim.attempt:
-            _finish(row, "failed", None, sealed=row.content.startswith(ANONYMOUS_PREFIXES))
-            session.add(row)
-    log.error("inbound row %s given up after attempt %s: %s", claim.row_id, claim.attempt, why)
 
 
 def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim) -> Outcome:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from bot import clock, db, inbound, spool, texts
+from bot import clock, db, inbound, inbound_lease, spool, texts
 from bot.models import InboundMessage as InboundRow
 from bot.router import Router
 from bot.runtime import Runtime
@@ -41,14 +41,14 @@ def router_for(runtime: Runtime) -> Router:
     return router
 
 
-def _rerun(runtime: Runtime, router: Router, claim: inbound.Claim, payload: str | None) -> bool:
+def _rerun(runtime: Runtime, router: Router, claim: inbound_lease.Claim, payload: str | None) -> bool:
     try:
         msg, _ = spool.decode(runtime.config, payload or "")
     except (ValueError, KeyError, TypeError):
-        inbound.give_up(runtime, claim, "the stored message cannot be read")
+        inbound_lease.give_up(runtime, claim, "the stored message cannot be read")
         return False
     if claim.attempt > inbound.MAX_ATTEMPTS:
-        inbound.give_up(runtime, claim, "too many attempts")
+        inbound_lease.give_up(runtime, claim, "too many attempts")
         inbound.push_text(runtime, msg, claim, texts.t("error.busy"), inbound.is_anonymous(msg))
         return False
     outcome = inbound.finish_late(runtime, router, msg, claim)

@@ -17,7 +17,7 @@ import psycopg
 import requests
 from sqlmodel import select
 
-from bot import clock, inbound, inbound_recovery, seal
+from bot import clock, inbound, inbound_lease, inbound_recovery, seal
 from bot.message import InboundMessage
 from bot.models import InboundMessage as InboundRow
 from bot.models import Ticket
@@ -59,7 +59,7 @@ def wait_for_lease(rt) -> None:
 def test_a_processing_row_keeps_its_sender_encrypted(backend):
     rt = leased_rt(backend)
     try:
-        inbound.record(rt, text("m1", "反映 楼道灯坏了", "600"))
+        inbound_lease.record(rt, text("m1", "反映 楼道灯坏了", "600"))
         (row,) = rows(rt)
         assert row.status == "processing"
         assert row.sender.startswith("enc:")
@@ -75,7 +75,7 @@ def test_retry_after_the_lease_takes_over_a_dead_delivery(backend):
     router = build_router()
     msg = text("m1", "反映 楼道灯坏了", "601")
     try:
-        assert inbound.record(rt, msg) is not None  # the first delivery's process died right after this
+        assert inbound_lease.record(rt, msg) is not None  # the first delivery's process died right after this
         wait_for_lease(rt)
         clock.freeze(DEFAULT_NOW + dt.timedelta(seconds=10))  # WeCom's retry, ten seconds later
         reply = inbound.handle(rt, router, msg)
@@ -94,7 +94,7 @@ def test_recovery_pass_reruns_an_expired_row_and_pushes_the_reply(backend):
     rt = leased_rt(backend)
     msg = text("m2", "反映 路灯坏了", "602")
     try:
-        inbound.record(rt, msg)
+        inbound_lease.record(rt, msg)
         assert inbound_recovery.recover_expired(rt) == 0  # the lease has not run out yet
         wait_for_lease(rt)
         clock.freeze(DEFAULT_NOW + dt.timedelta(minutes=3))
@@ -114,9 +114,9 @@ def test_a_superseded_attempt_has_no_effect(backend):
     router = build_router()
     msg = text("m1", "反映 井盖丢了", "603")
     try:
-        first = inbound.record(rt, msg)
+        first = inbound_lease.record(rt, msg)
         wait_for_lease(rt)
-        second, _ = inbound.take_over(rt, InboundRow.id == first.row_id)
+        second, _ = inbound_lease.take_over(rt, InboundRow.id == first.row_id)
         assert inbound.process(rt, router, msg, first).status == "superseded"  # the slow original wakes up
         assert tickets(rt) == []
         assert inbound.process(rt, router, msg, second).status == "done"
@@ -248,7 +248,7 @@ def test_worker_once_reruns_a_dead_delivery_and_delivers_the_reply(backend, fake
     rt = make_runtime(backend, app={"inbound_lease_seconds": 1, **keys})
     add_roster(rt)
     try:
-        inbound.record(rt, text("m1", "反映 电梯异响", "605"))  # its web worker died right after this
+        inbound_lease.record(rt, text("m1", "反映 电梯异响", "605"))  # its web worker died right after this
         wait_for_lease(rt)
     finally:
         rt.close()
