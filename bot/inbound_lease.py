@@ -3,7 +3,7 @@
 A row being processed holds the whole message (sender encrypted under `seal_key`, see bot/spool.encode)
 and a lease (wall clock, `[app] inbound_lease_seconds`) with an attempt number; the handler transaction
 commits only while its attempt still holds the row (see bot/inbound.process). A finished row keeps no
-sender and no message; one about an anonymous report keeps no content and no time finer than the day.
+sender, no message and no text; one about an anonymous report keeps no time finer than the day either.
 """
 
 from __future__ import annotations
@@ -116,13 +116,15 @@ def take_over(runtime: Runtime, where: Any,
 
 
 def finish(row: InboundRow, status: str, reply: Reply | None, sealed: bool) -> None:
-    """The row's final state: no sender, no stored message; sealed: no content, dates to the day."""
+    """The row's final state: no sender, no stored message and none of the member's words (an event keeps
+    its key), so `forget` has nothing left to find; sealed: no content at all and dates to the day."""
     now = clock.now()
     row.status, row.finished_at = status, now
     row.reply = reply.dumps() if status == "done" and reply is not None else None
     row.sender, row.payload, row.lease_until = "", None, 0.0
-    if sealed:
+    if sealed or row.msg_type != "event":
         row.content = ""
+    if sealed:
         row.received_at = _midnight(row.received_at or now)
         row.finished_at = _midnight(now)
 

@@ -86,6 +86,7 @@ def test_retry_after_the_lease_takes_over_a_dead_delivery(backend):
         assert clock.local(ticket.created_at) == DEFAULT_NOW  # dated by receipt
         (row,) = rows(rt)
         assert (row.status, row.attempts, row.sender, row.payload) == ("done", 2, "", None)
+        assert row.content == ""  # none of the member's words stay once handled (nothing for `forget` to miss)
     finally:
         rt.close()
 

@@ -29,7 +29,8 @@ def _setup(url: str, tmp_path) -> object:
     finally:
         rt.close()
     return write_config(tmp_path / "serve.toml", {
-        "app": {"spool_dir": str(tmp_path / "spool")}, "database": {"url": url}, "wecom": WECOM})
+        "app": {"spool_dir": str(tmp_path / "spool"), "secret_key": "sqlite-test-secret", "seal_key": "sqlite-seal"},
+        "database": {"url": url}, "wecom": WECOM})
 
 
 def test_fifty_concurrent_callbacks_on_two_workers_never_fail(sqlite_url, tmp_path):
