@@ -172,14 +172,8 @@ def push_text(runtime: Runtime, msg: InboundMessage, claim: Claim, text: str, se
     log.info("reply to inbound row %s pushed through the outbox", claim.row_id)
 
 
-def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim,
-                future: concurrent.futures.Future[Outcome]) -> None:
+def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
     """The callback already answered empty: make sure the member still hears back."""
-    try:
-        outcome = future.result()
-    except Exception:  # process() already logs and answers; this guards the callback thread
-        log.exception("late reply for inbound row %s lost", claim.row_id)
-        return
     if outcome.status == "done":  # committed just before the push flag was set
         push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed, mark_pushed=True)
     elif outcome.status == "failed":
@@ -233,36 +227,68 @@ def _answer(runtime: Runtime, key: str, msg: InboundMessage, claim: Claim, outco
     return outcome.reply
 
 
-def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:
-    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow).
-    Raises spool.SpoolFull when the database is unreachable and the spool cannot take the message."""
+class _Handoff:
+    """Who answers the member: the callback, if the pipeline is done in time, else the pipeline itself
+    (the callback answered empty): decided once, under a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.gone = threading.Event()  # the callback answered empty: the reply goes through the outbox
+        self.answered = False
+
+
+def _run(runtime: Runtime, router: Router, msg: InboundMessage, received_at: dt.datetime,
+         handoff: _Handoff | None) -> Reply | None:
     from bot import inbound_recovery
 
     key = stored_key(msg)
-    received_at = clock.now()
+    gone = handoff.gone if handoff is not None else None
     try:
         claim = _claim(runtime, msg, key)
-        if claim is None:
-            return _wait_for_reply(runtime, key)
+        if claim is None:  # a retry: the first delivery's reply, if the callback still waits
+            return None if gone is not None and gone.is_set() else _wait_for_reply(runtime, key)
     except SQLAlchemyError as exc:
         if not db.is_unavailable(exc):
             raise
         log.warning("database unavailable for a callback: %s", type(exc).__name__)
-        return _spool(runtime, msg, received_at)
+        try:
+            return _spool(runtime, msg, received_at)
+        except spool.SpoolFull:
+            if gone is None or not gone.is_set():
+                raise
+            log.exception("a callback nobody waits for any more was neither stored nor spooled")
+            return None
     inbound_recovery.kick(runtime, router)
-    if timeout is None:
-        return _answer(runtime, key, msg, claim, process(runtime, router, msg, claim))
-    push = threading.Event()
-    future = executor(runtime).submit(process, runtime, router, msg, claim, push)
-    try:
-        outcome = future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        push.set()
-        future.add_done_callback(lambda f: _after_late(runtime, msg, claim, f))
-        return None
+    outcome = process(runtime, router, msg, claim, gone)
+    if handoff is not None:
+        with handoff.lock:
+            if handoff.gone.is_set():
+                _after_late(runtime, msg, claim, outcome)
+                return None
+            handoff.answered = True
     try:
         return _answer(runtime, key, msg, claim, outcome)
     except SQLAlchemyError as exc:
         if not db.is_unavailable(exc):
             raise
         return _spool(runtime, msg, received_at)
+
+
+def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:
+    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow).
+    With `timeout`, everything (the database included) runs in the pool: the callback answers in time
+    even when SQLite's write lock or a dead database server makes it wait. Raises spool.SpoolFull when
+    the database is unreachable and the spool cannot take the message (the callback answers 503)."""
+    received_at = clock.now()
+    if timeout is None:
+        return _run(runtime, router, msg, received_at, None)
+    handoff = _Handoff()
+    future = executor(runtime).submit(_run, runtime, router, msg, received_at, handoff)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        with handoff.lock:
+            if not handoff.answered:
+                handoff.gone.set()
+                return None
+        return future.result()

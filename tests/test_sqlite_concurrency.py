@@ -7,15 +7,17 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import itertools
+import sqlite3
 import time
 
 from sqlmodel import select
 
 from bot import clock
 from bot.models import InboundMessage, Ticket
-from tests.callbacks import WECOM
+from bot.web import build_app
+from tests.callbacks import WECOM, post_wecom, text_xml
 from tests.conftest import make_runtime
-from tests.helpers import add_roster
+from tests.helpers import add_roster, texts_to
 from tests.serve_helpers import post_text, serving, write_config
 
 BUSY = "系统繁忙"
@@ -76,4 +78,28 @@ def _rows(url: str) -> list[InboundMessage]:
         with rt.session() as session:
             return list(session.exec(select(InboundMessage)))
     finally:
+        rt.close()
+
+
+def test_a_callback_answers_while_another_process_holds_the_write_lock(sqlite_url, tmp_path):
+    """Another process holds SQLite's write lock: the callback still answers (empty, in time) instead of
+    hanging or failing, and the message is handled and answered through the outbox once the lock goes."""
+    rt = make_runtime(sqlite_url, wecom=WECOM, app={"reply_timeout": 0.5, "spool_dir": str(tmp_path / "spool")})
+    add_roster(rt)
+    client = build_app(runtime=rt).test_client()
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        resp = post_wecom(client, text_xml("m1", "反映 消防通道被占", msg_id=next(_ids)))
+        assert (resp.status_code, resp.data) == (200, b"")  # answered while the lock is still held
+        holder.execute("ROLLBACK")
+        deadline = clock.monotonic() + 60
+        while not texts_to(rt, "m1"):
+            assert clock.monotonic() < deadline, "the reply was never pushed"
+            time.sleep(0.1)
+        with rt.session() as session:
+            (ticket,) = session.exec(select(Ticket)).all()
+        assert f"#{ticket.number}" in texts_to(rt, "m1")[0]
+    finally:
+        holder.close()
         rt.close()
