@@ -13,11 +13,13 @@ when a year lacks official data (this year, or the next one from November on).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 try:
@@ -32,6 +34,8 @@ _frozen: dt.datetime | None = None
 _extra_holidays: frozenset[dt.date] = frozenset()
 _extra_workdays: frozenset[dt.date] = frozenset()
 _workdays_only: bool = True
+# A context-local "now" (`as_of`): a message handled late is dated by the time it was received.
+_as_of: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("clock_as_of", default=None)
 
 
 def configure(
@@ -75,7 +79,24 @@ def is_frozen() -> bool:
     return _frozen is not None
 
 
+@contextlib.contextmanager
+def as_of(moment: dt.datetime) -> Iterator[dt.datetime]:
+    """Within the block (this thread or task only), `now()` and `today()` answer `moment`: a message
+    re-run after a crash or an outage has its effects dated by the time it was received. `wall()` and
+    `monotonic()` keep running (leases and timeouts are real time)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_tz)
+    token = _as_of.set(moment.astimezone(_tz))
+    try:
+        yield _as_of.get() or moment
+    finally:
+        _as_of.reset(token)
+
+
 def now() -> dt.datetime:
+    override = _as_of.get()
+    if override is not None:
+        return override
     if _frozen is not None:
         return _frozen
     return dt.datetime.now(_tz)

@@ -87,6 +87,9 @@ class AppConfig:
     reply_timeout: float = 4.0
     trusted_proxies: int = 0  # reverse proxies in front of `serve` whose X-Forwarded-* headers are trusted
     political_birthday_feb29: str = "feb28"  # Feb 29 dates in common years: "feb28" or "mar1"
+    inbound_lease_seconds: float = 10.0  # a message being handled by a process that died is re-run after this
+    spool_dir: str = "spool"  # callbacks accepted while the database is unreachable wait here (local disk)
+    spool_max_mb: int = 64  # a full spool answers 503 (the platform retries)
 
     def check(self) -> None:
         try:
@@ -101,6 +104,12 @@ class AppConfig:
             raise ValueError("must start with http:// or https://")
         if not 0.5 <= self.reply_timeout <= 4.5:
             raise ValueError("reply_timeout must be between 0.5 and 4.5 seconds")
+        if not 1 <= self.inbound_lease_seconds <= 3600:
+            raise ValueError("inbound_lease_seconds must be between 1 and 3600")
+        if not self.spool_dir.strip():
+            raise ValueError("spool_dir must not be empty")
+        if self.spool_max_mb < 1:
+            raise ValueError("spool_max_mb must be at least 1")
 
     @property
     def tz(self) -> ZoneInfo:

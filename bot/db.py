@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from bot import clock
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+PG_CONNECT_TIMEOUT = 3  # seconds: a callback must still answer (from the spool) when the server is gone
+LOCK_RETRY_SECONDS = 20.0  # SQLite: how long a write retries "database is locked" before giving up
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -55,7 +67,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     # prepare_threshold=None: psycopg's automatic server-side preparation turned long IN (...) queries from
     # 0.1 s into 7 s after a few runs (generic plans); it also keeps PgBouncer in transaction mode working.
     return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, hide_parameters=True,
-                         connect_args={"prepare_threshold": None})  # no userid or text in errors and logs
+                         connect_args={"prepare_threshold": None, "connect_timeout": PG_CONNECT_TIMEOUT})
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -88,6 +100,36 @@ def write_transaction(engine: Engine) -> Iterator[Session]:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's SQLITE_BUSY / SQLITE_LOCKED: another connection holds the write lock (retry, never a 500)."""
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, cut, timed out, or locked past every retry)."""
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+
+
+def retry_locked(fn: Callable[[], T], seconds: float = LOCK_RETRY_SECONDS) -> T:
+    """Run `fn` (a whole transaction) again while SQLite answers "database is locked"; the busy timeout
+    covers waiting for a lock, this covers the cases it does not (a read transaction upgraded to a write
+    after another connection committed). Other errors, and a lock lasting past `seconds`, propagate."""
+    deadline = clock.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            return fn()
+        except sa_exc.OperationalError as exc:
+            if not is_locked(exc) or clock.monotonic() >= deadline:
+                raise
+            log.info("database is locked; retrying the transaction in %.2f s", delay)
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.5)
 
 
 def alembic_config(url: str) -> AlembicConfig:

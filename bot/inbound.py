@@ -1,38 +1,49 @@
 """The inbound pipeline every transport shares (callbacks and `dangjian say`):
-dedup → find the member → route → store the reply with the effect, in one transaction.
+dedup → lease the row → find the member → route → store the reply with the effect, in one transaction.
 
-A retry (same dedup key) never runs the handler again: it gets the stored reply, waiting up to 3 s
-for a first delivery still running, else an empty answer. Handling that outlasts `[app] reply_timeout`
-answers empty at once and pushes the reply through the outbox when it is ready.
+A row being processed holds the whole message and a lease (bot/inbound_lease.py). Its handler
+transaction locks the row (row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and commits only while
+its attempt still holds the row, so a
+message has its effect once even when a process dies mid-way: a retry after the lease (or the worker's
+recovery pass, bot/inbound_recovery.py) takes the row over and runs it again, dated by the time it was
+received. A retry while the first delivery runs gets the stored reply, waiting up to 3 s, else an empty
+answer. Handling that outlasts `[app] reply_timeout` answers empty at once and pushes the reply through
+the outbox. When the database is unreachable the message goes to the local spool (bot/spool.py) and the
+member is told it will be answered later.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import logging
+import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import redis as redis_lib
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from bot import clock, texts
+from bot import clock, db, inbound_lease, spool, texts
+from bot.inbound_lease import ANONYMOUS_PREFIXES, Claim, is_anonymous, record, stored_key, take_over
 from bot.message import InboundMessage, Reply
 from bot.models import InboundMessage as InboundRow
 from bot.models import Member
 from bot.router import Context, Router
 from bot.runtime import Runtime
-from bot.seal import day_of as seal_day
+
+__all__ = ["ANONYMOUS_PREFIXES", "Claim", "Outcome", "handle", "is_anonymous", "process", "record", "seal",
+           "stored_key", "take_over"]
 
 log = logging.getLogger(__name__)
 
 RETRY_WAIT = 3.0
 DEDUP_TTL = 24 * 3600
-ANONYMOUS_PREFIXES = ("匿名反映",)
+MAX_ATTEMPTS = 3  # a message whose handling kills its process this often is given up (status failed)
 
 
 def seal(config: Any, sender: str) -> str:
@@ -40,11 +51,6 @@ def seal(config: Any, sender: str) -> str:
     The same for a userid in any case (the roster stores userids lower-case)."""
     key = config.app.secret_key.encode()
     return "sealed:" + hmac.new(key, sender.lower().encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def stored_key(msg: InboundMessage) -> str:
-    """The dedup key as stored: a hash, so the log's unique key holds no userid (see `dangjian forget`)."""
-    return hashlib.sha256(msg.dedup_key().encode()).hexdigest()
 
 
 def find_member(session, msg: InboundMessage) -> Member | None:
@@ -56,7 +62,17 @@ def find_member(session, msg: InboundMessage) -> Member | None:
     return member if member is not None and member.active else None
 
 
-def _executor(runtime: Runtime) -> concurrent.futures.ThreadPoolExecutor:
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """done: `reply` is stored for retries; pushed: it went to the outbox; failed: nothing applied;
+    superseded: another process holds the message now; unavailable: the database could not be reached."""
+
+    status: str
+    reply: Reply = dataclasses.field(default_factory=Reply)
+    sealed: bool = False
+
+
+def executor(runtime: Runtime) -> concurrent.futures.ThreadPoolExecutor:
     pool = runtime.extras.get("inbound_pool")
     if pool is None:
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="inbound")
@@ -76,37 +92,104 @@ def _redis_claim(runtime: Runtime, key: str) -> bool:
         return True
 
 
-def _record(runtime: Runtime, msg: InboundMessage) -> int | None:
-    """Insert the log row; None when the unique dedup key says we have seen it (a retry)."""
-    sender = msg.sender
-    if msg.text.startswith(ANONYMOUS_PREFIXES):
-        sender = seal(runtime.config, msg.sender)
-    row = InboundRow(dedup_key=stored_key(msg), channel=msg.channel, sender=sender[:128],
-                     msg_type=msg.msg_type, content=msg.text or msg.event_key, status="processing",
-                     received_at=clock.now())
-    try:
-        with runtime.session() as session:
+def enqueue_reply(runtime: Runtime, session, msg: InboundMessage, row_id: int, text: str,
+                  sealed: bool) -> None:
+    """Push a reply through the outbox (a reply class message: no quiet hours, no budget)."""
+    from bot import outbox
+
+    if not text:
+        return
+    channel = "wechat" if msg.channel == "wechat" else "wecom"
+    if sealed:  # recipient encrypted until sent, key an HMAC, generic text: nothing ties the row to the report
+        outbox.enqueue_sealed(session, channel=channel, text=texts.t("anonymous.late_reply"), recipient=msg.sender,
+                              key=f"reply:{row_id}", config=runtime.config)
+        return
+    outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=[msg.sender],
+                   key=f"reply:{row_id}", reply=True, config=runtime.config)
+
+
+def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
+            push: threading.Event | None = None) -> Outcome:
+    """Route the message as of its receipt; the effects and the row's new state commit together, and
+    only while `claim` still holds the row. With `push` set by commit time the reply goes to the outbox."""
+
+    def attempt() -> Outcome:
+        with clock.as_of(claim.received_at), runtime.write() as session:
+            query = select(InboundRow).where(InboundRow.id == claim.row_id)
+            if runtime.is_postgres:
+                query = query.with_for_update()
+            row = session.exec(query).first()
+            if row is None or row.status != "processing" or row.attempts != claim.attempt:
+                return Outcome("superseded")
+            member = find_member(session, msg)
+            ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
+            reply = router.dispatch(ctx)
+            sealed = ctx.sealed or is_anonymous(msg)
+            status = "pushed" if push is not None and push.is_set() else "done"
+            if status == "pushed":
+                enqueue_reply(runtime, session, msg, claim.row_id, reply.text, sealed)
+            inbound_lease.finish(row, status, reply, sealed)
             session.add(row)
-            session.flush()
-            return row.id
-    except IntegrityError:
-        return None
+            return Outcome(status, reply, sealed)
+
+    try:
+        return db.retry_locked(attempt)
+    except Exception as exc:
+        if db.is_unavailable(exc):
+            log.warning("database unavailable while handling inbound row %s: %s", claim.row_id,
+                        type(exc).__name__)
+            return Outcome("unavailable")
+        log.exception("handling inbound row %s failed", claim.row_id)
+        inbound_lease.mark_failed(runtime, msg, claim)
+        return Outcome("failed", Reply(texts.t("error.busy")))
+
+
+def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim) -> Outcome:
+    """Handle a message nobody is waiting for (a re-run, a spooled message): the reply, or the failure
+    notice, goes through the outbox."""
+    outcome = process(runtime, router, msg, claim, push=_ALWAYS)
+    if outcome.status == "failed":
+        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+    return outcome
+
+
+_ALWAYS = threading.Event()
+_ALWAYS.set()
+
+
+def push_text(runtime: Runtime, msg: InboundMessage, claim: Claim, text: str, sealed: bool,
+               mark_pushed: bool = False) -> None:
+    try:
+        with clock.as_of(claim.received_at), runtime.write() as session:
+            if mark_pushed:
+                row = session.get(InboundRow, claim.row_id)
+                if row is None or row.status != "done":
+                    return
+                row.status, row.reply = "pushed", None
+                session.add(row)
+            enqueue_reply(runtime, session, msg, claim.row_id, text, sealed)
+    except SQLAlchemyError:
+        log.exception("the reply to inbound row %s could not be queued", claim.row_id)
+        return
+    log.info("reply to inbound row %s pushed through the outbox", claim.row_id)
+
+
+def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
+    """The callback already answered empty: make sure the member still hears back."""
+    if outcome.status == "done":  # committed just before the push flag was set
+        push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed, mark_pushed=True)
+    elif outcome.status == "failed":
+        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+    elif outcome.status == "unavailable":
+        try:
+            spool.accept(runtime.config, msg, claim.received_at)
+        except spool.SpoolFull:
+            log.exception("inbound row %s: neither database nor spool took it", claim.row_id)
 
 
 def _exists(runtime: Runtime, key: str) -> bool:
     with runtime.session() as session:
         return session.exec(select(InboundRow.id).where(InboundRow.dedup_key == key)).first() is not None
-
-
-def _take_over_failed(runtime: Runtime, key: str) -> int | None:
-    """A first delivery that failed (nothing applied) may be handled again by its retry."""
-    with runtime.write() as session:
-        row = session.exec(select(InboundRow).where(InboundRow.dedup_key == key)).first()
-        if row is not None and row.status == "failed":
-            row.status = "processing"
-            session.add(row)
-            return row.id
-    return None
 
 
 def _wait_for_reply(runtime: Runtime, key: str, timeout: float = RETRY_WAIT) -> Reply | None:
@@ -121,79 +204,93 @@ def _wait_for_reply(runtime: Runtime, key: str, timeout: float = RETRY_WAIT) -> 
         time.sleep(0.05)
 
 
-def process(runtime: Runtime, router: Router, msg: InboundMessage, row_id: int | None) -> Reply:
-    """Route the message; the handler's effects and the stored reply commit together."""
+def _spool(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime) -> Reply:
+    """The database is unreachable: keep the message on local disk (SpoolFull propagates: 503)."""
+    spool.accept(runtime.config, msg, received_at)
+    return Reply(texts.t("inbound.accepted"))
+
+
+def _claim(runtime: Runtime, msg: InboundMessage, key: str) -> Claim | None:
+    # Redis answers "seen before" cheaply; the database's unique key is the authority either way. On SQLite
+    # a retry reads first: its INSERT would wait for the write lock the first delivery's handler holds.
+    seen = not _redis_claim(runtime, key) or not runtime.is_postgres
+    claim = None if seen and _exists(runtime, key) else record(runtime, msg)
+    if claim is None:
+        taken = take_over(runtime, InboundRow.dedup_key == key, msg)
+        claim = taken[0] if taken else None
+    return claim
+
+
+def _answer(runtime: Runtime, key: str, msg: InboundMessage, claim: Claim, outcome: Outcome) -> Reply | None:
+    if outcome.status == "superseded":
+        return _wait_for_reply(runtime, key)
+    if outcome.status == "unavailable":
+        return _spool(runtime, msg, claim.received_at)
+    return outcome.reply
+
+
+class _Handoff:
+    """Who answers the member: the callback, if the pipeline is done in time, else the pipeline itself
+    (the callback answered empty): decided once, under a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.gone = threading.Event()  # the callback answered empty: the reply goes through the outbox
+        self.answered = False
+
+
+def _run(runtime: Runtime, router: Router, msg: InboundMessage, received_at: dt.datetime,
+         handoff: _Handoff | None) -> Reply | None:
+    from bot import inbound_recovery
+
+    key = stored_key(msg)
+    gone = handoff.gone if handoff is not None else None
     try:
-        with runtime.session() as session:
-            member = find_member(session, msg)
-            ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
-            reply = router.dispatch(ctx)
-            if row_id is not None:
-                row = session.get(InboundRow, row_id)
-                if row is not None:
-                    row.status, row.reply, row.finished_at = "done", reply.dumps(), clock.now()
-                    if ctx.sealed:  # about an anonymous report: no sender, no text, no time finer than the day
-                        row.sender, row.content, row.reply = "", "", None
-                        row.received_at, row.finished_at = seal_day(row.received_at), seal_day()
-                    session.add(row)
-            return replace(reply, sealed=True) if ctx.sealed else reply
-    except Exception:
-        log.exception("handling inbound row %s failed", row_id)
-        if row_id is not None:
-            with runtime.session() as session:
-                row = session.get(InboundRow, row_id)
-                if row is not None:
-                    row.status, row.finished_at = "failed", clock.now()
-                    session.add(row)
-        return Reply(texts.t("error.busy"))
-
-
-def _push_late(runtime: Runtime, msg: InboundMessage, row_id: int | None,
-               future: concurrent.futures.Future[Reply]) -> None:
-    from bot import outbox
-
+        claim = _claim(runtime, msg, key)
+        if claim is None:  # a retry: the first delivery's reply, if the callback still waits
+            return None if gone is not None and gone.is_set() else _wait_for_reply(runtime, key)
+    except SQLAlchemyError as exc:
+        if not db.is_unavailable(exc):
+            raise
+        log.warning("database unavailable for a callback: %s", type(exc).__name__)
+        try:
+            return _spool(runtime, msg, received_at)
+        except spool.SpoolFull:
+            if gone is None or not gone.is_set():
+                raise
+            log.exception("a callback nobody waits for any more was neither stored nor spooled")
+            return None
+    inbound_recovery.kick(runtime, router)
+    outcome = process(runtime, router, msg, claim, gone)
+    if handoff is not None:
+        with handoff.lock:
+            if handoff.gone.is_set():
+                _after_late(runtime, msg, claim, outcome)
+                return None
+            handoff.answered = True
     try:
-        reply = future.result()
-    except Exception:  # process() already logs and answers; this guards the callback thread
-        log.exception("late reply for inbound row %s lost", row_id)
-        return
-    if reply.empty or not reply.text:
-        return
-    text = reply.text
-    channel = "wechat" if msg.channel == "wechat" else "wecom"
-    with runtime.session() as session:
-        if reply.sealed or msg.text.startswith(ANONYMOUS_PREFIXES):  # recipient encrypted, key an HMAC
-            outbox.enqueue_sealed(session, channel=channel, text=texts.t("anonymous.late_reply"),
-                                  recipient=msg.sender, key=f"reply:{row_id or stored_key(msg)}", config=runtime.config)
-        else:
-            outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
-                           recipients=[msg.sender], key=f"reply:{row_id or stored_key(msg)}", reply=True,
-                           config=runtime.config)
-        if row_id is not None:
-            row = session.get(InboundRow, row_id)
-            if row is not None:
-                row.status = "pushed"
-                session.add(row)
-    log.info("reply to inbound row %s pushed through the outbox after the callback timed out", row_id)
+        return _answer(runtime, key, msg, claim, outcome)
+    except SQLAlchemyError as exc:
+        if not db.is_unavailable(exc):
+            raise
+        return _spool(runtime, msg, received_at)
 
 
 def handle(runtime: Runtime, router: Router, msg: InboundMessage, timeout: float | None = None) -> Reply | None:
-    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow)."""
-    key = stored_key(msg)
-    # Redis answers "seen before" cheaply; the database's unique key is the authority either way.
-    if not _redis_claim(runtime, key) and _exists(runtime, key):
-        row_id = None
-    else:
-        row_id = _record(runtime, msg)
-    if row_id is None:
-        row_id = _take_over_failed(runtime, key)
-        if row_id is None:
-            return _wait_for_reply(runtime, key)
+    """The reply to answer now, or None for an empty 200 (retry still running, or handling too slow).
+    With `timeout`, everything (the database included) runs in the pool: the callback answers in time
+    even when SQLite's write lock or a dead database server makes it wait. Raises spool.SpoolFull when
+    the database is unreachable and the spool cannot take the message (the callback answers 503)."""
+    received_at = clock.now()
     if timeout is None:
-        return process(runtime, router, msg, row_id)
-    future = _executor(runtime).submit(process, runtime, router, msg, row_id)
+        return _run(runtime, router, msg, received_at, None)
+    handoff = _Handoff()
+    future = executor(runtime).submit(_run, runtime, router, msg, received_at, handoff)
     try:
         return future.result(timeout=timeout)
     except concurrent.futures.TimeoutError:
-        future.add_done_callback(lambda f: _push_late(runtime, msg, row_id, f))
-        return None
+        with handoff.lock:
+            if not handoff.answered:
+                handoff.gone.set()
+                return None
+        return future.result()

@@ -84,16 +84,22 @@ class InboundMessage(SQLModel, table=True):
     """Every accepted callback, once: the unique dedup key makes a retry have its effect only once."""
 
     __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_message_status_lease", "status", "lease_until"),)
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(max_length=255, unique=True)
     channel: str = Field(max_length=16)
-    sender: str = Field(max_length=128)  # userid/openid, or a sealed reference for anonymous reports
+    sender: str = Field(default="", max_length=255)  # encrypted under seal_key while processing, then wiped
     msg_type: str = Field(max_length=32)
     content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status: str = Field(default="processing", max_length=16)  # processing / done / failed / pushed
     reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     received_at: dt.datetime | None = _ts(index=True)
     finished_at: dt.datetime | None = _ts()
+    # While processing: the whole message (sender encrypted) so that it can be re-run, the lease (wall
+    # clock seconds) of the process handling it and the attempt number that process holds.
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_until: float = 0.0
+    attempts: int = 0
 
 
 class OutboundMessage(SQLModel, table=True):

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import clock, inbound, intents, texts
+from bot import clock, inbound, intents, spool, texts
 from bot import config as config_mod
 from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
@@ -35,6 +35,12 @@ def _refuse(exc: CallbackError) -> Response:
     return Response(exc.reason, status=exc.status, mimetype="text/plain")
 
 
+def _unavailable(exc: spool.SpoolFull) -> Response:
+    """Database down and the spool full (or unwritable): 503, so the platform retries later."""
+    log.error("callback refused with 503: %s", exc)
+    return Response("temporarily unavailable", status=503, mimetype="text/plain")
+
+
 def _body() -> bytes:
     # get_data(), not request.data: a form content type would leave request.data empty.
     if (request.content_length or 0) > MAX_BODY:
@@ -57,8 +63,11 @@ def wecom() -> Response:
         msg = channel.parse(_body(), signature, timestamp, nonce)
     except CallbackError as exc:
         return _refuse(exc)
-    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                           timeout=runtime.config.app.reply_timeout)
+    try:
+        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                               timeout=runtime.config.app.reply_timeout)
+    except spool.SpoolFull as exc:
+        return _unavailable(exc)
     if reply is None or reply.empty:
         return Response("", mimetype="text/plain")
     return Response(channel.render(msg, reply, nonce or secrets.token_hex(8)), mimetype="application/xml")
@@ -78,8 +87,11 @@ def wechat() -> Response:
         msg, encrypted = channel.parse(_body(), a.to_dict())
     except CallbackError as exc:
         return _refuse(exc)
-    reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                           timeout=runtime.config.app.reply_timeout)
+    try:
+        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                               timeout=runtime.config.app.reply_timeout)
+    except spool.SpoolFull as exc:
+        return _unavailable(exc)
     if reply is None or not reply.text:
         return Response("", mimetype="text/plain")
     return Response(channel.render(msg, reply, encrypted, a.get("nonce") or secrets.token_hex(8)),

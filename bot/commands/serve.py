@@ -93,6 +93,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     """What `make run` starts: demo data, web server, scheduler and an in-process outbox worker."""
     from werkzeug.serving import run_simple
 
+    from bot import inbound_recovery
     from bot.outbox import Worker
     from bot.services import demo as demo_data
     from bot.services import study_content
@@ -110,6 +111,8 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     stop = threading.Event()
     worker = threading.Thread(target=Worker(rt, f"demo-{os.getpid()}").run, args=(stop,), name="outbox",
                               daemon=True)
+    recovery = threading.Thread(target=inbound_recovery.loop, args=(rt, stop), name="inbound-recovery",
+                                daemon=True)
     sched = SchedulerProcess(rt)
     scheduler_thread = threading.Thread(target=sched.run, name="scheduler", daemon=True)
     base = f"http://{host}:{port}"
@@ -131,6 +134,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     _warnings(cfg)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     worker.start()
+    recovery.start()
     scheduler_thread.start()
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
