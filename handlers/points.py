@@ -4,7 +4,7 @@ import re
 
 from bot import clock, texts
 from bot.models import Branch, LedgerEntry
-from bot.router import SECRETARY_ROLES, Context, Intent, MenuKey, Prefix, Router, Word
+from bot.router import SECRETARY_ROLES, Context, MenuKey, Prefix, Router, Word
 from bot.services import points as pts
 from bot.services import points_admin
 
@@ -174,4 +174,3 @@ def register(router: Router) -> None:
     router.add(Prefix("加分"), add, roles=SECRETARY_ROLES)
     router.add(Prefix("扣分"), subtract, roles=SECRETARY_ROLES)
     router.add(Prefix("否决"), veto, roles=("committee",))
-    router.add(Intent("points"), mine, listed=False)  # free text such as "我有多少分"; after the commands

@@ -1,0 +1,162 @@
+"""Chat as members really type it (CONTRACT "Chat input"), through signed callbacks on SQLite and PostgreSQL:
+free-text intents, questions that never act, separators, and messages that are not text."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import xmltodict
+from sqlmodel import SQLModel, select, text
+
+from bot import clock
+from bot.models import Member
+from handlers import build_router
+from tests.callbacks import CORP_ID, WECHAT, decrypt_reply, post_wecom, say_wecom, wechat_query
+from tests.conftest import make_runtime
+from tests.helpers import add_roster
+from tests.study_helpers import add_items, item
+
+_ids = itertools.count(8_100_000_000_000_000_000)
+SKIP_TABLES = {"inbound_message", "reply_pages"}
+
+
+@pytest.fixture
+def chat(app_rt):
+    client, rt = app_rt
+    add_items(rt, item("a1", question="《史记》之后的第一部纪传体断代史是？", answer="汉书"))
+    return client, rt
+
+
+def _snapshot(rt) -> dict[str, list[tuple]]:
+    """Every row of every table a command could change (not the inbound log or stored reply pages)."""
+    with rt.session() as s:
+        return {t.name: sorted(map(tuple, s.connection().execute(t.select()).all()), key=repr)
+                for t in SQLModel.metadata.sorted_tables if t.name not in SKIP_TABLES}
+
+
+def _publish(client) -> None:
+    assert "已发布主题党日" in say_wecom(client, "sec", "发布主题党日 2026-12-05 14:30 会议室 学习")
+
+
+CHECKIN = ["已学了", "学了", "已学习", "学习完毕", "已经学了", "已学👍", "我学完了今天的", "学完了", "已学✅"]
+ATTEND = ["我参加", "参加👍", "我会参加的", "准时参加"]
+
+
+def test_issue_phrases_act_or_answer(chat):
+    client, _ = chat
+    say_wecom(client, "m1", "学习")
+    first, *rest = CHECKIN
+    assert "打卡成功" in say_wecom(client, "m1", first)
+    for phrase in rest:
+        assert "已经打过卡" in say_wecom(client, "m1", phrase), phrase
+    _publish(client)
+    assert "已确认参加" in say_wecom(client, "m1", ATTEND[0])
+    for phrase in ATTEND[1:]:
+        assert "您已确认参加" in say_wecom(client, "m1", phrase), phrase
+    assert "「学习」" in say_wecom(client, "m2", "今天学什么")
+    for phrase in ("HELP", "这个怎么用", "help"):
+        assert "可用指令" in say_wecom(client, "m2", phrase), phrase
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("我想请假", "「请假 原因」"),
+    ("那天有事去不了", "「请假 原因」"),
+    ("我要反映问题", "「反映 内容」"),
+    ("我有多少分", "「积分」"),
+    ("怎么打卡", "学完今天的内容后打卡"),
+    ("打卡怎么弄", "学完今天的内容后打卡"),
+    ("请假怎么弄", "请假 原因"),
+    ("如何参加", "确认参加"),
+    ("补签怎么办", "补签 YYYY-MM-DD"),
+    ("签到吗", "签到 码"),
+    ("还没学", "没有看懂"),
+])
+def test_free_text_answers_with_the_command(chat, said, expected):
+    client, rt = chat
+    before = _snapshot(rt)
+    assert expected in say_wecom(client, "m2", said)
+    assert _snapshot(rt) == before  # none of these acts
+
+
+def test_questions_never_act(chat):
+    """「怎么打卡」 once checked the member in; every question form of every command answers how instead."""
+    client, rt = chat
+    say_wecom(client, "m1", "学习")
+    _publish(client)
+    router = build_router()
+    with rt.session() as s:
+        member, sec = (s.exec(select(Member).where(Member.userid == u)).one() for u in ("m1", "sec"))
+        own = [w for w in router.command_words(member) if not w.isascii()]
+        secretary = [w for w in router.command_words(sec) if not w.isascii() and w not in own]
+    assert {"已学", "打卡", "参加", "请假", "签到", "补签", "反映", "承诺", "答"} <= set(own)
+    assert {"签到码", "通过", "驳回", "加分", "取消"} <= set(secretary)
+    before = _snapshot(rt)
+    forms = ("怎么{}", "{}怎么弄", "{}吗", "如何{}", "{}怎么办", "{}？", "怎样{}", "{}?")
+    for n, word in enumerate(own + secretary):
+        for form in (forms[n % 4], forms[4 + n % 4]):  # every form, spread over the words
+            user = "m1" if word in own else "sec"
+            reply = say_wecom(client, user, form.format(word))
+            assert "提问不会执行指令" in reply or "可用指令" in reply, (form.format(word), reply)
+    assert _snapshot(rt) == before
+
+
+def test_a_command_with_an_argument_is_not_a_question(chat):
+    client, rt = chat
+    assert "#" in say_wecom(client, "m1", "反映 小区路灯坏了怎么办")
+    with rt.session() as s:
+        assert s.exec(text("select text from ticket")).one()[0] == "小区路灯坏了怎么办"
+
+
+def _media_xml(user: str, msg_type: str, fields: str) -> str:
+    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>{clock.timestamp()}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{fields}"
+            f"<MsgId>{next(_ids)}</MsgId><AgentID>1000002</AgentID></xml>")
+
+
+@pytest.mark.parametrize(("msg_type", "fields", "expected"), [
+    ("image", "<PicUrl><![CDATA[http://x/p.jpg]]></PicUrl><MediaId><![CDATA[m]]></MediaId>", "暂不支持图片"),
+    ("voice", "<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>", "暂不支持语音"),
+    ("video", "<MediaId><![CDATA[m]]></MediaId><ThumbMediaId><![CDATA[t]]></ThumbMediaId>", "暂不支持视频"),
+    ("location", "<Location_X>23.1</Location_X><Location_Y>113.3</Location_Y><Scale>20</Scale>"
+                 "<Label><![CDATA[广州]]></Label>", "签到 签到码"),
+    ("link", "<Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description>"
+             "<Url><![CDATA[http://x]]></Url><PicUrl><![CDATA[http://x/p]]></PicUrl>", "暂不支持链接"),
+])
+def test_messages_that_are_not_text_get_a_hint(app_rt, msg_type, fields, expected):
+    client, rt = app_rt
+    before = _snapshot(rt)
+    resp = post_wecom(client, _media_xml("m1", msg_type, fields))
+    assert resp.status_code == 200
+    assert expected in decrypt_reply(resp.data)["Content"]
+    assert _snapshot(rt) == before
+
+
+def _oa_voice(openid: str, recognition: str) -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{clock.timestamp()}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+            f"<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>"
+            f"<Recognition><![CDATA[{recognition}]]></Recognition><MsgId>{next(_ids)}</MsgId></xml>")
+
+
+def test_official_account_voice_with_recognition_is_that_text(backend):
+    from bot.web import build_app
+
+    rt = make_runtime(backend, wechat=WECHAT)
+    try:
+        add_roster(rt)
+        with rt.session() as s:
+            member = s.exec(select(Member).where(Member.userid == "m1")).one()
+            member.openid = "openid-m1"
+            s.add(member)
+        client = build_app(runtime=rt).test_client()
+
+        def post(body: str) -> str:
+            resp = client.post(f"/wechat/callback?{wechat_query()}", data=body.encode())
+            assert resp.status_code == 200
+            return xmltodict.parse(resp.data)["xml"]["Content"]
+
+        assert "可用指令" in post(_oa_voice("openid-m1", "帮助。"))
+        assert "暂不支持语音" in post(_oa_voice("openid-m1", ""))
+    finally:
+        rt.close()

@@ -1,0 +1,59 @@
+"""The intent layer measured on content/intent_phrases.tsv: trained on 80 %, scored on a held-out 20 %
+(random.Random(20261129)); `pytest -s` prints the accuracy per intent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot import intents
+
+FLOOR = 0.70  # asserted per intent on the held-out split; the target is 0.95 (see the report)
+OVERALL = 0.90
+
+
+def test_phrase_set_is_large_and_labelled():
+    pairs = intents.load_phrases()
+    labels = Counter(label for label, _ in pairs)
+    assert len(pairs) >= 300
+    assert set(labels) == {"checkin", "study_today", "attend", "leave_howto", "help", "points", "report_howto",
+                           "question", "none"}
+    assert min(labels.values()) >= 40
+    issue = {"已学了", "学了", "已学习", "学习完毕", "已经学了", "已学👍", "我学完了今天的", "我参加", "参加👍",
+             "今天学什么", "HELP", "这个怎么用", "怎么打卡", "请假怎么弄"}
+    assert issue <= {text for _, text in pairs}
+
+
+def test_held_out_accuracy_per_intent():
+    train, held = intents.split(intents.load_phrases())
+    assert not {t for _, t in train} & {t for _, t in held}
+    model = intents.Model(train + intents.keyword_phrases())
+    total, right = Counter(), Counter()
+    for label, text in held:
+        total[label] += 1
+        right[label] += model.predict(text) == label
+    for label in sorted(total):
+        print(f"intent {label:<13} {right[label]:>3}/{total[label]:<3} {right[label] / total[label]:.1%}")  # noqa: T201
+    overall = sum(right.values()) / sum(total.values())
+    print(f"intent overall       {sum(right.values()):>3}/{sum(total.values()):<3} {overall:.1%}")  # noqa: T201
+    assert overall >= OVERALL
+    assert all(right[label] / total[label] >= FLOOR for label in total), right
+
+
+def test_no_question_form_classifies_as_an_acting_intent():
+    """Every question phrase, and every phrase with a question word added, is a question (never acts)."""
+    model = intents.Model(intents.load_phrases())
+    for label, text in intents.load_phrases():
+        if label in intents.ACTING:
+            for form in (f"怎么{text}", f"{text}吗", f"{text}？", f"{text}怎么弄", f"如何{text}"):
+                assert model.predict(form) == intents.QUESTION, form
+        if label == intents.QUESTION:
+            assert model.predict(text) == intents.QUESTION, text
+
+
+def test_issue_phrases_classify():
+    for text, label in [("已学了", "checkin"), ("学了", "checkin"), ("已学👍", "checkin"),
+                        ("我学完了今天的", "checkin"), ("学习完毕", "checkin"), ("我参加", "attend"),
+                        ("参加👍", "attend"), ("今天学什么", "study_today"), ("HELP", "help"),
+                        ("怎么打卡", "question"), ("这个怎么用", "question"), ("还没学", None),
+                        ("不参加了", "leave_howto")]:
+        assert intents.classify(text) == label, text
