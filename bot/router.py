@@ -19,6 +19,7 @@ from bot import paging, texts
 from bot.message import InboundMessage, Reply, after_word
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
+_ARG_SEP = re.compile(r"[\s,，、:：]+")
 ROLE_LABELS = {
     "secretary": "支部书记",
     "deputy": "支部书记",
@@ -59,6 +60,14 @@ class Context:
         if not self.message.sent or not self.word:
             return self.args
         return after_word(self.message.sent, self.word)
+
+    def split(self, n: int) -> tuple[list[str], str]:
+        """The first `n` arguments (normalised, for parsing) and the rest as sent (for storing). Arguments
+        may be separated by spaces, `，` or `、`: 「践诺 #3，已走访两户」 → (["#3"], "已走访两户")."""
+        heads = _ARG_SEP.split(self.args.strip(), maxsplit=n)
+        raw = _ARG_SEP.split(self.raw_args.strip(), maxsplit=n)
+        rest = raw[n].strip() if len(raw) > n and len(heads) > n else ""
+        return heads[:n], rest
 
     @property
     def config(self) -> Any:

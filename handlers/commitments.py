@@ -27,7 +27,7 @@ class NumberOf(Prefix):
 
 
 def _make(ctx: Context, kind: str) -> str:
-    text = ctx.args.strip()
+    text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(f"commitments.usage_{kind}")
     try:
@@ -83,8 +83,8 @@ def board(ctx: Context) -> str:
 
 def report_progress(ctx: Context) -> str:
     """践诺 编号 进展 — 报告承诺进展"""
-    head, _, rest = ctx.args.partition(" ")
-    number = parse_number(head) if head else None
+    heads, rest = ctx.split(1)
+    number = parse_number(heads[0]) if heads and heads[0] else None
     if number is None or not rest.strip():
         return texts.t("commitments.usage_progress")
     try:

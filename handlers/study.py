@@ -52,12 +52,12 @@ def _guarded(func, ctx: Context, *args) -> str:
 
 def answer(ctx: Context) -> str:
     """答 答案 — 回答今天的思考题（答对加分）"""
-    return _guarded(study_checkin.answer, ctx, ctx.args)
+    return _guarded(study_checkin.answer, ctx, ctx.raw_args)
 
 
 def reflection(ctx: Context) -> str:
     """心得 文字 — 提交学习心得"""
-    return _guarded(study_checkin.reflect, ctx, ctx.args)
+    return _guarded(study_checkin.reflect, ctx, ctx.raw_args)
 
 
 def makeup(ctx: Context) -> str:

@@ -4,6 +4,7 @@ free-text intents, questions that never act, separators, and messages that are n
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 import xmltodict
@@ -12,6 +13,7 @@ from sqlmodel import SQLModel, select, text
 from bot import clock
 from bot.models import Member
 from handlers import build_router
+from tests.attendance_helpers import at, move
 from tests.callbacks import CORP_ID, WECHAT, decrypt_reply, post_wecom, say_wecom, wechat_query
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
@@ -160,3 +162,36 @@ def test_official_account_voice_with_recognition_is_that_text(backend):
         assert "暂不支持语音" in post(_oa_voice("openid-m1", ""))
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize(("said", "stored"), [
+    ("反映：小区东门路灯坏了", "小区东门路灯坏了"),
+    ("反映:　楼道堆满杂物，请清理", "楼道堆满杂物，请清理"),
+    ("建议，多组织读书活动！", "多组织读书活动！"),
+])
+def test_separators_are_not_stored_and_text_is_kept_as_sent(app_rt, said, stored):
+    client, rt = app_rt
+    assert "#" in say_wecom(client, "m1", said)
+    with rt.session() as s:
+        assert s.exec(text("select text from ticket")).one()[0] == stored
+
+
+def test_answer_commitment_and_sign_in_with_chinese_separators(chat):
+    client, rt = chat
+    say_wecom(client, "m1", "学习")
+    assert "回答正确" in say_wecom(client, "m1", "答：汉书")
+    assert "回答正确" not in say_wecom(client, "m2", "答汉书")  # one character needs a separator
+    assert "承诺" in say_wecom(client, "m1", "承诺：每月走访两户困难群众，全年不少于二十户")
+    with rt.session() as s:
+        assert s.exec(text("select text from commitment")).one()[0] == "每月走访两户困难群众，全年不少于二十户"
+        assert s.exec(text("select text from study_answer")).one()[0] == "汉书"
+    assert "年度承诺：每月走访两户" in say_wecom(client, "m1", "我的承诺")  # no stray 「:」 shown
+    _publish(client)
+    say_wecom(client, "m2", "请假，出差在外（１２月）")
+    with rt.session() as s:
+        reasons = [r[0] for r in s.exec(text("select summary from approval")).all()]
+    assert any("出差在外（１２月）" in r for r in reasons), reasons
+    code = re.search(r"签到码：(\d{4})", say_wecom(client, "sec", "签到码")).group(1)
+    move(at(2026, 12, 5, 14, 20))
+    assert "签到成功" in say_wecom(client, "m1", f"签到：{code}")
+    assert "签到成功" in say_wecom(client, "sec", f"签到码{code}")
