@@ -110,7 +110,7 @@ def ranking_off(ctx: Context) -> str:
 
 def _adjust(ctx: Context, sign: int) -> str:
     word = "加分" if sign > 0 else "扣分"
-    parts = ctx.args.split(None, 2)
+    parts, reason = ctx.split(2)  # 成员 分值 原因; the reason is stored as sent
     if len(parts) < 2:
         return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
     if parts[1].startswith(("-", "−")):  # 分值 is positive: the word says add or deduct
@@ -124,7 +124,6 @@ def _adjust(ctx: Context, sign: int) -> str:
     if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
         return texts.t("points.not_your_branch", name=target.name)
     delta = sign * int(amount.group(1))
-    reason = parts[2] if len(parts) > 2 else ""
     if not reason.strip():
         return texts.t("points.reason_needed", word=word, userid=target.userid, points=abs(delta))
     try:
@@ -152,7 +151,8 @@ def subtract(ctx: Context) -> str:
 
 def veto(ctx: Context) -> str:
     """否决 userid 原因 — 一票否决党员本年度考核（积分记录保留）"""
-    userid, _, reason = ctx.args.partition(" ")
+    heads, reason = ctx.split(1)
+    userid = heads[0] if heads else ""
     if not userid or not reason.strip():
         return texts.t("points.veto_usage")
     target = points_admin.find_member(ctx.session, userid)

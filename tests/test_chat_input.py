@@ -195,3 +195,18 @@ def test_answer_commitment_and_sign_in_with_chinese_separators(chat):
     move(at(2026, 12, 5, 14, 20))
     assert "签到成功" in say_wecom(client, "m1", f"签到：{code}")
     assert "签到成功" in say_wecom(client, "sec", f"签到码{code}")
+
+
+def test_arguments_separated_by_chinese_commas_and_reasons_kept_as_sent(app_rt):
+    client, rt = app_rt
+    assert "#" in say_wecom(client, "m1", "反映 楼道灯坏了，请尽快修理")
+    with rt.session() as s:
+        number = s.exec(text("select number from ticket")).one()[0]
+    assert f"#{number}" in say_wecom(client, "sec", f"回复：#{number}，已报物业（３天内）")
+    with rt.session() as s:
+        events = [r[0] for r in s.exec(text("select text from ticket_event where text is not null")).all()]
+    assert "已报物业（３天内）" in events, events
+    assert "已记入：党员乙 +3 分（带头走访（全年））" in say_wecom(client, "sec", "加分：m1、3、带头走访（全年）")
+    with rt.session() as s:
+        reasons = [r[0] for r in s.exec(text("select reason from ledger_entry")).all()]
+    assert "带头走访（全年）" in reasons, reasons
