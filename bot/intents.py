@@ -39,6 +39,7 @@ _START = ("怎么", "如何", "怎样")
 _END = ("怎么弄", "怎么办", "吗", "?")
 _CUES = re.compile(r"怎么|如何|怎样|咋|吗|(?<!什)么|呢|\?|[没吧]\?$")
 _NEGATION = re.compile(r"没|不|未|别|无法|忘")
+_NOT_NEGATION = re.compile(r"没问题|没事|不错|不客气")  # 「没问题，我参加」 is not a refusal
 # What an acting intent's text must say: a check-in says it is done, 参加 says who goes where.
 _ACTS = {"checkin": re.compile(r"完|了|过|好|毕|已|卡|阅|咯|啦"),
          "attend": re.compile(r"参|出席|(?<!收)到|去|报|算我|来")}
@@ -132,18 +133,25 @@ class Model:
 
     def predict(self, text: str) -> str:
         """One label of the phrase set: a question, an intent, or `none`."""
+        return self.decide(text)[0]
+
+    def decide(self, text: str) -> tuple[str, str | None]:
+        """(label, held back): `held back` is the acting intent the guard of step 3 refused for a weak lead
+        or a text that does not say it is done / who goes (not for a negation), else None."""
         if is_question(text):
-            return QUESTION
+            return QUESTION, None
         ranked = self.scores(text)
         if not ranked:
-            return NONE
+            return NONE, None
         best, label = ranked[0]
-        if label in ACTING:
-            runner_up = ranked[1][0] if len(ranked) > 1 else -math.inf
-            folded = fold(text)
-            if _NEGATION.search(folded) or not _ACTS[label].search(folded) or best - runner_up < MARGIN:
-                label = next((lab for _, lab in ranked if lab not in ACTING), NONE)
-        return label
+        if label not in ACTING:
+            return label, None
+        folded = fold(text)
+        runner_up = ranked[1][0] if len(ranked) > 1 else -math.inf
+        negated = bool(_NEGATION.search(_NOT_NEGATION.sub("", folded)))
+        if negated or not _ACTS[label].search(folded) or best - runner_up < MARGIN:
+            return next((lab for _, lab in ranked if lab not in ACTING), NONE), None if negated else label
+        return label, None
 
 
 def load_phrases() -> list[tuple[str, str]]:
@@ -194,6 +202,14 @@ def warm_up() -> None:
     with _lock:
         _tokenizer()
     _model()
+
+
+@functools.lru_cache(maxsize=1024)
+def held_back(text: str) -> str | None:
+    """The acting intent a free text came close to without acting (「我要参加」 → attend), else None."""
+    if not text or len(text) > 200:
+        return None
+    return _model().decide(text)[1]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -77,6 +77,9 @@ def free_text(ctx: Context) -> str:
         return general.show_help(ctx)
     if intent == intents.QUESTION:
         return question(ctx)
+    held = intents.held_back(ctx.text)
+    if held is not None:  # near a check-in or 参加 but not clearly one: say what to send, do nothing
+        return texts.t(f"chat.send_{held}")
     if intent is not None:
         return texts.t(f"chat.send_{intent}")
     return general.unknown(ctx)
