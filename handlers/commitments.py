@@ -26,6 +26,13 @@ class NumberOf(Prefix):
         return case is not None and case.kind in self.kinds
 
 
+class _WithText(Prefix):
+    """A listing word followed by text (CONTRACT "Chat input"): the base command with that text."""
+
+    def __call__(self, ctx: Context) -> bool:
+        return super().__call__(ctx) and bool(ctx.args)
+
+
 def _make(ctx: Context, kind: str) -> str:
     text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
@@ -108,6 +115,7 @@ def register(router: Router) -> None:
     router.add(Prefix("即时承诺"), instant, listed=False)  # listed with 承诺
     router.add(Word("我的承诺"), mine)
     router.add(Word("承诺公示"), board)
+    router.add(_WithText("承诺公示"), yearly, listed=False)  # 「承诺公示…」 with text is 承诺 with that text
     router.add(Prefix("承诺"), yearly)
     router.add(Prefix("践诺"), report_progress)
     router.add(NumberOf("完成", "commitment"), fulfil, roles=SECRETARY_ROLES)

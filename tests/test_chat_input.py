@@ -213,3 +213,10 @@ def test_arguments_separated_by_chinese_commas_and_reasons_kept_as_sent(app_rt):
     with rt.session() as s:
         reasons = [r[0] for r in s.exec(text("select reason from ledger_entry")).all()]
     assert "带头走访（全年）" in reasons, reasons
+
+
+def test_a_listing_word_followed_by_text_is_the_base_command(app_rt):
+    client, rt = app_rt
+    assert "承诺" in say_wecom(client, "m1", "承诺公示：带头参加志愿服务，每季度不少于两次")
+    with rt.session() as s:
+        assert s.exec(text("select text from commitment")).one()[0] == "带头参加志愿服务，每季度不少于两次"
