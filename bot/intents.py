@@ -3,13 +3,15 @@
 Three steps, each explainable:
 1. A question detector (CONTRACT "Chat input"): a text starting with 怎么/如何/怎样, ending with 怎么弄/怎么办/
    吗/？, or carrying another question word (咋, 呢, 么, …) is `question`: it answers how and never acts.
-2. A multinomial naive Bayes over jieba words, characters and character pairs, trained on the phrases: each
-   intent's score is the sum of its learned word weights. A feature no phrase ever had counts for `none`, and
+2. A phrase it was trained on gets its label back; otherwise a multinomial naive Bayes over jieba words,
+   characters and character pairs, trained on the phrases: each intent's score is the sum of its learned
+   word weights. A feature no phrase ever had counts for `none`, and
    a text none of whose features was ever seen is `none`. The keywords of content/intents.toml count as
    extra training phrases of their intent.
 3. A guard for the intents that act (check-in, 参加): a negation (没, 不, 未, 别, 无法, 忘), a text that does
-   not say it is done (check-in: 完/了/过/已/卡…) or who goes (参加: 参/去/到/报…), or a weak lead over the
-   runner-up gives the best intent that does not act instead.
+   not say what was done (check-in: 学/读/看/阅/卡 and 完/了/过/已…) or who goes (参加: 参/去/到/报…), or a
+   weak lead over the runner-up gives the best intent that does not act instead (and the reply says what to
+   send).
 Loaded once per process (jieba ~0.7 s, training a few ms).
 """
 
@@ -41,8 +43,8 @@ _CUES = re.compile(r"怎么|如何|怎样|咋|吗|(?<!什)么|呢|\?|[没吧]\?$
 _NEGATION = re.compile(r"没|不|未|别|无法|忘")
 _NOT_NEGATION = re.compile(r"没问题|没事|不错|不客气")  # 「没问题，我参加」 is not a refusal
 # What an acting intent's text must say: a check-in says it is done, 参加 says who goes where.
-_ACTS = {"checkin": re.compile(r"完|了|过|好|毕|已|卡|阅|咯|啦"),
-         "attend": re.compile(r"参|出席|(?<!收)到|去|报|算我|来")}
+_ACTS = {"checkin": (re.compile(r"学|读|看|阅|卡"), re.compile(r"完|了|过|好|毕|已|卡|阅|咯|啦")),
+         "attend": (re.compile(r"参|出席|(?<!收)到|去|报|算我|来"),)}
 _NOISE = re.compile(r"[^\w?]+")
 MARGIN = 1.0  # log-odds lead an acting intent needs over the runner-up (alpha, novelty, margin: 5-fold CV on the 80 %)
 
@@ -105,10 +107,12 @@ class Model:
     def __init__(self, pairs: Iterable[tuple[str, str]], alpha: float = 0.1, novelty: float = 20.0) -> None:
         self.novelty = novelty
         counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.exact: dict[str, str] = {}  # a phrase it was trained on gets its own label back
         for label, text in pairs:
             if label == QUESTION:  # questions are the detector's business, not the model's
                 continue
             counts[label].update(features(text))
+            self.exact.setdefault(fold(text), label)
         vocab = set().union(*counts.values()) if counts else set()
         self.vocab = frozenset(vocab)
         self.weights: dict[str, dict[str, float]] = {}
@@ -140,6 +144,8 @@ class Model:
         or a text that does not say it is done / who goes (not for a negation), else None."""
         if is_question(text):
             return QUESTION, None
+        if fold(text) in self.exact:
+            return self.exact[fold(text)], None
         ranked = self.scores(text)
         if not ranked:
             return NONE, None
@@ -149,7 +155,8 @@ class Model:
         folded = fold(text)
         runner_up = ranked[1][0] if len(ranked) > 1 else -math.inf
         negated = bool(_NEGATION.search(_NOT_NEGATION.sub("", folded)))
-        if negated or not _ACTS[label].search(folded) or best - runner_up < MARGIN:
+        says = all(cue.search(folded) for cue in _ACTS[label])
+        if negated or not says or best - runner_up < MARGIN:
             return next((lab for _, lab in ranked if lab not in ACTING), NONE), None if negated else label
         return label, None
 

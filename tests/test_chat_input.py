@@ -73,7 +73,8 @@ def test_issue_phrases_act_or_answer(chat):
     ("补签怎么办", "补签 YYYY-MM-DD"),
     ("签到吗", "签到 码"),
     ("还没学", "没有看懂"),
-    ("已收到", "回复「已学」打卡"),  # near a check-in, not clearly one: says what to send
+    ("已完成", "回复「已学」打卡"),  # near a check-in, not clearly one: says what to send
+    ("已收到", "没有看懂"),
     ("这个怎么用啊", "可用指令"),
     ("小区路灯坏了", "「反映 内容」"),
 ])
