@@ -183,7 +183,7 @@ class MenuKey(Rule):
 
 
 class Intent(Rule):
-    """Free text whose jieba words point to an intent (content/intents.toml)."""
+    """Text whose intent (bot.intents.classify) is `name`; free text itself is routed by handlers/chat.py."""
 
     def __init__(self, name: str) -> None:
         self.name = name
