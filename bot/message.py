@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _SPACES = re.compile(r"\s+")
+SEPARATORS = " \t\r\n\u3000：:，,"  # between a command word and its argument (CONTRACT "Chat input")
 
 
 def normalise(text: str) -> str:
@@ -16,12 +17,26 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
 
 
+def after_word(sent: str, word: str) -> str:
+    """The argument of `sent` as sent (no NFKC) after its command `word` (matched on the normalised form) and
+    the separators that follow it: 「答：汉书」 → 「汉书」. `sent` itself when it does not start with `word`."""
+    sent = (sent or "").strip()
+    for end in range(1, len(sent) + 1):
+        head = normalise(sent[:end])
+        if head == word:
+            return sent[end:].lstrip(SEPARATORS).strip()
+        if not word.startswith(head):
+            break
+    return sent
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     channel: str  # wecom / wechat / console
     sender: str  # WeCom userid, Official Account openid, or console userid
     msg_type: str  # text / event / image / voice / ...
-    text: str = ""  # normalised text of a text message
+    text: str = ""  # normalised text of a text message: for matching only
+    sent: str = ""  # the text as sent (trimmed): what handlers store; "" when built without it (tests)
     event: str = ""  # lower-case event name for msg_type == "event"
     event_key: str = ""
     task_id: str = ""

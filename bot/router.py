@@ -16,9 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import paging, texts
-from bot.message import InboundMessage, Reply
+from bot.message import InboundMessage, Reply, after_word
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
+_ARG_SEP = re.compile(r"[\s,，、:：]+")
 ROLE_LABELS = {
     "secretary": "支部书记",
     "deputy": "支部书记",
@@ -40,7 +41,8 @@ class Context:
     session: Session
     message: InboundMessage
     member: Any = None  # bot.models.Member, None for a stranger
-    args: str = ""  # text after the command word
+    args: str = ""  # normalised text after the command word and its separator: for parsing
+    word: str = ""  # the command word a Prefix rule matched
     match: re.Match[str] | None = None
     router: Router | None = None
     state: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +53,21 @@ class Context:
     @property
     def text(self) -> str:
         return self.message.text
+
+    @property
+    def raw_args(self) -> str:
+        """The argument as sent (no NFKC), minus the command word and its separator: what handlers store."""
+        if not self.message.sent or not self.word:
+            return self.args
+        return after_word(self.message.sent, self.word)
+
+    def split(self, n: int) -> tuple[list[str], str]:
+        """The first `n` arguments (normalised, for parsing) and the rest as sent (for storing). Arguments
+        may be separated by spaces, `，` or `、`: 「践诺 #3，已走访两户」 → (["#3"], "已走访两户")."""
+        heads = _ARG_SEP.split(self.args.strip(), maxsplit=n)
+        raw = _ARG_SEP.split(self.raw_args.strip(), maxsplit=n)
+        rest = raw[n].strip() if len(raw) > n and len(heads) > n else ""
+        return heads[:n], rest
 
     @property
     def config(self) -> Any:
@@ -104,15 +121,19 @@ class Word(Rule):
         self.words = words
 
     def __call__(self, ctx: Context) -> bool:
-        if ctx.message.msg_type == "text" and ctx.text in self.words:
+        if ctx.message.msg_type == "text" and (ctx.text in self.words or ctx.text.casefold() in self.words):
             ctx.args = ""
             return True
         return False
 
 
+SEPARATORS = (" ", ":", ",")  # `：` and `，` after NFKC
+
+
 class Prefix(Rule):
-    """The text starts with a command word; the rest is `ctx.args`. A one-character word needs a space
-    after it ("答 北京"); longer words may run on ("请假家中有事")."""
+    """The text starts with a command word; the rest, after a separator (space, `：`, `:`, `，`), is
+    `ctx.args`. A one-character word needs a separator ("答 北京", "答：北京"); longer words may run on
+    ("请假家中有事")."""
 
     def __init__(self, *words: str) -> None:
         self.words = tuple(sorted(words, key=len, reverse=True))
@@ -122,10 +143,11 @@ class Prefix(Rule):
             return False
         for word in self.words:
             if ctx.text == word:
-                ctx.args = ""
+                ctx.args, ctx.word = "", word
                 return True
-            if ctx.text.startswith(word + " ") or (len(word) > 1 and ctx.text.startswith(word)):
-                ctx.args = ctx.text[len(word):].strip()
+            rest = ctx.text[len(word):] if ctx.text.startswith(word) else None
+            if rest is not None and (len(word) > 1 or rest.startswith(SEPARATORS)):
+                ctx.args, ctx.word = rest.lstrip(" :,").strip(), word
                 return True
         return False
 
@@ -161,7 +183,7 @@ class MenuKey(Rule):
 
 
 class Intent(Rule):
-    """Free text whose jieba words point to an intent (content/intents.toml)."""
+    """Text whose intent (bot.intents.classify) is `name`; free text itself is routed by handlers/chat.py."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -222,6 +244,14 @@ class Router:
                 (privileged if route.roles else everyone).append(route.help)
         return everyone, privileged
 
+    def prefix_words(self) -> tuple[str, ...]:
+        """Every word a Prefix rule of any route starts with (commands that take an argument)."""
+        return tuple(dict.fromkeys(w for route in self.routes for w in _prefix_words(route.rule)))
+
+    def all_words(self) -> frozenset[str]:
+        """Every command word of every route (「取消免打扰」 as well as 「取消」)."""
+        return frozenset(w for route in self.routes for w in route.rule.words)
+
     def command_words(self, member: Any) -> list[str]:
         words: list[str] = []
         for route in self.routes:
@@ -266,6 +296,12 @@ class Router:
         return Reply()
 
 
+def _prefix_words(rule: Rule) -> tuple[str, ...]:
+    if isinstance(rule, Prefix):
+        return rule.words
+    return tuple(w for inner in getattr(rule, "rules", ()) for w in _prefix_words(inner))
+
+
 def _target_branch(ctx: Context) -> str | None:
     """`@code 命令`: a committee member runs a secretary command for another branch."""
     from dataclasses import replace
@@ -281,7 +317,8 @@ def _target_branch(ctx: Context) -> str | None:
     if branch is None:
         return texts.t("branch.unknown", code=head[1:])
     ctx.state["branch_id"] = branch.id
-    ctx.message = replace(ctx.message, text=rest.strip())
+    sent = ctx.message.sent.strip().split(None, 1)
+    ctx.message = replace(ctx.message, text=rest.strip(), sent=sent[1] if len(sent) > 1 else "")
     return None
 
 

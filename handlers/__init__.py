@@ -1,5 +1,6 @@
 """Chat handlers, one module per area; each module ends in `register(router)`. The order here is the
-order routes are tried and the order of the 帮助 list (study first: it is what members use daily)."""
+order routes are tried and the order of the 帮助 list (study first: it is what members use daily). `chat` comes first:
+a question never reaches the command it asks about."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from handlers import (
     approvals,
     binding,
     birthday,
+    chat,
     commitments,
     general,
     points,
@@ -19,7 +21,7 @@ from handlers import (
 )
 
 # preferences before theme_day (「取消免打扰」 is not 「取消 编号」); commitments before birthday (完成 N).
-MODULES = (general, preferences, binding, study, approvals, points, theme_day, tickets, commitments, reviews,
+MODULES = (chat, general, preferences, binding, study, approvals, points, theme_day, tickets, commitments, reviews,
            birthday)
 
 
@@ -27,5 +29,6 @@ def build_router() -> Router:
     router = Router()
     for module in MODULES:
         module.register(router)
+    chat.register_last(router)  # free text: after every command
     general.register_fallback(router)
     return router

@@ -19,8 +19,8 @@ def pending(ctx: Context) -> str:
 
 
 def _decide(ctx: Context, approve: bool) -> str:
-    head, _, reason = ctx.args.partition(" ")
-    number = approvals.parse_number(head)
+    heads, reason = ctx.split(1)
+    number = approvals.parse_number(heads[0]) if heads and heads[0] else None
     if number is None:
         return texts.t("approval.usage_approve" if approve else "approval.usage_reject")
     try:

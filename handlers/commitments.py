@@ -26,8 +26,15 @@ class NumberOf(Prefix):
         return case is not None and case.kind in self.kinds
 
 
+class _WithText(Prefix):
+    """A listing word followed by text (CONTRACT "Chat input"): the base command with that text."""
+
+    def __call__(self, ctx: Context) -> bool:
+        return super().__call__(ctx) and bool(ctx.args)
+
+
 def _make(ctx: Context, kind: str) -> str:
-    text = ctx.args.strip()
+    text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(f"commitments.usage_{kind}")
     try:
@@ -83,8 +90,8 @@ def board(ctx: Context) -> str:
 
 def report_progress(ctx: Context) -> str:
     """践诺 编号 进展 — 报告承诺进展"""
-    head, _, rest = ctx.args.partition(" ")
-    number = parse_number(head) if head else None
+    heads, rest = ctx.split(1)
+    number = parse_number(heads[0]) if heads and heads[0] else None
     if number is None or not rest.strip():
         return texts.t("commitments.usage_progress")
     try:
@@ -108,6 +115,7 @@ def register(router: Router) -> None:
     router.add(Prefix("即时承诺"), instant, listed=False)  # listed with 承诺
     router.add(Word("我的承诺"), mine)
     router.add(Word("承诺公示"), board)
+    router.add(_WithText("承诺公示"), yearly, listed=False)  # 「承诺公示…」 with text is 承诺 with that text
     router.add(Prefix("承诺"), yearly)
     router.add(Prefix("践诺"), report_progress)
     router.add(NumberOf("完成", "commitment"), fulfil, roles=SECRETARY_ROLES)

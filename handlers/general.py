@@ -1,7 +1,7 @@
 """帮助, 下一页, the first-visit welcome, the help menu key and the answer to text nobody understood."""
 
 from bot import clock, paging, texts
-from bot.router import ROLE_LABELS, Context, Event, Intent, MenuKey, Prefix, Router, Word
+from bot.router import ROLE_LABELS, Context, Event, MenuKey, Prefix, Router, Word
 
 MAX_REPLY_BYTES = 2000  # a text reply must stay under WeCom's 2048 bytes
 
@@ -13,8 +13,12 @@ def _role_label(ctx: Context) -> str:
     return ROLE_LABELS[top]
 
 
-def _command(line: str) -> str:
+def command_of(line: str) -> str:
+    """The command part of a help line ("已学 / 打卡 / 1 — …" → "已学 / 打卡 / 1")."""
     return line.split(" — ", 1)[0]
+
+
+_command = command_of
 
 
 def show_help(ctx: Context) -> str:
@@ -65,7 +69,7 @@ def unknown(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("帮助") | Word("help", "?", "？", "菜单") | MenuKey("help") | Intent("help"), show_help)
+    router.add(Prefix("帮助") | Word("help", "?", "？", "菜单") | MenuKey("help"), show_help)
     router.add(Word("下一页"), next_page)
     router.add(Event("enter_agent", "subscribe"), welcome, listed=False)
 

@@ -4,7 +4,7 @@ import re
 
 from bot import clock, texts
 from bot.models import Branch, LedgerEntry
-from bot.router import SECRETARY_ROLES, Context, Intent, MenuKey, Prefix, Router, Word
+from bot.router import SECRETARY_ROLES, Context, MenuKey, Prefix, Router, Word
 from bot.services import points as pts
 from bot.services import points_admin
 
@@ -111,7 +111,7 @@ def ranking_off(ctx: Context) -> str:
 
 def _adjust(ctx: Context, sign: int) -> str:
     word = "加分" if sign > 0 else "扣分"
-    parts = ctx.args.split(None, 2)
+    parts, reason = ctx.split(2)  # 成员 分值 原因; the reason is stored as sent
     if len(parts) < 2:
         return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
     if parts[1].startswith(("-", "−")):  # 分值 is positive: the word says add or deduct
@@ -125,7 +125,6 @@ def _adjust(ctx: Context, sign: int) -> str:
     if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
         return texts.t("points.not_your_branch", name=target.name)
     delta = sign * int(amount.group(1))
-    reason = parts[2] if len(parts) > 2 else ""
     if not reason.strip():
         return texts.t("points.reason_needed", word=word, userid=target.userid, points=abs(delta))
     try:
@@ -153,7 +152,8 @@ def subtract(ctx: Context) -> str:
 
 def veto(ctx: Context) -> str:
     """否决 userid 原因 — 一票否决党员本年度考核（积分记录保留）"""
-    userid, _, reason = ctx.args.partition(" ")
+    heads, reason = ctx.split(1)
+    userid = heads[0] if heads else ""
     if not userid or not reason.strip():
         return texts.t("points.veto_usage")
     target = points_admin.find_member(ctx.session, userid)
@@ -175,4 +175,3 @@ def register(router: Router) -> None:
     router.add(Prefix("加分"), add, roles=SECRETARY_ROLES)
     router.add(Prefix("扣分"), subtract, roles=SECRETARY_ROLES)
     router.add(Prefix("否决"), veto, roles=("committee",))
-    router.add(Intent("points"), mine, listed=False)  # free text such as "我有多少分"; after the commands

@@ -11,7 +11,7 @@ MIN_TEXT = 10
 
 def self_review(ctx: Context) -> str:
     """自评 文字 — 提交半年度自评（审核后公示 7 天）"""
-    text = ctx.args.strip()
+    text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t("reviews.usage", min=MIN_TEXT)
     try:
@@ -23,8 +23,8 @@ def self_review(ctx: Context) -> str:
 
 def dispute(ctx: Context) -> str:
     """异议 编号 文字 — 对公示中的评价提异议"""
-    head, _, rest = ctx.args.partition(" ")
-    number = parse_number(head) if head else None
+    heads, rest = ctx.split(1)
+    number = parse_number(heads[0]) if heads and heads[0] else None
     if number is None or not rest.strip():
         return texts.t("reviews.usage_dispute")
     try:

@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot import clock, texts
 from bot.message import Reply
 from bot.models import Branch
-from bot.router import SECRETARY_ROLES, Context, Event, Intent, MenuKey, Prefix, Router, Rule, Word
+from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Prefix, Router, Rule, Word
 from bot.services import study_checkin, study_push
 from bot.services.study_checkin import StudyError
 
@@ -19,7 +19,7 @@ def today(ctx: Context) -> str:
 
 def checkin(ctx: Context) -> str:
     """已学 / 打卡 / 1 — 学完今天的内容后打卡"""
-    via = "menu" if ctx.message.is_event else ("intent" if ctx.text not in ("已学", "打卡", "1") else "chat")
+    via = "menu" if ctx.message.is_event else ("chat" if ctx.text in ("已学", "打卡", "1") else "intent")
     try:
         return study_checkin.checkin_reply(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
     except StudyError as exc:
@@ -52,12 +52,12 @@ def _guarded(func, ctx: Context, *args) -> str:
 
 def answer(ctx: Context) -> str:
     """答 答案 — 回答今天的思考题（答对加分）"""
-    return _guarded(study_checkin.answer, ctx, ctx.args)
+    return _guarded(study_checkin.answer, ctx, ctx.raw_args)
 
 
 def reflection(ctx: Context) -> str:
     """心得 文字 — 提交学习心得"""
-    return _guarded(study_checkin.reflect, ctx, ctx.args)
+    return _guarded(study_checkin.reflect, ctx, ctx.raw_args)
 
 
 def makeup(ctx: Context) -> str:
@@ -117,23 +117,9 @@ class _CardKey(Rule):
         return ctx.message.event_key.startswith("checkin:")
 
 
-class _FreeText(Rule):
-    """Text that does not start with any command word (so "心得 学完了…" stays a reflection)."""
-
-    def __call__(self, ctx: Context) -> bool:
-        words = [w for route in (ctx.router.routes if ctx.router else []) for w in _prefix_words(route.rule)]
-        return not any(ctx.text.startswith(w + " ") or (len(w) > 1 and ctx.text.startswith(w)) for w in words)
-
-
-def _prefix_words(rule: Rule) -> tuple[str, ...]:
-    if isinstance(rule, Prefix):
-        return rule.words
-    return tuple(w for inner in getattr(rule, "rules", ()) for w in _prefix_words(inner))
-
-
 def register(router: Router) -> None:
     router.add(Word("学习") | MenuKey("study_today"), today)
-    router.add(Word("已学", "打卡", "1") | MenuKey("checkin") | (_FreeText() & Intent("checkin")), checkin)
+    router.add(Word("已学", "打卡", "1") | MenuKey("checkin"), checkin)  # free text: handlers/chat.py
     router.add(Event("template_card_event") & _CardKey(), card_button, listed=False)
     router.add(Prefix("答"), answer)
     router.add(Prefix("心得"), reflection)

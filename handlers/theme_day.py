@@ -1,5 +1,6 @@
 """主题党日: 发布主题党日 / 推迟 / 取消 / 签到码 / 出勤 for secretaries; 参加 / 请假 / 签到 for members."""
 
+import re
 from collections.abc import Callable
 
 from bot import texts
@@ -65,12 +66,13 @@ def attend(ctx: Context) -> str:
 
 def leave(ctx: Context) -> str:
     """请假 原因 — 不能参加主题党日时请假（书记审批）"""
-    return _guarded(lambda: theme_day.request_leave(ctx.session, ctx.config, ctx.member, ctx.args))
+    return _guarded(lambda: theme_day.request_leave(ctx.session, ctx.config, ctx.member, ctx.raw_args))
 
 
 def sign_in(ctx: Context) -> str:
     """签到 码 — 主题党日现场签到"""
-    return _guarded(lambda: theme_day.sign_in(ctx.session, ctx.config, ctx.member, ctx.args))
+    code = re.sub(r"^码\s*[:,]?\s*(?=\d)", "", ctx.args)  # 「签到码1296」 is 签到 1296
+    return _guarded(lambda: theme_day.sign_in(ctx.session, ctx.config, ctx.member, code))
 
 
 def register(router: Router) -> None:

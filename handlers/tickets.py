@@ -14,7 +14,7 @@ STATUS = {"open": "处理中", "closed": "已办结"}
 
 
 def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
-    text = ctx.args.strip()
+    text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(usage)
     ctx.sealed = ctx.sealed or anonymous
@@ -120,8 +120,8 @@ def progress(ctx: Context) -> str:
 
 def _numbered(ctx: Context, usage: str, need_rest: bool,
               act: Callable[[int, str], str]) -> str:
-    head, _, rest = ctx.args.partition(" ")
-    number = parse_number(head)
+    heads, rest = ctx.split(1)
+    number = parse_number(heads[0]) if heads and heads[0] else None
     if number is None or (need_rest and not rest.strip()):
         return texts.t(usage)
     ticket = tickets.find(ctx.session, number)

@@ -108,12 +108,17 @@ def to_inbound(channel: str, msg: Any) -> InboundMessage:
         create_time = int(data.get("CreateTime") or 0)
     except (TypeError, ValueError) as exc:
         raise CallbackError(400, "bad CreateTime") from exc
+    content = str(data.get("Content") or "")
+    recognition = str(data.get("Recognition") or "").strip().rstrip("。！!，,.").strip()  # speech adds a 。
+    if msg_type == "voice" and recognition:  # an Official Account voice message the platform transcribed
+        msg_type, content = "text", recognition
     return InboundMessage(
         channel=channel,
         sender=str(data["FromUserName"]),
         receiver=str(data.get("ToUserName", "")),
         msg_type=msg_type,
-        text=normalise(str(data.get("Content") or "")) if msg_type == "text" else "",
+        text=normalise(content) if msg_type == "text" else "",
+        sent=content.strip() if msg_type == "text" else "",
         event=str(data.get("Event") or "").lower(),
         event_key=str(data.get("EventKey") or ""),
         task_id=str(data.get("TaskId") or ""),

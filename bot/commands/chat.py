@@ -29,8 +29,9 @@ def say(ctx: click.Context, userid: str, words: tuple[str, ...]) -> None:
         click.echo(texts.t("roster.say_not_member", userid=userid))
         return
     intents.warm_up()
-    msg = InboundMessage(channel="console", sender=userid.lower(), msg_type="text",
-                         text=normalise(" ".join(words)), msg_id=f"say-{uuid.uuid4().hex}",
+    sent = " ".join(words).strip()
+    msg = InboundMessage(channel="console", sender=userid.lower(), msg_type="text", text=normalise(sent),
+                         sent=sent, msg_id=f"say-{uuid.uuid4().hex}",
                          create_time=clock.timestamp())
     reply = inbound.handle(rt, build_router(), msg)
     if reply is None or reply.empty:

@@ -1,0 +1,100 @@
+"""Chat input as members really type it (CONTRACT "Chat input"): questions answer how and never act, free
+text goes to an intent (bot/intents.py; only check-in and 参加 act), other message types get a short hint."""
+
+from bot import intents, texts
+from bot.router import Context, Router, Rule
+from handlers import general, study, theme_day
+
+MEDIA = ("image", "voice", "video", "shortvideo", "location", "link", "file")
+
+
+class Asking(Rule):
+    """A question (intents.is_question) with no argument: a text that starts with a command taking an
+    argument and still has one once the question words are gone (「反映 路灯坏了怎么办」) is that command."""
+
+    def __call__(self, ctx: Context) -> bool:
+        if ctx.message.msg_type != "text" or not intents.is_question(ctx.text):
+            return False
+        if ctx.text.startswith(("怎么", "如何", "怎样")):
+            return True
+        rest = intents.strip_question(ctx.text)
+        if ctx.router is None or rest in ctx.router.all_words():
+            return True
+        for word in ctx.router.prefix_words():
+            if rest.startswith(word) and rest[len(word):].lstrip(" :,"):
+                return False
+        return True
+
+
+class FreeText(Rule):
+    """Any text no command matched (this route comes last)."""
+
+    def __call__(self, ctx: Context) -> bool:
+        return ctx.message.msg_type == "text" and bool(ctx.text)
+
+
+class Media(Rule):
+    def __call__(self, ctx: Context) -> bool:
+        return ctx.message.msg_type in MEDIA
+
+
+def _topic_lines(ctx: Context, rest: str) -> list[str]:
+    """Help lines of the command the question is about: a command word it names, else its intent's."""
+    everyone, privileged = ctx.router.help_sections(ctx.member)
+    lines = everyone + privileged
+    named = sorted((w for w in ctx.router.command_words(ctx.member) if w in rest), key=len, reverse=True)
+    if not named:
+        intent = intents.classify(rest) if rest else None
+        named = [intents.command_for(intent)] if intent and intent != intents.QUESTION else []
+    for word in named:
+        found = [line for line in lines if word in general.command_of(line)]
+        if found:
+            return found[:4]
+    return []
+
+
+def question(ctx: Context) -> str:
+    """怎么打卡 / 请假怎么弄 / 签到吗 … — the usage of the command asked about; never acts."""
+    rest = intents.strip_question(ctx.text)
+    lines = _topic_lines(ctx, rest)
+    if lines:
+        return texts.t("chat.how", lines="\n".join(f"· {line}" for line in lines))
+    if not rest or intents.classify(rest) == "help" or "用" in rest:
+        ctx.args = ""
+        return general.show_help(ctx)
+    return texts.t("chat.how_none")
+
+
+def free_text(ctx: Context) -> str:
+    """Free text: 「学完了」 checks in, 「我参加」 attends; other intents answer with the command to send."""
+    intent = intents.classify(ctx.text)
+    if intent == "checkin":
+        return study.checkin(ctx)
+    if intent == "attend":
+        return theme_day.attend(ctx)
+    if intent == "help":
+        ctx.args = ""
+        return general.show_help(ctx)
+    if intent == intents.QUESTION:
+        return question(ctx)
+    held = intents.held_back(ctx.text)
+    if held is not None:  # near a check-in or 参加 but not clearly one: say what to send, do nothing
+        return texts.t(f"chat.send_{held}")
+    if intent is not None:
+        return texts.t(f"chat.send_{intent}")
+    return general.unknown(ctx)
+
+
+def media(ctx: Context) -> str:
+    """An image, voice, video, location, link or file: what to send instead."""
+    kind = {"shortvideo": "video"}.get(ctx.message.msg_type, ctx.message.msg_type)
+    return texts.t(f"media.{kind}")
+
+
+def register(router: Router) -> None:
+    router.add(Asking(), question, listed=False)
+    router.add(Media(), media, listed=False)
+
+
+def register_last(router: Router) -> None:
+    router.add(FreeText(), free_text, listed=False)
