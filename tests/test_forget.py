@@ -13,10 +13,12 @@ import bot.commands.report_cases
 import bot.commands.roster  # noqa: F401  (forget)
 from bot.cli import cli
 from bot.models import Branch, Member, Ticket
+from bot.services import study_push
 from bot.web import build_app
 from tests.callbacks import WECOM, say_wecom
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
+from tests.study_helpers import add_items, item
 from tests.test_privacy import dump
 
 USERID, NAME, PHONE, OPENID = "active.member", "积极分子", "13700001111", "oActiveOpenId77"
@@ -40,6 +42,9 @@ def test_forget_leaves_no_trace_anywhere(backend):
         b1 = s.exec(select(Branch).where(Branch.code == "b1")).one()
         s.add(Member(userid=USERID, name=NAME, phone=PHONE, openid=OPENID, branch_id=b1.id,
                      joined_on=dt.date(2015, 7, 1)))
+    add_items(rt, item("q1", question="我们党的最本质特征是什么？", answer="党的领导"))
+    with rt.session() as s:
+        study_push.morning(s, rt.config, DEFAULT_NOW.date())  # today's item reached them: 答 is stored
     client = build_app(runtime=rt).test_client()
     me = "Active.Member"  # the platform may send another case
     replies = {}

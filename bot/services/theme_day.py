@@ -205,7 +205,8 @@ def request_leave(session: Session, config: Any, member: Member, reason: str) ->
         return texts.t("theme_day.leave_pending", event=event.number, number=entry.leave_number)
     summary = texts.t("theme_day.leave_summary", name=member.name, event=event.number, when=when(event),
                       reason=reason.strip()[:100])
-    request = approvals.create(session, "leave", member, summary, {"event_id": event.id, "event": event.number})
+    request = approvals.create(session, "leave", member, summary,  # the reason also lets `forget` find copies
+                               {"event_id": event.id, "event": event.number, "reason": reason.strip()[:100]})
     entry.rsvp, entry.leave_number = "leave_pending", request.number
     session.add(entry)
     soon = event.starts_at - clock.now() <= LEAVE_TIMED  # time-bound: the deciders hear at once
