@@ -2,7 +2,7 @@
 message (one template-card task_id per batch)
 
 Revision ID: 0010_platform
-Revises: 0013_paging
+Revises: 0009_paging
 Create Date: 2026-11-29 16:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0010_platform'
-down_revision = '0013_paging'
+down_revision = '0009_paging'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """inbound messages: a lease for rows being processed and the message kept (sender encrypted) to re-run it
 
-Revision ID: 0009_inbound_lease
+Revision ID: 0013_inbound_lease
 Revises: 0012_sessions
 Create Date: 2026-11-29 16:10:00
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0009_inbound_lease'
+revision = '0013_inbound_lease'
 down_revision = '0012_sessions'
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """reply_pages: the rest of a member's last long reply, for 下一页
 
-Revision ID: 0013_paging
+Revision ID: 0009_paging
 Revises: 0008
 Create Date: 2026-11-29 16:10:00
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import bot.models
 
 
-revision = '0013_paging'
+revision = '0009_paging'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
