@@ -97,7 +97,6 @@ def theme_day_create() -> ResponseReturnValue:
             event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
                                             agenda=agenda, guests=guests,
                                             online=True if request.form.get("online") == "on" else None)
-            assert event.starts_at is not None  # a NOT NULL column
             note = theme_day_agenda.off_rule_note(runtime().config, branch, event.starts_at)
             message = texts.t("theme_day.console_created", number=event.number, count=count)
     except ThemeDayError as exc:
