@@ -152,20 +152,20 @@ def _collect_words(session: Session, gone: Forgotten) -> None:
     Texts kept by id elsewhere (tickets, commitments, reviews) are added by their modules' hooks."""
     mid = gone.member_id
 
-    def texts(column: str | None, where: Any) -> Any:
+    def column_values(column: str | None, where: Any) -> Any:
         return session.execute(select(col(column)).where(where)).scalars()
 
-    gone.keep_words(texts(StudyAnswer.text, col(StudyAnswer.member_id) == mid))
-    gone.keep_words(texts(Reflection.text, col(Reflection.member_id) == mid))
-    gone.keep_words(texts(ReviewDispute.text, col(ReviewDispute.member_id) == mid))
-    gone.keep_words(texts(TicketEvent.text, gone.matches(TicketEvent.actor)))
+    gone.keep_words(column_values(StudyAnswer.text, col(StudyAnswer.member_id) == mid))
+    gone.keep_words(column_values(Reflection.text, col(Reflection.member_id) == mid))
+    gone.keep_words(column_values(ReviewDispute.text, col(ReviewDispute.member_id) == mid))
+    gone.keep_words(column_values(TicketEvent.text, gone.matches(TicketEvent.actor)))
     for payload in session.execute(select(col(Approval.payload)).where(col(Approval.member_id) == mid)).scalars():
         try:
             data = json.loads(payload or "{}")
         except ValueError:
             continue
         gone.keep_words([str(data.get("reason") or "")])
-    contents = texts(InboundMessage.content, gone.matches(InboundMessage.sender))
+    contents = column_values(InboundMessage.content, gone.matches(InboundMessage.sender))
     for content in contents:
         parts = (content or "").split()
         for k in range(1, min(len(parts), 4)):  # the text after the command word, a number, a member...
