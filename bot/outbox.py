@@ -186,9 +186,9 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
     wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     now = clock.now()
     stamp = seal.day_of(now) if sealed else now
-    fields: dict[str, Any] = {"channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False),
-              "urgent": urgent, "reply": reply, "expires_at": expires_at, "created_at": stamp,
-              "created_by": created_by, "sealed": sealed}
+    fields: dict[str, Any] = {
+        "channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False), "urgent": urgent,
+        "reply": reply, "expires_at": expires_at, "created_at": stamp, "created_by": created_by, "sealed": sealed}
     present: set[str] = set()
     message: OutboundMessage | None
     if key is None:
