@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 test: $(STAMP) services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The callback parser under atheris (by hand, not in CI): FUZZ_SECONDS bounds the run; a finding stops it

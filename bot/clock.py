@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 try:
     import chinese_calendar
 except ImportError:  # pragma: no cover - a declared dependency; without it every year uses the fallback
-    chinese_calendar = None  # type: ignore[assignment]
+    chinese_calendar = None
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from bot import clock
 
@@ -145,3 +145,10 @@ def upgrade(url: str) -> None:
     if u.drivername.startswith("sqlite") and u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "heads")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, for dialect INSERTs (SQLModel's types omit `__table__`)."""
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy's declarative mapping
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 import psycopg
 from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from bot import clock
 from bot.models import Lease
@@ -190,8 +191,8 @@ class LeaderLock:
     def _lease_renew(self) -> bool:
         try:
             with self.runtime.write() as session:
-                result = session.execute(
-                    update(Lease).where(Lease.name == self.name, Lease.holder == self.holder)
+                result = session.exec(
+                    update(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder)
                     .values(until=clock.wall() + self.ttl_seconds))
                 return result.rowcount == 1
         except SQLAlchemyError as exc:
@@ -201,7 +202,7 @@ class LeaderLock:
     def _lease_release(self) -> None:
         try:
             with self.runtime.write() as session:
-                session.execute(delete(Lease).where(Lease.name == self.name, Lease.holder == self.holder))
+                session.exec(delete(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder))
         except SQLAlchemyError as exc:
             log.warning("lock %s: release failed (it expires by itself): %s", self.name, exc)
 

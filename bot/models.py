@@ -497,7 +497,7 @@ class ThemeDay(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(foreign_key="case_number.id", unique=True)
     branch_id: int = Field(foreign_key="branch.id", index=True)
-    starts_at: dt.datetime | None = _ts(nullable=False, index=True)
+    starts_at: dt.datetime = _ts(nullable=False, index=True)
     place: str = Field(max_length=64)
     topic: str = Field(max_length=200)
     status: str = Field(default="scheduled", max_length=16)  # scheduled / postponed / cancelled / held

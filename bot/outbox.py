@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, tuple_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import clock, seal
 from bot.channels.senders import (
@@ -35,6 +36,7 @@ from bot.channels.senders import (
     sender_for,
 )
 from bot.config import Config
+from bot.db import table_of
 from bot.models import AuditLog, Delivery, OutboundMessage
 from bot.runtime import Runtime
 
@@ -55,7 +57,9 @@ FINAL_STATES = ("sent", "failed", "expired")
 
 
 ALERT_SENDER = "outbox-alert"
-CLAIM_COLUMNS = (Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.attempts, Delivery.batch)
+# sqlalchemy's select: sqlmodel's is typed for at most four columns (run with session.execute)
+CLAIM_SELECT = sa_select(col(Delivery.id), col(Delivery.message_id), col(Delivery.recipient), col(Delivery.attempts),
+                         col(Delivery.batch))
 
 
 def alert_admins(session: Session, config: Config, channel: str, error: str) -> None:
@@ -65,7 +69,7 @@ def alert_admins(session: Session, config: Config, channel: str, error: str) -> 
     from bot import texts
     from bot.models import Member
 
-    admins = [m.userid for m in session.exec(select(Member).where(Member.active, Member.roles.contains("admin")))
+    admins = [m.userid for m in session.exec(select(Member).where(Member.active, col(Member.roles).contains("admin")))
               if m.has_role("admin")]
     if not admins:
         return
@@ -128,13 +132,14 @@ def _pushed_counts(session: Session, recipients: Sequence[str], day: dt.date) ->
     lo = clock.at(day, dt.time(0))
     hi = clock.at(day + dt.timedelta(days=1), dt.time(0))
     query = (select(Delivery.recipient, func.count())
-             .join(OutboundMessage, OutboundMessage.id == Delivery.message_id)
-             .where(Delivery.not_before >= lo, Delivery.not_before < hi, Delivery.status.in_(OPEN_STATUSES),
+             .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)
+             .where(col(Delivery.not_before) >= lo, col(Delivery.not_before) < hi,
+                    col(Delivery.status).in_(OPEN_STATUSES),
                     OutboundMessage.urgent == false(), OutboundMessage.reply == false(),
                     OutboundMessage.channel != "robot")
              .group_by(Delivery.recipient))
     if len(recipients) <= SMALL_IN:
-        query = query.where(Delivery.recipient.in_(list(recipients)))
+        query = query.where(col(Delivery.recipient).in_(list(recipients)))
     wanted = set(recipients)
     return {recipient: int(n) for recipient, n in session.exec(query) if recipient in wanted}
 
@@ -181,10 +186,11 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
     wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     now = clock.now()
     stamp = seal.day_of(now) if sealed else now
-    fields = {"channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False),
-              "urgent": urgent, "reply": reply, "expires_at": expires_at, "created_at": stamp,
-              "created_by": created_by, "sealed": sealed}
+    fields: dict[str, Any] = {
+        "channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False), "urgent": urgent,
+        "reply": reply, "expires_at": expires_at, "created_at": stamp, "created_by": created_by, "sealed": sealed}
     present: set[str] = set()
+    message: OutboundMessage | None
     if key is None:
         message = OutboundMessage(**fields)
         session.add(message)
@@ -193,7 +199,7 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
         by_key = select(OutboundMessage).where(OutboundMessage.key == key)
         message = session.exec(by_key).first()
         if message is None:  # a concurrent enqueue of the same key makes this insert a no-op
-            session.exec(_insert(session, OutboundMessage.__table__).values(key=key, **fields)
+            session.exec(_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
                          .on_conflict_do_nothing(index_elements=["key"]))
             message = session.exec(by_key).one()
         present = set(session.exec(select(Delivery.recipient).where(Delivery.message_id == message.id)))
@@ -207,7 +213,7 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
                  "not_before": not_before[r], "retry_at": 0.0, "lease_until": 0.0,
                  "created_at": seal.day_of(now) if message.sealed else now}
                 for r in new]
-        stmt = _insert(session, Delivery.__table__).on_conflict_do_nothing(
+        stmt = _insert(session, table_of(Delivery)).on_conflict_do_nothing(
             index_elements=["message_id", "recipient"])
         for chunk in _chunks(rows, IN_CHUNK):
             session.exec(stmt, params=list(chunk))
@@ -230,11 +236,12 @@ def with_task_id(payload: dict[str, Any], batch: int | None) -> dict[str, Any]:
 def requeue(session: Session, delivery_ids: Sequence[int]) -> int:
     """Send failed or expired rows again (the console's retry): attempts start over, and a template card row
     leaves its batch, so it goes under a new task_id (its old batch's id was used up on the platform)."""
-    stmt = (update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status.in_(("failed", "expired")))
+    stmt = (update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)),
+                             col(Delivery.status).in_(("failed", "expired")))
             .values(status="queued", attempts=0, retry_at=0.0, lease_until=0.0, worker=None, last_error=None,
                     batch=None, not_before=clock.now())
             .execution_options(synchronize_session=False))
-    return int(session.exec(stmt).rowcount)  # type: ignore[attr-defined]
+    return int(session.exec(stmt).rowcount)
 
 
 def enqueue_sealed(session: Session, *, channel: str, text: str, recipient: str, key: str,
@@ -303,7 +310,7 @@ class Worker:
         for row in rows:
             by_message[row.message_id].append(row)
         with self.rt.session() as session:
-            messages = session.exec(select(OutboundMessage).where(OutboundMessage.id.in_(list(by_message))))
+            messages = session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(list(by_message))))
             by_id = {m.id: m for m in messages}
         batches: list[tuple[OutboundMessage, Sequence[Any], int | None]] = []
         for message_id, message_rows in by_message.items():
@@ -326,7 +333,7 @@ class Worker:
         new rows are cut into batches numbered on from the message's counter (the UPDATE holds its row, so
         two workers never take one number), stored before anything is sent."""
         known: dict[int, list[Any]] = collections.defaultdict(list)
-        fresh = []
+        fresh: list[Any] = []
         for row in rows:
             (known[row.batch] if row.batch is not None else fresh).append(row)
         result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
@@ -334,8 +341,8 @@ class Worker:
         chunks = list(_chunks(fresh, size))
         if chunks:
             with self.rt.write() as session:
-                session.exec(update(OutboundMessage).where(OutboundMessage.id == message.id)
-                             .values(batches=OutboundMessage.batches + len(chunks)))
+                session.exec(update(OutboundMessage).where(col(OutboundMessage.id) == message.id)
+                             .values(batches=col(OutboundMessage.batches) + len(chunks)))
                 last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
                 for number, chunk in enumerate(chunks, start=last - len(chunks) + 1):
                     self._set(session, list(chunk), batch=number)
@@ -345,17 +352,18 @@ class Worker:
     def _claim(self) -> list[Any]:
         now, wall = clock.now(), clock.wall()
         due = or_(
-            and_(Delivery.status == "queued", or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-                 Delivery.retry_at <= wall),
-            and_(Delivery.status == "sending", Delivery.lease_until < wall),
+            and_(col(Delivery.status) == "queued",
+                 or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= now),
+                 col(Delivery.retry_at) <= wall),
+            and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < wall),
         )
-        query = select(*CLAIM_COLUMNS).where(due).order_by(Delivery.id).limit(self.cfg.batch_size)
+        query = CLAIM_SELECT.where(due).order_by(col(Delivery.id)).limit(self.cfg.batch_size)
         if self.rt.is_postgres:
             query = query.with_for_update(skip_locked=True)
         with self.rt.write() as session:
-            rows = self._whole_batches(session, list(session.exec(query)), due)
+            rows = self._whole_batches(session, list(session.execute(query)), due)
             if rows:
-                session.exec(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
+                session.exec(update(Delivery).where(col(Delivery.id).in_([r.id for r in rows]))
                              .values(status="sending", lease_until=wall + self.cfg.lease_seconds,
                                      worker=self.worker_id)
                              .execution_options(synchronize_session=False))
@@ -367,14 +375,15 @@ class Worker:
         keys = {(row.message_id, row.batch) for row in rows if row.batch is not None}
         if not keys:
             return rows
-        in_batches = tuple_(Delivery.message_id, Delivery.batch).in_(sorted(keys))
-        more = select(*CLAIM_COLUMNS).where(due, in_batches).order_by(Delivery.id)
+        in_batches = tuple_(col(Delivery.message_id), col(Delivery.batch)).in_(sorted(keys))
+        more = CLAIM_SELECT.where(due, in_batches).order_by(col(Delivery.id))
         if self.rt.is_postgres:
             more = more.with_for_update(skip_locked=True)
         have = {row.id for row in rows}
-        rows = rows + [row for row in session.exec(more) if row.id not in have]
-        unsent = (select(Delivery.message_id, Delivery.batch, func.count()).where(
-            in_batches, Delivery.status.in_(UNSENT_STATUSES)).group_by(Delivery.message_id, Delivery.batch))
+        rows = rows + [row for row in session.execute(more) if row.id not in have]
+        message_id, batch = col(Delivery.message_id), col(Delivery.batch)
+        unsent = (select(message_id, batch, func.count())
+                  .where(in_batches, col(Delivery.status).in_(UNSENT_STATUSES)).group_by(message_id, batch))
         counts = {(m, b): int(n) for m, b, n in session.exec(unsent)}
         claimed = collections.Counter((row.message_id, row.batch) for row in rows if row.batch is not None)
         whole = {key for key, n in claimed.items() if counts.get(key) == n}
@@ -483,7 +492,7 @@ class Worker:
         if not message.sealed or not rows:
             return
         ids = [row.id for row in rows]
-        final = session.exec(select(Delivery).where(Delivery.id.in_(ids), Delivery.status.in_(FINAL_STATES)))
+        final = session.exec(select(Delivery).where(col(Delivery.id).in_(ids), col(Delivery.status).in_(FINAL_STATES)))
         for delivery in final:
             if seal.is_encrypted(delivery.recipient):
                 delivery.recipient = ""
@@ -503,7 +512,7 @@ class Worker:
     @staticmethod
     def _set(session: Session, rows: list[Any], **values: Any) -> None:
         for chunk in _chunks([row.id for row in rows], IN_CHUNK):
-            session.exec(update(Delivery).where(Delivery.id.in_(chunk)).values(**values)
+            session.exec(update(Delivery).where(col(Delivery.id).in_(chunk)).values(**values)
                          .execution_options(synchronize_session=False))
 
     def _alert(self, session: Session, message: OutboundMessage, error: str, failed: int) -> None:

@@ -3,7 +3,7 @@
 import datetime as dt
 import hashlib
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot import audit, clock, texts
 from bot.models import AuditLog, Member
@@ -25,7 +25,7 @@ def bind(ctx: Context) -> str:
     tag = hashlib.sha256(ctx.message.sender.encode()).hexdigest()[:16]
     since = clock.now() - dt.timedelta(days=1)
     failures = ctx.session.exec(select(func.count()).select_from(AuditLog).where(
-        AuditLog.action == "bind_failed", AuditLog.detail == tag, AuditLog.at >= since)).one()
+        AuditLog.action == "bind_failed", AuditLog.detail == tag, col(AuditLog.at) >= since)).one()
     if failures >= MAX_FAILURES:
         return texts.t("bind.locked")
     member = ctx.session.exec(select(Member).where(Member.userid == userid)).first()

@@ -104,10 +104,12 @@ def report_progress(ctx: Context) -> str:
 def fulfil(ctx: Context) -> str:
     """完成 编号 — 确认党员承诺已兑现"""
     number = parse_number(ctx.args.split(" ", 1)[0])
+    assert number is not None  # NumberOf matched a commitment number
     try:
         row = commitments.fulfil(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
     except commitments.CommitmentError as exc:
         return str(exc)
+    assert row.vote_until is not None  # set by fulfil
     return texts.t("commitments.fulfilled", number=number, until=row.vote_until.isoformat())
 
 

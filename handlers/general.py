@@ -23,6 +23,7 @@ _command = command_of
 
 def show_help(ctx: Context) -> str:
     """帮助 — 查看我能用的指令（「帮助 补签」看某条指令的用法）"""
+    assert ctx.router is not None  # set by Router.dispatch
     everyone, privileged = ctx.router.help_sections(ctx.member)
     if ctx.args:
         wanted = ctx.args.lstrip("#")
@@ -61,6 +62,7 @@ def welcome(ctx: Context) -> str | None:
 
 def unknown(ctx: Context) -> str:
     """Text that matched no command: suggest the nearest ones."""
+    assert ctx.router is not None  # set by Router.dispatch
     near = ctx.router.suggest(ctx.text, ctx.member)
     shown = ctx.text if len(ctx.text) <= 20 else ctx.text[:20] + "…"
     if near:

@@ -82,11 +82,11 @@ def stats(ctx: Context) -> str:
     day = clock.today()
     if ctx.member.has_role("committee") and "branch_id" not in ctx.state:
         lines = [texts.t("study.stats_header", date=day.isoformat())]
-        for branch in ctx.session.exec(select(Branch).order_by(Branch.code)):
-            done, missing = study_checkin.completion(ctx.session, branch.id, day)
+        for each in ctx.session.exec(select(Branch).order_by(Branch.code)):
+            done, missing = study_checkin.completion(ctx.session, each.id, day)
             total = len(done) + len(missing)
             if total:
-                lines.append(texts.t("study.stats_line", branch=branch.name, done=len(done), total=total,
+                lines.append(texts.t("study.stats_line", branch=each.name, done=len(done), total=total,
                                      rate=_rate(len(done), total)))
         return "\n".join([*lines[:31], texts.t("study.stats_footer")])
     branch = _branch(ctx)

@@ -136,6 +136,7 @@ def grade(ctx: Context) -> str:
     """定级 编号 急难|重大|一般|萌芽 — 定级并确定办理期限"""
     def act(number: int, value: str) -> str:
         t = tickets.grade(ctx.session, ctx.config, ctx.member, number, value, ctx.state.get("branch_id"))
+        assert t.due_on is not None  # set by grade
         return texts.t("tickets.graded", number=number, grade=value, due=t.due_on.isoformat())
     return _numbered(ctx, "tickets.usage_grade", True, act)
 

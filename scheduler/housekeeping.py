@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from bot import clock
 from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
@@ -48,11 +48,11 @@ def housekeeping(runtime: Runtime, date: dt.date) -> str:
     inbound_cutoff = midnight - dt.timedelta(days=inbound_days)
     delivery_cutoff = midnight - dt.timedelta(days=delivery_days)
     counts = {
-        "inbound": _purge(runtime, InboundMessage, InboundMessage.received_at < inbound_cutoff),
-        "deliveries": _purge(runtime, Delivery, Delivery.status.in_(FINAL_STATES)
-                             & (Delivery.created_at < delivery_cutoff)),
-        "messages": _purge(runtime, OutboundMessage, (OutboundMessage.created_at < delivery_cutoff)
-                           & ~exists().where(Delivery.message_id == OutboundMessage.id)),
+        "inbound": _purge(runtime, InboundMessage, col(InboundMessage.received_at) < inbound_cutoff),
+        "deliveries": _purge(runtime, Delivery, col(Delivery.status).in_(FINAL_STATES)
+                             & (col(Delivery.created_at) < delivery_cutoff)),
+        "messages": _purge(runtime, OutboundMessage, (col(OutboundMessage.created_at) < delivery_cutoff)
+                           & ~exists().where(col(Delivery.message_id) == OutboundMessage.id)),
     }
     detail = {**counts, "inbound_before": inbound_cutoff.isoformat(),
               "delivery_before": delivery_cutoff.isoformat()}

@@ -18,6 +18,7 @@ import logging
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot import clock
 from bot.models import JobRun
@@ -92,11 +93,11 @@ def _claim(runtime: Runtime, job_id: str, date: dt.date) -> int | None:
     with runtime.write() as session:
         taken = session.execute(
             update(JobRun)
-            .where(JobRun.job == job_id, JobRun.run_date == date,
-                   or_(JobRun.status.in_(("failed", "skipped")),
-                       and_(JobRun.status == "running", JobRun.started_at < now - STALE_AFTER)))
+            .where(col(JobRun.job) == job_id, col(JobRun.run_date) == date,
+                   or_(col(JobRun.status).in_(("failed", "skipped")),
+                       and_(col(JobRun.status) == "running", col(JobRun.started_at) < now - STALE_AFTER)))
             .values(status="running", started_at=now, finished_at=None, detail=None)
-            .returning(JobRun.id)
+            .returning(col(JobRun.id))
         ).scalar_one_or_none()
     if taken is not None:
         log.info("job %s for %s: taking over an earlier failed, skipped or stale run", job_id, date)
@@ -106,5 +107,5 @@ def _claim(runtime: Runtime, job_id: str, date: dt.date) -> int | None:
 def _finish(runtime: Runtime, row_id: int, status: str, detail: str | None) -> None:
     with runtime.write() as session:
         session.execute(
-            update(JobRun).where(JobRun.id == row_id)
+            update(JobRun).where(col(JobRun.id) == row_id)
             .values(status=status, detail=(detail or None) and detail[:DETAIL_MAX], finished_at=clock.now()))

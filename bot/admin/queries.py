@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, texts
 from bot.models import AuditLog, Branch, Delivery, JobRun, Member, OutboundMessage
@@ -61,7 +62,7 @@ def _like(text: str) -> str:
 
 def dashboard(session: Session, jobs: int = 10, alerts: int = 10) -> Dashboard:
     out = Dashboard()
-    for active, count in session.exec(select(Member.active, func.count()).group_by(Member.active)):
+    for active, count in session.exec(select(Member.active, func.count()).group_by(col(Member.active))):
         if active:
             out.members_active = count
         else:
@@ -69,20 +70,21 @@ def dashboard(session: Session, jobs: int = 10, alerts: int = 10) -> Dashboard:
     out.branches = session.exec(select(func.count()).select_from(Branch)).one()
     start = clock.at(clock.today(), dt.time(0))
     today = (select(Delivery.status, func.count())
-             .join(OutboundMessage, OutboundMessage.id == Delivery.message_id)
-             .where(OutboundMessage.created_at >= start, OutboundMessage.created_at < start + dt.timedelta(days=1))
-             .group_by(Delivery.status))
+             .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)
+             .where(col(OutboundMessage.created_at) >= start,
+                    col(OutboundMessage.created_at) < start + dt.timedelta(days=1))
+             .group_by(col(Delivery.status)))
     out.deliveries_today = {status: count for status, count in session.exec(today)}
     since = clock.now() - dt.timedelta(days=ALERT_DAYS)
-    failed = (Delivery.status == "failed", OutboundMessage.created_at >= since)
+    failed = (col(Delivery.status) == "failed", col(OutboundMessage.created_at) >= since)
     out.failed_week = session.exec(
         select(func.count()).select_from(Delivery)
-        .join(OutboundMessage, OutboundMessage.id == Delivery.message_id).where(*failed)).one()
-    recent = (AuditLog.action == CONFIG_ALERT_ACTION, AuditLog.at >= since)
+        .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id).where(*failed)).one()
+    recent = (col(AuditLog.action) == CONFIG_ALERT_ACTION, col(AuditLog.at) >= since)
     out.alert_count = session.exec(select(func.count()).select_from(AuditLog).where(*recent)).one()
     out.alerts = list(session.exec(select(AuditLog).where(*recent)
-                                      .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(alerts)))
-    out.jobs = list(session.exec(select(JobRun).order_by(JobRun.id.desc()).limit(jobs)))
+                                      .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).limit(alerts)))
+    out.jobs = list(session.exec(select(JobRun).order_by(col(JobRun.id).desc()).limit(jobs)))
     missing = clock.missing_year(clock.today())
     out.calendar_warning = texts.t("calendar.missing", year=missing) if missing else None
     return out
@@ -101,24 +103,25 @@ def members(session: Session, *, branch_id: int | None, text: str, active: bool 
         where.append(Member.active == active)
     if text:
         pattern = _like(text.lower())
-        where.append(or_(Member.userid.like(pattern, escape="\\"),
+        where.append(or_(col(Member.userid).like(pattern, escape="\\"),
                          func.lower(Member.name).like(pattern, escape="\\")))
     total = session.exec(select(func.count()).select_from(Member).where(*where)).one()
-    rows = session.exec(
-        select(Member.userid, Member.name, Member.roles, Member.member_type, Member.active, Member.phone,
-               Branch.code, Branch.name)
-        .outerjoin(Branch, Branch.id == Member.branch_id).where(*where)
-        .order_by(Member.userid).limit(per_page).offset(_offset(page, per_page)))
+    rows = session.execute(  # sqlalchemy's select: sqlmodel's is typed for at most four columns
+        sa_select(col(Member.userid), col(Member.name), col(Member.roles), col(Member.member_type),
+                  col(Member.active), col(Member.phone), col(Branch.code), col(Branch.name))
+        .outerjoin(Branch, col(Branch.id) == Member.branch_id).where(*where)
+        .order_by(col(Member.userid)).limit(per_page).offset(_offset(page, per_page)))
     return Page(list(rows), page, per_page, total=total)
 
 
 def deliveries(session: Session, *, status: str | None, page: int, per_page: int = 50) -> Page:
-    stmt = (select(Delivery, OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.created_at,
-                   OutboundMessage.sealed)
-            .join(OutboundMessage, OutboundMessage.id == Delivery.message_id))
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns
+    stmt = (sa_select(Delivery, col(OutboundMessage.channel), col(OutboundMessage.kind),
+                      col(OutboundMessage.created_at), col(OutboundMessage.sealed))
+            .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id))
     if status:
-        stmt = stmt.where(Delivery.status == status)
-    rows = list(session.exec(stmt.order_by(Delivery.id.desc()).limit(per_page + 1)
+        stmt = stmt.where(col(Delivery.status) == status)
+    rows = list(session.execute(stmt.order_by(col(Delivery.id).desc()).limit(per_page + 1)
                              .offset(_offset(page, per_page))))
     return Page(rows[:per_page], page, per_page, has_next=len(rows) > per_page)
 
@@ -126,8 +129,8 @@ def deliveries(session: Session, *, status: str | None, page: int, per_page: int
 def audit_log(session: Session, *, action: str, page: int, per_page: int = 50) -> Page:
     stmt = select(AuditLog)
     if action:
-        stmt = stmt.where(AuditLog.action.like(_like(action), escape="\\"))
-    rows = list(session.exec(stmt.order_by(AuditLog.id.desc()).limit(per_page + 1)
+        stmt = stmt.where(col(AuditLog.action).like(_like(action), escape="\\"))
+    rows = list(session.exec(stmt.order_by(col(AuditLog.id).desc()).limit(per_page + 1)
                              .offset(_offset(page, per_page))))
     return Page(rows[:per_page], page, per_page, has_next=len(rows) > per_page)
 
@@ -136,7 +139,7 @@ def branch_tree(session: Session) -> list[tuple[Branch, int, int]]:
     """(branch, depth, active members) in tree order: each parent followed by its children."""
     counts = dict(session.exec(select(Member.branch_id, func.count())
                                .where(Member.active == True)  # noqa: E712
-                               .group_by(Member.branch_id)).all())
+                               .group_by(col(Member.branch_id))).all())
     items = branches(session)
     ids = {b.id for b in items}
     children: dict[int | None, list[Branch]] = {}

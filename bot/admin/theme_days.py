@@ -11,6 +11,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
@@ -24,28 +25,31 @@ RECENT_DAYS = 60
 LIMIT = 100
 
 
-def _counts(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+def _counts(session: Session, ids: list[int | None]) -> dict[int | None, dict[str, int]]:
     """Per event: 参加 (going), 请假 (approved or pending), 签到 (signed) and 迟到 (late)."""
     if not ids:
         return {}
-    stmt = (select(Attendance.event_id,
-                   func.sum(case((Attendance.rsvp == "going", 1), else_=0)),
-                   func.sum(case((col(Attendance.rsvp).in_(("leave", "leave_pending")), 1), else_=0)),
-                   func.sum(case((col(Attendance.signed_at).is_not(None), 1), else_=0)),
-                   func.sum(case((Attendance.late == True, 1), else_=0)))  # noqa: E712
-            .where(col(Attendance.event_id).in_(ids)).group_by(Attendance.event_id))
+    event_id = col(Attendance.event_id)
+    # sqlalchemy's select (run with session.execute): sqlmodel's is typed for at most four columns
+    stmt = (sa_select(event_id,
+                      func.sum(case((col(Attendance.rsvp) == "going", 1), else_=0)),
+                      func.sum(case((col(Attendance.rsvp).in_(("leave", "leave_pending")), 1), else_=0)),
+                      func.sum(case((col(Attendance.signed_at).is_not(None), 1), else_=0)),
+                      func.sum(case((col(Attendance.late) == True, 1), else_=0)))  # noqa: E712
+            .where(event_id.in_(ids)).group_by(event_id))
     return {row[0]: {"going": int(row[1] or 0), "leave": int(row[2] or 0), "signed": int(row[3] or 0),
-                     "late": int(row[4] or 0)} for row in session.exec(stmt)}
+                     "late": int(row[4] or 0)} for row in session.execute(stmt)}
 
 
 def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
     now = clock.now()
-    stmt = select(ThemeDay, Branch.name).join(Branch, Branch.id == ThemeDay.branch_id)
+    starts_at = col(ThemeDay.starts_at)
+    stmt = select(ThemeDay, Branch.name).join(Branch, col(Branch.id) == ThemeDay.branch_id)
     if upcoming:
-        stmt = stmt.where(ThemeDay.starts_at >= now).order_by(ThemeDay.starts_at)
+        stmt = stmt.where(starts_at >= now).order_by(starts_at)
     else:
-        stmt = (stmt.where(ThemeDay.starts_at < now, ThemeDay.starts_at >= now - dt.timedelta(days=RECENT_DAYS))
-                .order_by(ThemeDay.starts_at.desc()))
+        stmt = (stmt.where(starts_at < now, starts_at >= now - dt.timedelta(days=RECENT_DAYS))
+                .order_by(starts_at.desc()))
     found = list(session.exec(stmt.limit(LIMIT)))
     counts = _counts(session, [e.id for e, _ in found])
     empty = {"going": 0, "leave": 0, "signed": 0, "late": 0}
@@ -89,6 +93,7 @@ def theme_day_create() -> ResponseReturnValue:
             branch = s.get(Branch, int(raw_branch))
             if branch is None:
                 return "没有这个支部", 404
+            assert branch.id is not None  # a row from the session
             event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
                                             agenda=agenda, guests=guests,
                                             online=True if request.form.get("online") == "on" else None)

@@ -42,6 +42,7 @@ class WechatCallback:
 
         def read() -> str:
             if encrypted:
+                assert self.crypto is not None  # checked above
                 return self.crypto.decrypt_message(body, args.get("msg_signature", ""), timestamp, nonce)
             return body.decode("utf-8")
 

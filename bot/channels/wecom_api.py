@@ -84,7 +84,7 @@ class TokenCache:
                 self.runtime.redis_failed("token cache", exc)
             else:
                 if value:
-                    return value.decode()
+                    return value.decode() if isinstance(value, bytes) else value
         return self._db_get()
 
     def refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
@@ -114,6 +114,7 @@ class TokenCache:
 
     def _db_refresh(self, fetch: Callable[[], tuple[str, int]], stale: str | None) -> str:
         with _process_lock(self.name), self.runtime.write() as session:
+            row: KeyValue | None
             if self.runtime.is_postgres:
                 session.exec(pg_insert(KeyValue).values(key=self.name, value="", expires=0.0)
                              .on_conflict_do_nothing(index_elements=["key"]))

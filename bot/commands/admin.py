@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -16,7 +18,7 @@ from bot.services.console_sessions import end_admin_sessions
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")  # click.get_text_stream is deprecated since click 8.5
     return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat password")
 
 

@@ -50,7 +50,8 @@ def attendance_report(ctx: click.Context, event_text: str, fmt: str | None, outp
         if event is None:
             raise UserError(f"unknown theme day #{number}")
         branch = session.get(Branch, event.branch_id)
-        rows = {a.member_id: a for a in session.exec(select(Attendance).where(Attendance.event_id == event.id))}
+        attendance = session.exec(select(Attendance).where(Attendance.event_id == event.id))
+        rows: dict[int | None, Attendance] = {a.member_id: a for a in attendance}
         people = session.exec(select(Member).where(Member.branch_id == event.branch_id).order_by(Member.userid))
         table = []
         for member in people:

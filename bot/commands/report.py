@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import clock, export
 from bot.cli import UserError, cli, command, runtime
@@ -128,7 +128,7 @@ def ledger_report(ctx: click.Context, userid: str, year: int | None, fmt: str | 
         stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id)
         if year is not None:
             stmt = stmt.where(LedgerEntry.year == year)
-        entries = session.exec(stmt.order_by(LedgerEntry.at, LedgerEntry.id)).all()
+        entries = session.exec(stmt.order_by(col(LedgerEntry.at), col(LedgerEntry.id))).all()
         table = [[clock.local(e.at).isoformat(timespec="seconds") if e.at else "", e.rule, e.category, e.points,
                   e.reason, e.actor] for e in entries]
     write_table(["at", "rule", "category", "points", "reason", "actor"], table, fmt, output,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import clock
 from bot.cli import UserError, runtime
@@ -58,10 +58,11 @@ def summary_row(code: str, name: str, rows: list[Ticket], today: dt.date) -> lis
 
 
 def ticket_tables(session: Session, year: int | None, branch_id: int | None, listing: bool) -> list[list[object]]:
-    stmt = select(Ticket).order_by(Ticket.number)
+    stmt = select(Ticket).order_by(col(Ticket.number))
     if branch_id is not None:
         stmt = stmt.where(Ticket.branch_id == branch_id)
-    rows = [t for t in session.exec(stmt) if year is None or clock.local(t.created_at).year == year]
+    rows = [t for t in session.exec(stmt)
+            if year is None or (t.created_at is not None and clock.local(t.created_at).year == year)]
     branches = {b.id: b for b in session.exec(select(Branch))}
     today = clock.today()
     if listing:
@@ -72,7 +73,8 @@ def ticket_tables(session: Session, year: int | None, branch_id: int | None, lis
             reporter = "anonymous" if t.anonymous else (people[t.reporter_id].userid if t.reporter_id else "")
             days = _days(t)
             out.append([t.number, br.code if br else "", t.kind, "yes" if t.anonymous else "no", t.category,
-                        t.grade or "", t.status, clock.local(t.created_at).date().isoformat(),
+                        t.grade or "", t.status,
+                        clock.local(t.created_at).date().isoformat() if t.created_at else "",
                         t.due_on.isoformat() if t.due_on else "",
                         clock.local(t.closed_at).date().isoformat() if t.closed_at else "",
                         round(days, 1) if days is not None else "", reporter,
@@ -106,7 +108,7 @@ def tickets_report(ctx: click.Context, year: int | None, branch_code: str | None
 
 
 def commitment_rows(session: Session, year: int, branch_id: int | None) -> list[list[object]]:
-    stmt = select(Commitment).where(Commitment.year == year).order_by(Commitment.number)
+    stmt = select(Commitment).where(Commitment.year == year).order_by(col(Commitment.number))
     if branch_id is not None:
         stmt = stmt.where(Commitment.branch_id == branch_id)
     branches = {b.id: b for b in session.exec(select(Branch))}

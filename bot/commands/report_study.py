@@ -9,7 +9,7 @@ import datetime as dt
 import io
 
 import click
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import clock, export
 from bot.cli import UserError, runtime
@@ -20,7 +20,7 @@ HEADER = ["userid", "name", "branch", "checked_in", "at", "via", "makeup"]
 
 
 def study_rows(session, day: dt.date, branch: str | None) -> list[list[str]]:
-    stmt = select(Member, Branch).outerjoin(Branch, Branch.id == Member.branch_id).where(Member.active)
+    stmt = select(Member, Branch).outerjoin(Branch, col(Branch.id) == Member.branch_id).where(Member.active)
     if branch:
         if session.exec(select(Branch.id).where(Branch.code == branch.strip())).first() is None:
             raise UserError(f"unknown branch {branch!r}")

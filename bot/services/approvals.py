@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, seal, texts
 from bot.models import Approval, CaseNumber, Delivery, Member
@@ -53,7 +53,8 @@ def next_number(session: Session, kind: str, sealed: bool = False) -> int:
     row = CaseNumber(kind=kind, created_at=seal.day_of() if sealed else clock.now())
     session.add(row)
     session.flush()
-    return int(row.id)
+    assert row.id is not None  # assigned by the flush
+    return row.id
 
 
 def parse_number(text: str) -> int | None:
@@ -70,6 +71,7 @@ def create(session: Session, kind: str, member: Member, summary: str, payload: d
     payload = dict(payload or {})
     if requested_by:
         payload["requested_by"] = requested_by
+    assert member.id is not None  # a member row from the session
     request = Approval(number=next_number(session, "request"), kind=kind, member_id=member.id,
                        branch_id=member.branch_id, summary=summary[:200],
                        payload=json.dumps(payload, ensure_ascii=False, default=str),
@@ -96,7 +98,7 @@ def may_decide(decider: Member, request: Approval, branch_ids: set[int] | None =
 
 
 def pending_for(session: Session, decider: Member, branch_id: int | None = None) -> list[Approval]:
-    stmt = select(Approval).where(Approval.status == "pending").order_by(Approval.number)
+    stmt = select(Approval).where(Approval.status == "pending").order_by(col(Approval.number))
     if branch_id is not None:
         stmt = stmt.where(Approval.branch_id == branch_id)
     elif not decider.has_role("committee"):
@@ -135,8 +137,8 @@ def _claim_decision(session: Session, request: Approval, decider: Member, approv
     writers). The loser is told that someone else decided it, and nothing of its decision is applied."""
     values = {"status": "approved" if approve else "rejected", "decided_by": decider.userid,
               "decided_at": clock.now(), "reason": reason.strip()[:500] or None}
-    result = session.execute(update(Approval).where(Approval.id == request.id, Approval.status == "pending")
-                             .values(**values).execution_options(synchronize_session=False))
+    result = session.exec(update(Approval).where(col(Approval.id) == request.id, col(Approval.status) == "pending")
+                          .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         log.info("request #%s was decided by someone else first (decider member %s)", request.number, decider.id)
         raise ApprovalError(texts.t("approval.taken", number=request.number))
@@ -160,7 +162,7 @@ def deciders(session: Session, request: Approval) -> list[Member]:
     """Who hears of a new request: every committee member for a committee request; else the secretaries and
     deputies of the member's branch, or the committee when the branch has none. Never the member or the one
     who filed it (`may_decide`)."""
-    people = list(session.exec(select(Member).where(Member.active).order_by(Member.id)))
+    people = list(session.exec(select(Member).where(Member.active).order_by(col(Member.id))))
     committee = [m for m in people if m.has_role("committee") and may_decide(m, request)]
     if request.needs_role == "committee":
         return committee
@@ -200,7 +202,7 @@ def _timed(session: Session, config: Any, people: list[Member], text: str, key: 
         message = outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
                                  recipients=recipients, key=f"{key}:{channel}", urgent=True, expires_at=until,
                                  config=config)
-        session.exec(update(Delivery).where(Delivery.message_id == message.id, Delivery.status == "queued",
-                                            Delivery.not_before < start)
+        session.exec(update(Delivery).where(col(Delivery.message_id) == message.id, col(Delivery.status) == "queued",
+                                            col(Delivery.not_before) < start)
                      .values(not_before=start).execution_options(synchronize_session=False))
     return sum(len(r) for r in by_channel.values())

@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import notify, texts
 from bot.models import Branch, Member
@@ -49,7 +49,8 @@ def birthday_of(member: Member, config: Any) -> dt.date | None:
 
 
 def _active(session: Session) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.active).order_by(Member.branch_id, Member.id)))
+    stmt = select(Member).where(Member.active).order_by(col(Member.branch_id), col(Member.id))
+    return list(session.exec(stmt))
 
 
 def due(session: Session, config: Any, day: dt.date) -> list[Member]:
@@ -87,7 +88,8 @@ def greet(session: Session, config: Any, day: dt.date) -> tuple[int, int]:
 
 def month_list(session: Session, config: Any, day: dt.date) -> int:
     """Each branch's secretaries get the month's political birthdays (for 重温入党誓词). Returns branches told."""
-    rule, by_branch = feb29_rule(config), {}
+    rule = feb29_rule(config)
+    by_branch: dict[int, list[tuple[dt.date, Member, int]]] = {}
     for member in _active(session):
         origin = birthday_of(member, config)
         if origin is None or origin.year >= day.year or member.branch_id is None:

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote, Member
@@ -61,6 +61,7 @@ def make(session: Session, config: Any, member: Member, text: str, kind: str = "
     if int(session.exec(stmt).one()) >= limit:
         raise CommitmentError(texts.t(f"commitments.limit_{kind}", limit=limit, year=year))
     number = approvals.next_number(session, "commitment")
+    assert member.id is not None  # a member row from the session
     row = Commitment(number=number, member_id=member.id, branch_id=member.branch_id, kind=kind, year=year,
                      text=text[:500], created_at=clock.now())
     session.add(row)
@@ -96,15 +97,15 @@ def mine(session: Session, member: Member, year: int | None = None) -> list[Comm
     stmt = select(Commitment).where(Commitment.member_id == member.id)
     if year is not None:
         stmt = stmt.where(Commitment.year == year)
-    return list(session.exec(stmt.order_by(Commitment.number)))
+    return list(session.exec(stmt.order_by(col(Commitment.number))))
 
 
 def public(session: Session, branch_id: int, year: int) -> list[tuple[Commitment, str]]:
     """The branch's approved and fulfilled commitments of the year with their owners' names (承诺公示)."""
-    stmt = (select(Commitment, Member.name).join(Member, Member.id == Commitment.member_id)
+    stmt = (select(Commitment, Member.name).join(Member, col(Member.id) == Commitment.member_id)
             .where(Commitment.branch_id == branch_id, Commitment.year == year,
-                   Commitment.status.in_(("approved", "fulfilled")))
-            .order_by(Commitment.number))
+                   col(Commitment.status).in_(("approved", "fulfilled")))
+            .order_by(col(Commitment.number)))
     return [(row, name) for row, name in session.exec(stmt)]
 
 
@@ -115,6 +116,7 @@ def progress(session: Session, member: Member, number: int, text: str) -> int:
         raise CommitmentError(texts.t("commitments.not_owner", number=number))
     if row.status != "approved":
         raise CommitmentError(texts.t("commitments.not_approved", number=number, status=status_label(row)))
+    assert row.id is not None  # a row from the session
     session.add(CommitmentProgress(commitment_id=row.id, text=text[:500], at=clock.now()))
     session.flush()
     return len(progress_of(session, row))
@@ -122,13 +124,14 @@ def progress(session: Session, member: Member, number: int, text: str) -> int:
 
 def progress_of(session: Session, row: Commitment) -> list[CommitmentProgress]:
     stmt = select(CommitmentProgress).where(CommitmentProgress.commitment_id == row.id)
-    return list(session.exec(stmt.order_by(CommitmentProgress.id)))
+    return list(session.exec(stmt.order_by(col(CommitmentProgress.id))))
 
 
 def fulfil(session: Session, config: Any, actor: Member, number: int, branch_id: int | None = None) -> Commitment:
     """完成: a secretary of the owner's branch (or a committee member) marks it fulfilled; points; voting opens."""
     row = get(session, number)
     owner = session.get(Member, row.member_id)
+    assert owner is not None  # member_id is a foreign key
     if actor.id == row.member_id:
         raise CommitmentError(texts.t("commitments.own", number=number))
     if not actor.has_role("committee") and row.branch_id not in {actor.branch_id, branch_id}:
@@ -152,7 +155,8 @@ def fulfil(session: Session, config: Any, actor: Member, number: int, branch_id:
 
 
 def eligible(session: Session, row: Commitment) -> list[Member]:
-    stmt = select(Member).where(Member.active.is_(True), Member.branch_id == row.branch_id, Member.id != row.member_id)
+    stmt = select(Member).where(col(Member.active).is_(True), Member.branch_id == row.branch_id,
+                         Member.id != row.member_id)
     return list(session.exec(stmt))
 
 
@@ -177,6 +181,8 @@ def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfie
     seen = select(CommitmentVote).where(CommitmentVote.commitment_id == row.id, CommitmentVote.member_id == voter.id)
     if session.exec(seen).first() is not None:
         raise CommitmentError(texts.t("commitments.voted_already", number=number))
+    assert row.id is not None  # rows from the session
+    assert voter.id is not None
     session.add(CommitmentVote(commitment_id=row.id, member_id=voter.id, satisfied=satisfied, at=clock.now()))
     session.flush()
     _, votes = tally(session, row)
@@ -197,7 +203,7 @@ def evaluate(session: Session, config: Any, row: Commitment, batch: Batch | None
     row.escalated_at = clock.now()
     owner = session.get(Member, row.member_id)
     audit.record(session, "system", "commitment_escalate", f"#{row.number}", f"{satisfied}/{votes}")
-    stmt = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+    stmt = select(Member).where(col(Member.active).is_(True), col(Member.roles).contains("committee"))
     people = [m for m in session.exec(stmt) if m.has_role("committee") and m.id != row.member_id]
     text = texts.t("commitments.escalated", number=row.number, name=owner.name if owner else "-",
                    text=row.text[:200], satisfied=satisfied, votes=votes, rate=rate_text(satisfied, votes),
@@ -217,8 +223,8 @@ def rate_text(satisfied: int, votes: int) -> str:
 
 def evaluate_due(session: Session, config: Any, today: dt.date, batch: Batch | None = None) -> int:
     """Close the votes whose window ended before `today`; returns how many were escalated."""
-    stmt = select(Commitment).where(Commitment.status == "fulfilled", Commitment.evaluated_at.is_(None),
-                                    Commitment.vote_until < today)
+    stmt = select(Commitment).where(Commitment.status == "fulfilled", col(Commitment.evaluated_at).is_(None),
+                                    col(Commitment.vote_until) < today)
     return sum(1 for row in list(session.exec(stmt)) if evaluate(session, config, row, batch))
 
 
@@ -228,7 +234,7 @@ def scrub_commitments(session: Session, gone: Forgotten) -> None:
     elsewhere too)."""
     ids = [c.id for c in session.exec(select(Commitment).where(Commitment.member_id == gone.member_id))]
     gone.keep_words(c.text for c in session.exec(select(Commitment).where(Commitment.member_id == gone.member_id)))
-    progress = select(CommitmentProgress).where(CommitmentProgress.commitment_id.in_(ids))
+    progress = select(CommitmentProgress).where(col(CommitmentProgress.commitment_id).in_(ids))
     gone.keep_words(p.text for p in session.exec(progress))
-    gone.scrub(session, CommitmentProgress, CommitmentProgress.commitment_id.in_(ids), text="")
+    gone.scrub(session, CommitmentProgress, col(CommitmentProgress.commitment_id).in_(ids), text="")
     gone.scrub(session, Commitment, Commitment.member_id == gone.member_id, text="（已注销）")

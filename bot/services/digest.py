@@ -14,7 +14,7 @@ import collections
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import clock, notify, texts
 from bot.models import Approval, Member, Ticket
@@ -25,13 +25,13 @@ DECIDER_ROLES = ("secretary", "deputy", "committee")
 
 def people(session: Session) -> list[Member]:
     """Active secretaries, deputies and committee members."""
-    rows = session.exec(select(Member).where(Member.active).order_by(Member.id))
+    rows = session.exec(select(Member).where(Member.active).order_by(col(Member.id)))
     return [m for m in rows if m.has_role(*DECIDER_ROLES)]
 
 
 def _requests_by_person(session: Session) -> dict[int, collections.Counter[str]]:
     by_person: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    pending = session.exec(select(Approval).where(Approval.status == "pending").order_by(Approval.number))
+    pending = session.exec(select(Approval).where(Approval.status == "pending").order_by(col(Approval.number)))
     for request in pending:
         label = approvals.KINDS[request.kind].label if request.kind in approvals.KINDS else request.kind
         for member in approvals.deciders(session, request):

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, notify, texts
 from bot.models import DutyShift, Member
@@ -62,6 +62,7 @@ def import_rows(session: Session, table: Table, actor: str = "cli") -> DutyImpor
     if result.errors:
         return result
     for _, day, member in wanted:
+        assert member.id is not None  # a member row from the session
         found = session.exec(select(DutyShift).where(DutyShift.date == day, DutyShift.member_id == member.id)).first()
         if found is None:
             session.add(DutyShift(date=day, member_id=member.id))
@@ -74,8 +75,8 @@ def import_rows(session: Session, table: Table, actor: str = "cli") -> DutyImpor
 
 
 def on_duty(session: Session, day: dt.date) -> list[Member]:
-    stmt = (select(Member).join(DutyShift, DutyShift.member_id == Member.id)
-            .where(DutyShift.date == day, Member.active).order_by(Member.id))
+    stmt = (select(Member).join(DutyShift, col(DutyShift.member_id) == Member.id)
+            .where(DutyShift.date == day, Member.active).order_by(col(Member.id)))
     return list(session.exec(stmt))
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import clock, texts
 from bot.config import RuleConfig
@@ -86,7 +86,7 @@ def _apply_caps(session: Session, member: Member, rule: str, spec: RuleConfig, o
     if amount == 0:
         return 0, reason
     first, nxt = _month_bounds(on)
-    windows = [
+    windows: list[tuple[str, int | None, str | None, tuple[Any, ...]]] = [
         ("daily", spec.daily_cap, rule, (LedgerEntry.period == on,)),
         ("monthly", spec.monthly_cap, rule, (LedgerEntry.period >= first, LedgerEntry.period < nxt)),
         ("yearly", spec.yearly_cap, rule, (LedgerEntry.year == on.year,)),
@@ -123,6 +123,7 @@ def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.da
     else:
         final, why = _apply_caps(session, member, rule, spec, on, amount, note,
                                  config.points.category_caps.get(spec.category))
+    assert member.id is not None  # a member row from the session
     entry = LedgerEntry(member_id=member.id, rule=rule, category=spec.category, points=final, reason=why[:500],
                         source=(source or "")[:128], actor=(actor or "system")[:64], at=clock.now(),
                         period=on, year=on.year)
@@ -136,20 +137,20 @@ def entries(session: Session, member: Member, year: int | None = None) -> list[L
     stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id)
     if year is not None:
         stmt = stmt.where(LedgerEntry.year == year)
-    return list(session.exec(stmt.order_by(LedgerEntry.period, LedgerEntry.id)))
+    return list(session.exec(stmt.order_by(col(LedgerEntry.period), col(LedgerEntry.id))))
 
 
 def recent(session: Session, member: Member, limit: int = 8) -> list[LedgerEntry]:
     stmt = (select(LedgerEntry).where(LedgerEntry.member_id == member.id)
-            .order_by(LedgerEntry.at.desc(), LedgerEntry.id.desc()).limit(limit))
+            .order_by(col(LedgerEntry.at).desc(), col(LedgerEntry.id).desc()).limit(limit))
     return list(session.exec(stmt))
 
 
 def category_totals(session: Session, year: int, member_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
     stmt = (select(LedgerEntry.member_id, LedgerEntry.category, func.sum(LedgerEntry.points))
-            .where(LedgerEntry.year == year).group_by(LedgerEntry.member_id, LedgerEntry.category))
+            .where(LedgerEntry.year == year).group_by(col(LedgerEntry.member_id), col(LedgerEntry.category)))
     if member_ids is not None:
-        stmt = stmt.where(LedgerEntry.member_id.in_(member_ids))
+        stmt = stmt.where(col(LedgerEntry.member_id).in_(member_ids))
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for member_id, category, total in session.exec(stmt):
         out[member_id][category] = int(total or 0)
@@ -218,16 +219,17 @@ def standings(session: Session, config: Any, year: int, branch_id: int | None = 
     """One row per active member (and any member with entries that year), banded within their branch,
     ordered by branch code, rank, userid."""
     counted = select(LedgerEntry.member_id).where(LedgerEntry.year == year)
-    stmt = select(Member).where(or_(Member.active.is_(True), Member.id.in_(counted)))
+    stmt = select(Member).where(or_(col(Member.active).is_(True), col(Member.id).in_(counted)))
     if branch_id is not None:
         stmt = stmt.where(Member.branch_id == branch_id)
     people = list(session.exec(stmt))
-    ids = [m.id for m in people]
+    ids = [m.id for m in people if m.id is not None]
     sums = category_totals(session, year, ids) if ids else {}
     vetoed = set(session.exec(select(Veto.member_id).where(Veto.year == year))) if ids else set()
     branches = {b.id: b for b in session.exec(select(Branch))}
     by_branch: dict[int | None, list[Standing]] = defaultdict(list)
     for m in people:
+        assert m.id is not None  # rows from the session
         cats = sums.get(m.id, {})
         points = config.points.base + sum(cats.values())
         row = Standing(m, branches.get(m.branch_id), cats, points, m.id in vetoed,
@@ -288,7 +290,7 @@ def month_entries(session: Session, member: Member, year: int, month: int) -> li
     _, nxt = _month_bounds(first)
     stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id, LedgerEntry.period >= first,
                                      LedgerEntry.period < nxt)
-    return list(session.exec(stmt.order_by(LedgerEntry.period, LedgerEntry.id)))
+    return list(session.exec(stmt.order_by(col(LedgerEntry.period), col(LedgerEntry.id))))
 
 
 def explain(session: Session, config: Any, member: Member, year: int) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Branch, LedgerEntry, Member, Veto
@@ -135,7 +135,7 @@ def _tell_target(session: Session, config: Any, target: Member, entry: LedgerEnt
 
 
 def _tell_committee(session: Session, config: Any, request: Approval, exclude: tuple[int | None, ...]) -> None:
-    stmt = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+    stmt = select(Member).where(col(Member.active).is_(True), col(Member.roles).contains("committee"))
     people = [m for m in session.exec(stmt) if m.has_role("committee") and m.id not in exclude]
     if people:
         text = texts.t("points.committee_request", number=request.number, summary=request.summary)
@@ -155,6 +155,7 @@ def veto(session: Session, config: Any, actor: Member, target: Member, reason: s
     year = year or clock.today().year
     if pts.veto_of(session, target, year) is not None:
         raise pts.PointsError(texts.t("points.veto_already", name=target.name, year=year))
+    assert target.id is not None  # a member row from the session
     row = Veto(member_id=target.id, year=year, reason=reason[:500], actor=actor.userid, at=clock.now())
     session.add(row)
     session.flush()

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
@@ -46,7 +46,7 @@ def get(session: Session, number: int) -> Review:
 
 def submit(session: Session, config: Any, member: Member, text: str) -> Review:
     period = period_of(clock.today())
-    stmt = select(Review).where(Review.member_id == member.id, Review.period == period, Review.status.in_(LIVE))
+    stmt = select(Review).where(Review.member_id == member.id, Review.period == period, col(Review.status).in_(LIVE))
     live = session.exec(stmt).first()
     if live is not None and live.status != "submitted":
         raise ReviewError(texts.t("reviews.already", number=live.number, period=period))
@@ -58,6 +58,7 @@ def submit(session: Session, config: Any, member: Member, text: str) -> Review:
         session.add(request)
         return live
     number = approvals.next_number(session, "review")
+    assert member.id is not None  # a member row from the session
     row = Review(number=number, member_id=member.id, branch_id=member.branch_id, period=period, text=text[:1000],
                  created_at=clock.now())
     session.add(row)
@@ -72,13 +73,14 @@ def submit(session: Session, config: Any, member: Member, text: str) -> Review:
 
 
 def _branch(session: Session, row: Review, exclude: int | None = None) -> list[Member]:
-    stmt = select(Member).where(Member.active.is_(True), Member.branch_id == row.branch_id)
+    stmt = select(Member).where(col(Member.active).is_(True), Member.branch_id == row.branch_id)
     return [m for m in session.exec(stmt) if m.id != exclude]
 
 
 def _on_approve(session: Session, request: Approval, decider: Member, config: Any) -> None:
     row = get(session, request.number)
     member = session.get(Member, row.member_id)
+    assert member is not None  # member_id is a foreign key
     row.points = pts.total(session, config, member, clock.today().year)
     row.status, row.approved_at = "notice", clock.now()
     row.notice_until = clock.today() + dt.timedelta(days=NOTICE_DAYS)
@@ -108,6 +110,8 @@ def dispute(session: Session, config: Any, member: Member, number: int, text: st
     seen = select(ReviewDispute).where(ReviewDispute.review_id == row.id, ReviewDispute.member_id == member.id)
     if session.exec(seen).first() is not None:
         raise ReviewError(texts.t("reviews.disputed_already", number=number))
+    assert row.id is not None  # rows from the session
+    assert member.id is not None
     session.add(ReviewDispute(review_id=row.id, member_id=member.id, text=text[:500], at=clock.now()))
     session.flush()
     audit.record(session, member.userid, "review_dispute", f"#{number}")
@@ -123,7 +127,8 @@ def disputes(session: Session, row: Review) -> list[ReviewDispute]:
 
 def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
     """Reviews whose notice ended before `today`: final, or disputed. Returns (final, disputed)."""
-    stmt = select(Review).where(Review.status == "notice", Review.notice_until < today).order_by(Review.number)
+    stmt = (select(Review).where(Review.status == "notice", col(Review.notice_until) < today)
+            .order_by(col(Review.number)))
     done = held = 0
     for row in list(session.exec(stmt)):
         row.finalised_at = clock.now()
@@ -131,7 +136,7 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
             row.status, held = "disputed", held + 1
             member = session.get(Member, row.member_id)
             people = [m for m in _branch(session, row) if m.has_role("secretary", "deputy")]
-            committee = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+            committee = select(Member).where(col(Member.active).is_(True), col(Member.roles).contains("committee"))
             people += [m for m in session.exec(committee) if m.has_role("committee") and m not in people]
             text = texts.t("reviews.held", number=row.number, name=member.name if member else "-",
                            count=len(disputes(session, row)))

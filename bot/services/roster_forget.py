@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot import clock
 from bot.models import (
@@ -103,7 +103,8 @@ def placeholder_name(member_id: int) -> str:
 def forget(session: Session, userid: str, actor: str) -> tuple[int, dict[str, int]]:
     """Erase the member's personal data everywhere; returns (member id, rows changed per table). The caller
     commits."""
-    member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).scalars().first()
+    wanted = userid.strip().lower()
+    member = session.execute(select(Member).where(col(Member.userid) == wanted)).scalars().first()
     if member is None or member.id is None or is_forgotten(member):
         raise MemberNotFound(f"no member with userid {userid.strip()!r}")
     gone = Forgotten(member_id=member.id, userid=member.userid, openid=member.openid, name=member.name,
@@ -111,7 +112,8 @@ def forget(session: Session, userid: str, actor: str) -> tuple[int, dict[str, in
     _collect_words(session, gone)
     for hook in FORGET_HOOKS:
         hook(session, gone)
-    others = [n for n in session.execute(select(Member.name).where(Member.id != member.id)).scalars() if n]
+    names = session.execute(select(col(Member.name)).where(col(Member.id) != member.id)).scalars()
+    others = [n for n in names if n]
     found = [Secret(gone.userid, gone.token, token=True), Secret(gone.name, placeholder_name(member.id))]
     if gone.openid:
         found.append(Secret(gone.openid, f"{gone.token}.oa", token=True))
@@ -149,17 +151,21 @@ def _collect_words(session: Session, gone: Forgotten) -> None:
     ticket replies and notes, request reasons) and the free text of their messages in the inbound log.
     Texts kept by id elsewhere (tickets, commitments, reviews) are added by their modules' hooks."""
     mid = gone.member_id
-    gone.keep_words(session.execute(select(StudyAnswer.text).where(StudyAnswer.member_id == mid)).scalars())
-    gone.keep_words(session.execute(select(Reflection.text).where(Reflection.member_id == mid)).scalars())
-    gone.keep_words(session.execute(select(ReviewDispute.text).where(ReviewDispute.member_id == mid)).scalars())
-    gone.keep_words(session.execute(select(TicketEvent.text).where(gone.matches(TicketEvent.actor))).scalars())
-    for payload in session.execute(select(Approval.payload).where(Approval.member_id == mid)).scalars():
+
+    def column_values(column: str | None, where: Any) -> Any:
+        return session.execute(select(col(column)).where(where)).scalars()
+
+    gone.keep_words(column_values(StudyAnswer.text, col(StudyAnswer.member_id) == mid))
+    gone.keep_words(column_values(Reflection.text, col(Reflection.member_id) == mid))
+    gone.keep_words(column_values(ReviewDispute.text, col(ReviewDispute.member_id) == mid))
+    gone.keep_words(column_values(TicketEvent.text, gone.matches(TicketEvent.actor)))
+    for payload in session.execute(select(col(Approval.payload)).where(col(Approval.member_id) == mid)).scalars():
         try:
             data = json.loads(payload or "{}")
         except ValueError:
             continue
         gone.keep_words([str(data.get("reason") or "")])
-    contents = session.execute(select(InboundMessage.content).where(gone.matches(InboundMessage.sender))).scalars()
+    contents = column_values(InboundMessage.content, gone.matches(InboundMessage.sender))
     for content in contents:
         parts = (content or "").split()
         for k in range(1, min(len(parts), 4)):  # the text after the command word, a number, a member...

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock
+from bot.db import table_of
 from bot.models import STUDY_SERIES, StudyDay, StudyItem
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def item_for(session: Session, day: dt.date) -> StudyItem | None:
         if item is None:
             return None
         log.info("study day %s: no reviewed item left, 温故 item %s", day, item.id)
+    assert item.id is not None  # picked from the table
     if current is not None:
         if current.item_id != item.id:  # an urgent insertion
             replaced = session.get(StudyItem, current.item_id)
@@ -166,7 +168,7 @@ def item_for(session: Session, day: dt.date) -> StudyItem | None:
         _mark(session, item, "scheduled")
         return item
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.exec(insert(StudyDay.__table__).values(date=day, item_id=item.id, chosen_at=clock.now())
+    session.exec(insert(table_of(StudyDay)).values(date=day, item_id=item.id, chosen_at=clock.now())
                  .on_conflict_do_nothing(index_elements=["date"]))
     chosen = get_day(session, day)
     assert chosen is not None

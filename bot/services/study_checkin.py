@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
+from bot.db import table_of
 from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.services import approvals, study
 
@@ -58,7 +59,7 @@ def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: 
     now = clock.now()
     rows = [{"member_id": m, "date": day, "via": via, "at": now} for m in member_ids]
     for start in range(0, len(rows), 1000):
-        session.exec(_insert(session)(StudyReceipt.__table__)
+        session.exec(_insert(session)(table_of(StudyReceipt))
                      .on_conflict_do_nothing(index_elements=["member_id", "date"]), params=rows[start:start + 1000])
 
 
@@ -75,12 +76,12 @@ def checked_in(session: Session, member_id: int, day: dt.date) -> bool:
 def streak(session: Session, member_id: int, day: dt.date) -> int:
     """Study days in a row checked in up to `day` (days without a published item neither count nor break;
     `day` itself not yet checked in does not break it either)."""
-    dates = list(session.exec(select(StudyDay.date).where(StudyDay.date <= day)
+    dates = list(session.exec(select(col(StudyDay.date)).where(col(StudyDay.date) <= day)
                               .order_by(col(StudyDay.date).desc()).limit(STREAK_LOOKBACK)))
     if not dates:
         return 0
-    done = set(session.exec(select(CheckIn.date).where(CheckIn.member_id == member_id, CheckIn.date <= day,
-                                                       CheckIn.date >= dates[-1])))
+    done = set(session.exec(select(col(CheckIn.date)).where(CheckIn.member_id == member_id, col(CheckIn.date) <= day,
+                                                            col(CheckIn.date) >= dates[-1])))
     count = 0
     for index, date in enumerate(dates):
         if date in done:
@@ -94,8 +95,8 @@ def streak(session: Session, member_id: int, day: dt.date) -> int:
 
 def month_count(session: Session, member_id: int, day: dt.date) -> int:
     first = day.replace(day=1)
-    stmt = select(func.count()).select_from(CheckIn).where(CheckIn.member_id == member_id, CheckIn.date >= first,
-                                                          CheckIn.date <= day)
+    stmt = select(func.count()).select_from(CheckIn).where(CheckIn.member_id == member_id,
+                                                          col(CheckIn.date) >= first, col(CheckIn.date) <= day)
     return int(session.exec(stmt).one())
 
 
@@ -109,9 +110,11 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
     if chosen is None or not received(session, member, day):
         raise StudyError(texts.t("study.not_sent"))
     item = session.get(StudyItem, chosen.item_id)
-    result = session.exec(_insert(session)(CheckIn.__table__).values(
+    assert member.id is not None  # a member row from the session
+    table = table_of(CheckIn)
+    result = session.exec(_insert(session)(table).values(
         member_id=member.id, date=day, at=clock.now(), via=via[:16], makeup=False)
-        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(CheckIn.__table__.c.id))
+        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     created = result.first() is not None
     points = 0
     if created:
@@ -163,6 +166,8 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
     if before is not None:
         return texts.t("study.answered_before")
     correct = is_correct(text, item.answer)
+    assert member.id is not None  # rows from the session
+    assert item.id is not None
     session.add(StudyAnswer(member_id=member.id, date=day, item_id=item.id, text=text[:500], correct=correct,
                             at=clock.now()))
     session.flush()
@@ -187,6 +192,7 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
     earlier = session.exec(select(func.count()).select_from(Reflection)
                            .where(Reflection.member_id == member.id, Reflection.date == day)).one()
     chosen = study.get_day(session, day)
+    assert member.id is not None  # a member row from the session
     session.add(Reflection(member_id=member.id, date=day, item_id=chosen.item_id if chosen else None, text=text,
                            at=clock.now()))
     session.flush()
@@ -231,6 +237,7 @@ def request_makeup(session: Session, config: Any, member: Member, args: str) -> 
         raise StudyError(texts.t("study.makeup_too_old", days=window))
     if not clock.is_workday(day) or study.get_day(session, day) is None:
         raise StudyError(texts.t("study.makeup_no_item", date=day.isoformat()))
+    assert member.id is not None  # a member row from the session
     if checked_in(session, member.id, day):
         raise StudyError(texts.t("study.makeup_done", date=day.isoformat()))
     for request in session.exec(select(Approval).where(Approval.kind == "makeup", Approval.member_id == member.id,
@@ -248,9 +255,10 @@ def _approve_makeup(session: Session, request: Approval, decider: Member, config
     day = dt.date.fromisoformat(approvals.payload(request)["date"])
     if member is None:
         return
-    result = session.exec(_insert(session)(CheckIn.__table__).values(
+    table = table_of(CheckIn)
+    result = session.exec(_insert(session)(table).values(
         member_id=member.id, date=day, at=clock.now(), via="makeup", makeup=True, approval_id=request.id)
-        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(CheckIn.__table__.c.id))
+        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     if result.first() is not None:
         award(session, config, member, "makeup_checkin", on=day, source=f"approval:{request.number}",
               actor=decider.userid, reason=texts.t("study.reason_makeup", date=day.isoformat(),
@@ -281,5 +289,5 @@ def done_ids(session: Session, day: dt.date, member_ids: list[int]) -> set[int]:
 def completion(session: Session, branch_id: int | None, day: dt.date) -> tuple[list[Member], list[Member]]:
     """(checked in, not checked in) among the branch's active members."""
     people = branch_members(session, branch_id)
-    done = done_ids(session, day, [p.id for p in people])
+    done = done_ids(session, day, [p.id for p in people if p.id is not None])
     return [p for p in people if p.id in done], [p for p in people if p.id not in done]

@@ -54,6 +54,7 @@ def show_today(session: Session, config: Any, member: Member) -> str:
     if item is None:
         return texts.t("study.none_today")
     study.publish(session, item)
+    assert member.id is not None  # a member row from the session
     study_checkin.record_receipts(session, [member.id], day, "chat")
     return today_text(config, item, study.is_review(session, day))
 
@@ -62,7 +63,7 @@ def audience(session: Session) -> list[Member]:
     """Active members who get the morning push: branch push on, not 免打扰."""
     stmt = (select(Member).outerjoin(Branch, col(Branch.id) == Member.branch_id)
             .where(Member.active, Member.do_not_disturb == false())
-            .where((col(Branch.id).is_(None)) | (Branch.push_enabled)).order_by(Member.id))
+            .where((col(Branch.id).is_(None)) | (Branch.push_enabled)).order_by(col(Member.id)))
     return list(session.exec(stmt))
 
 
@@ -92,7 +93,7 @@ def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | No
     people = audience(session)
     payload = card(config, item, day, study.is_review(session, day))
     count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day)
-    study_checkin.record_receipts(session, [p.id for p in people], day, "push")
+    study_checkin.record_receipts(session, [p.id for p in people if p.id is not None], day, "push")
     chosen = study.get_day(session, day)
     if chosen is not None and chosen.pushed_at is None:
         chosen.pushed_at = clock.now()
@@ -111,7 +112,7 @@ def remind(session: Session, config: Any, day: dt.date) -> int | None:
     done = select(CheckIn.member_id).where(CheckIn.date == day)
     stmt = (select(Member).join(StudyReceipt, col(StudyReceipt.member_id) == Member.id)
             .where(StudyReceipt.date == day, StudyReceipt.via == "push", Member.active,
-                   Member.do_not_disturb == false(), col(Member.id).not_in(done)).order_by(Member.id))
+                   Member.do_not_disturb == false(), col(Member.id).not_in(done)).order_by(col(Member.id)))
     people = [m for m in session.exec(stmt) if m.member_type not in exclude]
     if not people or item is None:
         return 0
@@ -127,7 +128,7 @@ def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int
     if study.fresh(session, nxt) is not None:
         return nxt, None
     drafts = session.exec(select(func.count()).select_from(StudyItem).where(StudyItem.status == "draft")).one()
-    editors = [m for m in session.exec(select(Member).where(Member.active).order_by(Member.id))
+    editors = [m for m in session.exec(select(Member).where(Member.active).order_by(col(Member.id)))
                if m.has_role("editor")]
     text = texts.t("study.gap_alert", date=nxt.isoformat(), drafts=int(drafts))
     told = notify.members(session, config, editors, text, key=f"study_gap:{nxt.isoformat()}", created_by="scheduler")

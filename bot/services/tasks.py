@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Member, Task
@@ -25,7 +25,7 @@ def secretaries(session: Session, branch_id: int | None) -> list[Member]:
     if branch_id is None:
         return []
     people = list(session.exec(select(Member).where(Member.branch_id == branch_id, Member.active)
-                               .order_by(Member.id)))
+                               .order_by(col(Member.id))))
     found = [m for m in people if m.has_role("secretary")]
     return found or [m for m in people if m.has_role("deputy")]
 
@@ -37,7 +37,7 @@ def takers(session: Session, branch_id: int | None, subject: Member | None) -> l
     people: list[Member] = []
     if branch_id is not None:
         people = list(session.exec(select(Member).where(Member.branch_id == branch_id, Member.active)
-                                   .order_by(Member.id)))
+                                   .order_by(col(Member.id))))
     for role in ("secretary", "deputy"):
         found = [m for m in people if m.has_role(role) and m.id != sid]
         if found:
@@ -47,7 +47,8 @@ def takers(session: Session, branch_id: int | None, subject: Member | None) -> l
 
 def committee(session: Session) -> list[Member]:
     """Active committee (党委) members."""
-    people = session.exec(select(Member).where(Member.active, Member.roles.like("%committee%")).order_by(Member.id))
+    people = session.exec(select(Member).where(Member.active, col(Member.roles).like("%committee%"))
+                          .order_by(col(Member.id)))
     return [m for m in people if m.has_role("committee")]
 
 
@@ -94,7 +95,7 @@ def complete(session: Session, actor: Member, number: int, note: str = "", scope
 
 def open_for(session: Session, person: Member) -> list[Task]:
     """Open tasks `person` is among the takers of (as `takers` decides today)."""
-    rows = list(session.exec(select(Task).where(Task.status == "open").order_by(Task.number)))
+    rows = list(session.exec(select(Task).where(Task.status == "open").order_by(col(Task.number))))
     cache: dict[tuple[int | None, int | None], set[int]] = {}
     mine = []
     for task in rows:
@@ -108,7 +109,7 @@ def open_for(session: Session, person: Member) -> list[Task]:
 
 
 def open_tasks(session: Session, branch_id: int | None) -> list[Task]:
-    stmt = select(Task).where(Task.status == "open").order_by(Task.number)
+    stmt = select(Task).where(Task.status == "open").order_by(col(Task.number))
     if branch_id is not None:
         stmt = stmt.where(Task.branch_id == branch_id)
     return list(session.exec(stmt.limit(50)))

@@ -37,7 +37,7 @@ def window(config: Any, event: ThemeDay) -> tuple[dt.datetime, dt.datetime]:
 
 
 def branch_members(session: Session, branch_id: int, *, quiet_too: bool = True) -> list[Member]:
-    stmt = select(Member).where(Member.branch_id == branch_id, Member.active).order_by(Member.id)
+    stmt = select(Member).where(Member.branch_id == branch_id, Member.active).order_by(col(Member.id))
     return [m for m in session.exec(stmt) if quiet_too or not m.do_not_disturb]
 
 
@@ -154,8 +154,8 @@ def current(session: Session, config: Any, branch_id: int | None) -> ThemeDay | 
         return None
     earliest = clock.now() - dt.timedelta(hours=config.theme_day.duration_hours)
     stmt = (select(ThemeDay).where(ThemeDay.branch_id == branch_id, col(ThemeDay.status).in_(OPEN),
-                                   ThemeDay.closed_at.is_(None), ThemeDay.starts_at > earliest)
-            .order_by(ThemeDay.starts_at))
+                                   col(ThemeDay.closed_at).is_(None), ThemeDay.starts_at > earliest)
+            .order_by(col(ThemeDay.starts_at)))
     return session.exec(stmt).first()
 
 
@@ -163,7 +163,7 @@ def last_started(session: Session, branch_id: int | None) -> ThemeDay | None:
     if branch_id is None:
         return None
     stmt = (select(ThemeDay).where(ThemeDay.branch_id == branch_id, ThemeDay.status != "cancelled",
-                                   ThemeDay.starts_at <= clock.now()).order_by(ThemeDay.starts_at.desc()))
+                                   ThemeDay.starts_at <= clock.now()).order_by(col(ThemeDay.starts_at).desc()))
     return session.exec(stmt).first()
 
 
@@ -171,6 +171,8 @@ def row(session: Session, event: ThemeDay, member: Member) -> Attendance:
     found = session.exec(select(Attendance).where(Attendance.event_id == event.id,
                                                   Attendance.member_id == member.id)).first()
     if found is None:
+        assert event.id is not None  # rows from the session
+        assert member.id is not None
         found = Attendance(event_id=event.id, member_id=member.id)
         session.add(found)
         session.flush()
@@ -282,7 +284,8 @@ def attendance_text(session: Session, config: Any, branch_id: int | None) -> str
     event = last_started(session, branch_id)
     if event is None:
         return texts.t("theme_day.attendance_none")
-    rows = {a.member_id: a for a in session.exec(select(Attendance).where(Attendance.event_id == event.id))}
+    attendance = session.exec(select(Attendance).where(Attendance.event_id == event.id))
+    rows: dict[int | None, Attendance] = {a.member_id: a for a in attendance}
     people = branch_members(session, event.branch_id)
     present = [m for m in people if m.id in rows and rows[m.id].signed_at is not None]
     late = [m for m in present if rows[m.id].late]

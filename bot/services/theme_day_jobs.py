@@ -23,9 +23,9 @@ REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(
 def remind(session: Session, config: Any, now: dt.datetime) -> int:
     """Day-before and 2-hours-before reminders; once per (event, kind, member) by outbox keys that include
     the start time (a postponed event is reminded again for its new time). Returns recipients queued."""
-    stmt = (select(ThemeDay).where(col(ThemeDay.status).in_(OPEN), ThemeDay.closed_at.is_(None),
+    stmt = (select(ThemeDay).where(col(ThemeDay.status).in_(OPEN), col(ThemeDay.closed_at).is_(None),
                                    ThemeDay.starts_at > now, ThemeDay.starts_at <= now + dt.timedelta(hours=24))
-            .order_by(ThemeDay.starts_at))
+            .order_by(col(ThemeDay.starts_at)))
     queued = 0
     for event in session.exec(stmt).all():
         start = clock.local(event.starts_at)
@@ -47,15 +47,16 @@ def remind(session: Session, config: Any, now: dt.datetime) -> int:
 def close(session: Session, config: Any, now: dt.datetime) -> int:
     """Events whose sign-in window ended: results, points, follow-up tasks and a summary. Returns events closed."""
     ended = now - dt.timedelta(hours=config.theme_day.duration_hours)
-    stmt = select(ThemeDay.id).where(col(ThemeDay.status).in_(OPEN), ThemeDay.closed_at.is_(None),
+    stmt = select(ThemeDay.id).where(col(ThemeDay.status).in_(OPEN), col(ThemeDay.closed_at).is_(None),
                                      ThemeDay.starts_at <= ended)
     closed = 0
     for event_id in list(session.exec(stmt)):
-        claimed = session.execute(update(ThemeDay).where(ThemeDay.id == event_id, ThemeDay.closed_at.is_(None))
-                                  .values(closed_at=now, status="held")).rowcount
+        claimed = session.exec(update(ThemeDay).where(col(ThemeDay.id) == event_id, col(ThemeDay.closed_at).is_(None))
+                               .values(closed_at=now, status="held")).rowcount
         if claimed != 1:
             continue
         event = session.get(ThemeDay, event_id)
+        assert event is not None  # the row just updated
         session.refresh(event)
         _record(session, config, event)
         closed += 1
@@ -70,7 +71,9 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
     on, source = clock.local(event.starts_at).date(), f"theme_day:#{event.number}"
     counts = {"present": 0, "late": 0, "excused": 0, "absent": 0}
     batch = Batch(key=f"theme_day:{event.number}:close", header="theme_day.followup_header", footer="task.usage")
+    assert event.id is not None  # a row from the session
     for member in branch_members(session, event.branch_id):
+        assert member.id is not None
         entry = rows.get(member.id) or Attendance(event_id=event.id, member_id=member.id)
         if entry.signed_at is not None:
             entry.result = "late" if entry.late else "present"
@@ -83,6 +86,7 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
             entry.result = "excused"
         else:
             _absent(session, config, event, member, entry, batch)
+        assert entry.result is not None  # set by each branch above
         counts[entry.result] += 1
         session.add(entry)
     text = texts.t("theme_day.summary", number=event.number, topic=event.topic, when=when(event),
@@ -137,9 +141,9 @@ def deadline(session: Session, config: Any, day: dt.date) -> list[Branch]:
 
 def _results(session: Session, member: Member, year: int) -> list[str]:
     lo, hi = clock.at(dt.date(year, 1, 1), dt.time(0)), clock.at(dt.date(year + 1, 1, 1), dt.time(0))
-    stmt = (select(Attendance.result).join(ThemeDay, ThemeDay.id == Attendance.event_id)
+    stmt = (select(Attendance.result).join(ThemeDay, col(ThemeDay.id) == Attendance.event_id)
             .where(Attendance.member_id == member.id, col(Attendance.result).is_not(None),
-                   ThemeDay.starts_at >= lo, ThemeDay.starts_at < hi).order_by(ThemeDay.starts_at))
+                   ThemeDay.starts_at >= lo, ThemeDay.starts_at < hi).order_by(col(ThemeDay.starts_at)))
     return [r for r in session.exec(stmt) if r]
 
 
@@ -199,6 +203,7 @@ def _alert(session: Session, config: Any, member: Member, year: int, rule: str, 
                            branch_id=member.branch_id, member=member, tell=[],
                            summary=texts.t("theme_day.alert_task", name=member.name,
                                            rule=texts.t(f"theme_day.rule_{rule}")))
+    assert member.id is not None  # a member row from the session
     session.add(AttendanceAlert(member_id=member.id, year=year, rule=rule, count=count, task_number=task.number,
                                 at=clock.now()))
     full = text + "\n" + texts.t("task.new", number=task.number, summary=task.summary)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, outbox, seal, texts
 from bot.models import Member, Ticket, TicketEscalation, TicketEvent
@@ -73,7 +73,7 @@ def reporter_of(session: Session, config: Any, ticket: Ticket) -> Member | None:
     """The reporter, for sending only: anonymous ones by recomputing the seal (never stored or shown)."""
     if not ticket.anonymous:
         return session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
-    active = select(Member).where(Member.active.is_(True))
+    active = select(Member).where(col(Member.active).is_(True))
     for stmt in (active.where(Member.branch_id == ticket.branch_id), active):
         for member in session.exec(stmt):
             if sealed_for(config, ticket, member) == ticket.reporter_ref:
@@ -88,6 +88,7 @@ def stamp(ticket: Ticket) -> dt.datetime:
 
 def _event(session: Session, ticket: Ticket, action: str, actor: str, text: str = "",
            branch_id: int | None = None) -> None:
+    assert ticket.id is not None  # flushed when it was created
     session.add(TicketEvent(ticket_id=ticket.id, action=action, actor=actor[:64], text=text[:500],
                             branch_id=branch_id, at=stamp(ticket)))
 
@@ -149,7 +150,7 @@ def handlers_of(session: Session, branch_id: int | None) -> list[Member]:
     """Secretaries, deputies and committee members on the roll of this branch."""
     if branch_id is None:
         return []
-    stmt = select(Member).where(Member.active.is_(True), Member.branch_id == branch_id)
+    stmt = select(Member).where(col(Member.active).is_(True), Member.branch_id == branch_id)
     return [m for m in session.exec(stmt) if m.has_role(*HANDLER_ROLES)]
 
 
@@ -304,8 +305,9 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
     session.add(ticket)
     _event(session, ticket, "reopened", actor)
     people = handlers_of(session, ticket.branch_id)
-    if ticket.assignee_id:
-        people.append(session.get(Member, ticket.assignee_id))
+    assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    if assignee is not None:
+        people.append(assignee)
     notice = texts.t("tickets.reopened_notice", number=number, due=ticket.due_on.isoformat())
     _notify(session, config, ticket, [p for p in people if p], notice, key=f"ticket:{number}:reopened")
     return texts.t("tickets.reopened", number=number, due=ticket.due_on.isoformat())
@@ -313,9 +315,9 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
 
 def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list[Ticket]:
     """The member's latest tickets: named ones by id, anonymous ones by recomputing each ticket's seal."""
-    named = select(Ticket).where(Ticket.reporter_id == member.id).order_by(Ticket.number.desc()).limit(limit)
+    named = select(Ticket).where(Ticket.reporter_id == member.id).order_by(col(Ticket.number).desc()).limit(limit)
     rows = list(session.exec(named))
-    sealed = select(Ticket).where(Ticket.anonymous.is_(True)).order_by(Ticket.number.desc())
+    sealed = select(Ticket).where(col(Ticket.anonymous).is_(True)).order_by(col(Ticket.number).desc())
     rows += [t for t in session.exec(sealed) if t.reporter_ref == sealed_for(config, t, member)]
     return sorted(rows, key=lambda t: -t.number)[:limit]
 
@@ -323,11 +325,11 @@ def mine(session: Session, config: Any, member: Member, limit: int = 10) -> list
 def open_in(session: Session, branch_id: int) -> list[Ticket]:
     """Open tickets of a branch, soonest deadline first."""
     stmt = select(Ticket).where(Ticket.status == "open", Ticket.branch_id == branch_id)
-    return list(session.exec(stmt.order_by(Ticket.due_on, Ticket.number)))
+    return list(session.exec(stmt.order_by(col(Ticket.due_on), col(Ticket.number))))
 
 
 def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
-    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.id))
     return list(session.exec(stmt))
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
@@ -22,14 +22,14 @@ from bot.services import tickets
 
 
 def overdue(session: Session, today: dt.date, branch_ids: set[int] | None = None) -> list[Ticket]:
-    stmt = select(Ticket).where(Ticket.status == "open", Ticket.due_on < today).order_by(Ticket.number)
+    stmt = select(Ticket).where(Ticket.status == "open", col(Ticket.due_on) < today).order_by(col(Ticket.number))
     rows = list(session.exec(stmt))
     return [t for t in rows if branch_ids is None or t.branch_id in branch_ids]
 
 
 def escalated_open(session: Session) -> list[Ticket]:
     """Open tickets escalated at least one level (the committee's 进度 without a number, its digest)."""
-    stmt = select(Ticket).where(Ticket.status == "open", Ticket.level > 0).order_by(Ticket.number)
+    stmt = select(Ticket).where(Ticket.status == "open", Ticket.level > 0).order_by(col(Ticket.number))
     return list(session.exec(stmt))
 
 
@@ -37,7 +37,7 @@ def _recipients(session: Session, branch: Branch) -> list[Member]:
     people = tickets.handlers_of(session, branch.id)
     if people:
         return people
-    stmt = select(Member).where(Member.active.is_(True), Member.roles.contains("committee"))
+    stmt = select(Member).where(col(Member.active).is_(True), col(Member.roles).contains("committee"))
     return [m for m in session.exec(stmt) if m.has_role("committee")]
 
 
@@ -72,6 +72,8 @@ def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None 
         seen = select(TicketEscalation).where(TicketEscalation.ticket_id == ticket.id,
                                               TicketEscalation.branch_id == target.id)
         if session.exec(seen).first() is None:
+            assert ticket.id is not None  # rows from the session
+            assert target.id is not None
             try:
                 with session.begin_nested():
                     session.add(TicketEscalation(ticket_id=ticket.id, branch_id=target.id, at=tickets.stamp(ticket)))
