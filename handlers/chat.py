@@ -40,9 +40,11 @@ class Media(Rule):
 
 def _topic_lines(ctx: Context, rest: str) -> list[str]:
     """Help lines of the command the question is about: a command word it names, else its intent's."""
-    everyone, privileged = ctx.router.help_sections(ctx.member)
+    router = ctx.router
+    assert router is not None  # Router.dispatch sets it
+    everyone, privileged = router.help_sections(ctx.member)
     lines = everyone + privileged
-    named = sorted((w for w in ctx.router.command_words(ctx.member) if w in rest), key=len, reverse=True)
+    named = sorted((w for w in router.command_words(ctx.member) if w in rest), key=len, reverse=True)
     if not named:
         intent = intents.classify(rest) if rest else None
         named = [intents.command_for(intent)] if intent and intent != intents.QUESTION else []
