@@ -75,9 +75,8 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextlib.contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success, rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def _committed(session: Session) -> Iterator[Session]:
+    with session:
         try:
             yield session
             session.commit()
@@ -87,19 +86,21 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextlib.contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session committed on success, rolled back on error."""
+    with _committed(Session(engine, expire_on_commit=False)) as session:
+        yield session
+
+
+@contextlib.contextmanager
 def write_transaction(engine: Engine) -> Iterator[Session]:
     """A transaction that holds the write lock from its first statement (BEGIN IMMEDIATE on SQLite),
     so that two processes never read the same rows as free; PostgreSQL uses row locks instead."""
     with engine.connect() as conn:
         if is_sqlite(engine):
             conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-        with Session(bind=conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _committed(Session(bind=conn, expire_on_commit=False)) as session:
+            yield session
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -16,6 +17,7 @@ from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
 from bot.controlchars import any_control, has_control
+from bot.message import Reply
 from bot.runtime import Runtime, build
 from bot.study_web import bp as study_bp
 from handlers import build_router
@@ -48,6 +50,19 @@ def _body() -> bytes:
     return request.get_data(cache=False)
 
 
+def _answer(runtime: Runtime, msg: Any, render: Callable[[Reply], str], text_only: bool = False) -> Response:
+    """Run the pipeline for an accepted message; the rendered reply, or an empty 200. `text_only`: the
+    channel has no button replies (Official Account), so a reply without text is empty."""
+    try:
+        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
+                               timeout=runtime.config.app.reply_timeout)
+    except spool.SpoolFull as exc:
+        return _unavailable(exc)
+    if reply is None or reply.empty or (text_only and not reply.text):
+        return Response("", mimetype="text/plain")
+    return Response(render(reply), mimetype="application/xml")
+
+
 @bp.route("/wecom/callback", methods=["GET", "POST"])
 def wecom() -> Response:
     runtime = rt()
@@ -63,14 +78,7 @@ def wecom() -> Response:
         msg = channel.parse(_body(), signature, timestamp, nonce)
     except CallbackError as exc:
         return _refuse(exc)
-    try:
-        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                               timeout=runtime.config.app.reply_timeout)
-    except spool.SpoolFull as exc:
-        return _unavailable(exc)
-    if reply is None or reply.empty:
-        return Response("", mimetype="text/plain")
-    return Response(channel.render(msg, reply, nonce or secrets.token_hex(8)), mimetype="application/xml")
+    return _answer(runtime, msg, lambda reply: channel.render(msg, reply, nonce or secrets.token_hex(8)))
 
 
 @bp.route("/wechat/callback", methods=["GET", "POST"])
@@ -87,15 +95,8 @@ def wechat() -> Response:
         msg, encrypted = channel.parse(_body(), a.to_dict())
     except CallbackError as exc:
         return _refuse(exc)
-    try:
-        reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
-                               timeout=runtime.config.app.reply_timeout)
-    except spool.SpoolFull as exc:
-        return _unavailable(exc)
-    if reply is None or not reply.text:
-        return Response("", mimetype="text/plain")
-    return Response(channel.render(msg, reply, encrypted, a.get("nonce") or secrets.token_hex(8)),
-                    mimetype="application/xml")
+    return _answer(runtime, msg, lambda reply: channel.render(msg, reply, encrypted,
+                                                            a.get("nonce") or secrets.token_hex(8)), text_only=True)
 
 
 @bp.get("/healthz")
