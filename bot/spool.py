@@ -43,6 +43,7 @@ def encode(config: Any, msg: InboundMessage, received_at: dt.datetime) -> str:
     """The message as JSON with its sender encrypted (the raw platform fields are not kept)."""
     data: dict[str, Any] = {name: getattr(msg, name) for name in FIELDS}
     data["sender"] = seal.encrypt(config, msg.sender)
+    data["sent"] = msg.sent  # the text as sent: handlers store it (text is the normalised form)
     data["received_at"] = received_at.isoformat()
     return json.dumps(data, ensure_ascii=False)
 
@@ -53,7 +54,7 @@ def decode(config: Any, text: str) -> tuple[InboundMessage, dt.datetime]:
     if not isinstance(data, dict):
         raise ValueError("not a spooled message")
     fields = {name: data[name] for name in FIELDS}
-    msg = InboundMessage(sender=seal.decrypt(config, data["sender"]), **fields)
+    msg = InboundMessage(sender=seal.decrypt(config, data["sender"]), sent=str(data.get("sent") or ""), **fields)
     return msg, dt.datetime.fromisoformat(data["received_at"])
 
 

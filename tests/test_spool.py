@@ -203,3 +203,20 @@ def test_a_file_another_process_is_replaying_is_left_alone(outage, tmp_path):
             assert [r.status for r in session.exec(select(InboundMessage))] == ["pushed"]
     finally:
         rt.close()
+
+
+def test_a_spooled_message_keeps_its_text_as_sent_and_its_sender_sealed():
+    from bot.message import InboundMessage as Msg
+    from tests.conftest import make_config
+
+    config = make_config(app={"secret_key": "k" * 32})
+    sent = "承诺：每月走访困难党员１次"
+    msg = Msg(channel="wecom", sender="m1", msg_type="text", text="承诺:每月走访困难党员1次", sent=sent,
+              msg_id="42", create_time=1764000000)
+    record = spool.encode(config, msg, DEFAULT_NOW)
+    assert "m1" not in json.loads(record)["sender"]  # encrypted under seal_key
+    back, received = spool.decode(config, record)
+    assert (back.sent, back.text, back.sender, received) == (sent, msg.text, "m1", DEFAULT_NOW)
+    older = json.loads(record)
+    del older["sent"]  # a file spooled before `sent` existed still replays
+    assert spool.decode(config, json.dumps(older))[0].sent == ""
