@@ -284,7 +284,7 @@ class RuleConfig:
 
 @dataclass(frozen=True)
 class PointsConfig:
-    base: int = 0
+    base: int = 100  # annual scheme base (the 100-point record): report total = base + the year's entries
     pass_line: int = 60
     warning_line: int = 70
     bands: tuple[int, ...] = (10, 20, 60, 10)

@@ -45,7 +45,7 @@ def mine(ctx: Context) -> str:
     veto = pts.veto_of(ctx.session, ctx.member, year)
     if veto is not None:
         lines.append(texts.t("points.mine_vetoed", reason=veto.reason))
-    elif ctx.config.points.base > 0:
+    else:  # the contract: status is always qualified / warning / unqualified
         lines.append(texts.t("points.mine_status", status=pts.label("statuses", row.status)))
     recent = pts.recent(ctx.session, ctx.member, RECENT)
     footer = [texts.t("points.mine_footer_ranking" if ranked else "points.mine_footer")]

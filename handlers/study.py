@@ -80,6 +80,8 @@ def _rate(done: int, total: int) -> int:
 def stats(ctx: Context) -> str:
     """统计 — 本支部今天的晨学打卡完成情况"""
     day = clock.today()
+    if not clock.is_workday(day):  # no study day: say so rather than 0%
+        return texts.t("study.stats_no_study_day", date=day.isoformat())
     if ctx.member.has_role("committee") and "branch_id" not in ctx.state:
         lines = [texts.t("study.stats_header", date=day.isoformat())]
         for each in ctx.session.exec(select(Branch).order_by(Branch.code)):
@@ -103,6 +105,8 @@ def missing(ctx: Context) -> str:
     branch, day = _branch(ctx), clock.today()
     if branch is None:
         return texts.t("study.no_branch")
+    if not clock.is_workday(day):  # nobody missed a day without study
+        return texts.t("study.missing_no_study_day", date=day.isoformat())
     _, people = study_checkin.completion(ctx.session, branch.id, day)
     if not people:
         return texts.t("study.missing_none", branch=branch.name, date=day.isoformat())

@@ -36,6 +36,9 @@ def seed(url: str) -> None:
         s.flush()
         pts.award(s, rt.config, people[0], "manual", on=clock.today(), reason=REASON, source="chat",
                   actor="sec", points=-3)
+        # base 100 - 3 - 100: the total is negative, so the report checks a negative number in a total cell
+        pts.award(s, rt.config, people[0], "manual", on=clock.today(), reason="#1", source="chat",
+                  actor="sec", points=-100)
     rt.close()
 
 

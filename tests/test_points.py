@@ -33,7 +33,7 @@ def test_daily_cap_clips_and_records_zero_with_reason(rt):
     with rt.session() as s:
         rows = pts.entries(s, get(s, "m1"), 2026)
         assert [r.points for r in rows] == [1, 1, 0]
-        assert pts.total(s, rt.config, get(s, "m1"), 2026) == 2
+        assert pts.total(s, rt.config, get(s, "m1"), 2026) == 100 + 2  # the base + the year's entries
         assert rows[-1].period == DAY
         assert rows[-1].year == 2026
         assert rows[-1].category == "study"
@@ -70,7 +70,7 @@ def test_category_cap_of_the_annual_scheme(backend):
         # a deduction in the category is not limited by the cap on additions
         assert pts.award(s, rt.config, m1, "manual", on=DAY, reason="更正", source="t", points=-1).points == -1
         assert pts.award(s, rt.config, m1, "theme_day_attend", on=DAY, reason="主题党日", source="t").points == 5
-        assert pts.total(s, rt.config, m1, 2026) == 7
+        assert pts.total(s, rt.config, m1, 2026) == 100 + 7
     rt.close()
 
 
@@ -213,7 +213,7 @@ def test_manual_adjustment_rules_and_audit(rt):
         rows = s.exec(select(AuditLog).where(AuditLog.action == "points_adjust").order_by(AuditLog.id)).all()
         assert [(r.actor, r.target, r.detail) for r in rows] == [
             ("sec", "m1", "+3 协助组织主题党日"), ("cw", "m1", "-7 无故缺席")]
-        assert pts.total(s, rt.config, get(s, "m1"), 2026) == -4
+        assert pts.total(s, rt.config, get(s, "m1"), 2026) == 100 - 4
 
 
 def test_above_limit_needs_committee_approval(rt):

@@ -41,13 +41,16 @@ def test_points_shows_total_and_entries_with_zero_ones(app_rt):
         pts.award(s, rt.config, m1, "study_checkin", on=DAY, reason="晨学", source="s")
     reply = say_wecom(client, "m1", "积分")
     lines = reply.splitlines()
-    assert lines[0] == "您的 2026 年积分：2 分"
+    assert lines[0] == "您的 2026 年积分：102 分"  # [points] base 100 + the year's entries
+    assert "考核状态：合格" in lines  # the status is always shown
     assert "最近记录：" in lines
     assert "11-25 晨学打卡 0　超出每日上限：晨学" in lines
     assert "11-24 晨学打卡 +1　晨学" in lines
     assert "排名" not in reply  # ranking is off by default: no rank, no band
     assert lines[-1] == "对记录有疑问请联系支部书记。"
-    assert "今年还没有积分记录" in say_wecom(client, "m2", "积分")
+    fresh = say_wecom(client, "m2", "积分").splitlines()
+    assert fresh[:2] == ["您的 2026 年积分：100 分", "考核状态：合格"]
+    assert "今年还没有积分记录" in fresh[2]
 
 
 def test_ranking_toggle_by_secretary_only(app_rt):
@@ -60,8 +63,8 @@ def test_ranking_toggle_by_secretary_only(app_rt):
         pts.award(s, rt.config, member(s, "m1"), "theme_day_attend", on=DAY, reason="参加", source="e")
     board = say_wecom(client, "m1", "排行").splitlines()
     assert board[0] == "第一党支部 2026 年积分排行："
-    assert board[1] == "1. 党员乙 5 分"
-    assert sorted(board[2:4]) == ["2. 书记甲 0 分", "2. 党员丙 0 分"]
+    assert board[1] == "1. 党员乙 105 分"
+    assert sorted(board[2:4]) == ["2. 书记甲 100 分", "2. 党员丙 100 分"]
     assert "支部排名第 1 名，档次 A" in say_wecom(client, "m1", "积分")
     assert "已关闭" in say_wecom(client, "sec", "关闭排行")
     assert "没有开启" in say_wecom(client, "m1", "排行")
@@ -95,7 +98,7 @@ def test_manual_adjustments_from_chat(app_rt):
     assert "不能给自己" in say_wecom(client, "sec", "加分 sec 2 自评")
     assert "不在您的支部" in say_wecom(client, "sec", "加分 cw 2 跨支部")
     reply = say_wecom(client, "sec", "加分 M1 3 协助组织主题党日")
-    assert reply == "已记入：党员乙 +3 分（协助组织主题党日），2026 年合计 3 分，已通知本人。"
+    assert reply == "已记入：党员乙 +3 分（协助组织主题党日），2026 年合计 103 分，已通知本人。"
     assert "-2 分" in say_wecom(client, "sec", "扣分 m1 2 无故缺席学习")
     assert ledger(rt, "m1") == [(3, "manual", "sec"), (-2, "manual", "sec")]
     with rt.session() as s:
@@ -159,7 +162,7 @@ def test_detail_lists_a_month_line_by_line_in_pages(app_rt):
     assert say_wecom(client, "m1", "积分明细 2026-13").startswith("格式：积分明细")
     assert "没有积分记录" in say_wecom(client, "m1", "积分明细 2025-01")
     summary = say_wecom(client, "m1", "积分").splitlines()
-    assert summary[:2] == ["您的 2026 年积分：80 分", "分项：学习 75 · 出勤 5"]
+    assert summary[:2] == ["您的 2026 年积分：180 分", "分项：学习 75 · 出勤 5"]
 
 
 def test_split_adjustments_add_up_over_the_calendar_month(app_rt):

@@ -209,7 +209,7 @@ def test_ranking_shows_no_veto_no_band_and_no_erased_member(app_rt):
     assert "已对 党员乙" in say_wecom(client, "cw", "否决 m1 违反廉洁纪律")
     for viewer in ("m2", "sec", "m1"):
         board = say_wecom(client, viewer, "排行").splitlines()
-        assert board[1:4] == ["1. 党员乙 5 分", "2. 党员丙 3 分", "3. 书记甲 1 分"], viewer
+        assert board[1:4] == ["1. 党员乙 105 分", "2. 党员丙 103 分", "3. 书记甲 101 分"], viewer
         text = "\n".join(board)
         assert "否决" not in text
         assert "已注销" not in text

@@ -29,7 +29,7 @@ def test_review_round(app_rt):
     assert say_wecom(client, "m2", "异议 1 不属实").startswith("#1 不在公示期")
     assert say_wecom(client, "sec", "通过 1").startswith("已通过 #1（自评：党员乙 2026-H2 自评")
     assert say_wecom(client, "sec", "通过 2").startswith("已通过 #2")
-    assert texts_to(rt, "m2")[0].startswith("公示：党员乙 2026-H2 自评 #1（本年积分 0 分）")
+    assert texts_to(rt, "m2")[0].startswith("公示：党员乙 2026-H2 自评 #1（本年积分 100 分）")
     assert "公示至 2026-12-02" in texts_to(rt, "m2")[0]
     again = say_wecom(client, "m1", f"自评 {SELF}")
     assert again == "您 2026-H2 的自评 #1 已审核，不能再修改；如有问题请联系支部书记。"

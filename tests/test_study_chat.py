@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from bot.models import CheckIn, Reflection
 from scheduler.runner import run_job
 from tests.callbacks import decrypt_reply, event_xml, post_wecom, say_wecom
-from tests.study_helpers import add_items, item
+from tests.study_helpers import add_items, at_day, item
 
 
 @pytest.fixture
@@ -89,6 +89,19 @@ def test_make_up_through_chat_and_secretary_statistics(chat):
     assert "党员乙" not in missing
     assert "第一党支部" in say_wecom(client, "cw", "@b1 统计")
     assert "第一党支部：1/3" in say_wecom(client, "cw", "统计")
+
+
+@pytest.mark.parametrize("day", [dt.date(2026, 11, 28), dt.date(2026, 10, 1)])  # a Saturday, National Day
+def test_statistics_on_a_day_without_study_say_so_instead_of_zero(chat, day):
+    client, _ = chat
+    at_day(day)
+    for who, text in (("sec", "统计"), ("cw", "统计"), ("cw", "@b1 统计")):
+        reply = say_wecom(client, who, text)
+        assert reply.startswith(f"{day.isoformat()} 不是学习日（节假日或周末），没有学习统计。"), (who, text)
+        assert "%" not in reply
+    assert say_wecom(client, "sec", "未学") == f"{day.isoformat()} 不是学习日（节假日或周末），不需要打卡。"
+    at_day(dt.date(2026, 11, 25))  # the next workday counts again
+    assert "0/3" in say_wecom(client, "sec", "统计")
 
 
 def test_study_page_only_for_published_items_and_escaped(chat):

@@ -106,6 +106,22 @@ def test_report_study_counts_csv_and_xlsx(backend, tmp_path):
     assert _invoke(tmp_path, backend, "report", "study", "--date", "25/11").exit_code == 2
 
 
+@pytest.mark.parametrize("day", ["2026-11-28", "2026-10-01"])  # a Saturday, National Day
+def test_report_study_on_a_day_without_study_has_no_rows(backend, tmp_path, day):
+    rt = make_runtime(backend)
+    add_roster(rt)
+    rt.close()
+    result = _invoke(tmp_path, backend, "report", "study", "--date", day)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["userid,name,branch,checked_in,at,via,makeup"]  # not everyone as "no"
+    assert f"{day} is not a study day" in result.stderr
+    out = tmp_path / "study.xlsx"
+    assert _invoke(tmp_path, backend, "report", "study", "--date", day, "-o", str(out)).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    assert list(book["not_checked_in"].iter_rows(min_row=2, values_only=True)) == []
+    assert next(iter(book["day"].iter_rows(min_row=2, values_only=True)))[3:] == (0, 0, 0)
+
+
 @pytest.mark.parametrize("day", [dt.date(2027, 2, 8), dt.date(2027, 10, 4), dt.date(2027, 1, 1)])
 def test_2027_holidays_are_not_push_days(backend, day):
     """chinese-calendar has no 2027 data: Spring Festival, National Day (observed) and New Year's Day come

@@ -54,6 +54,9 @@ def study_report(ctx: click.Context, date_text: str | None, branch: str | None, 
         rows = study_rows(session, day, branch)
         chosen = session.exec(select(StudyDay).where(StudyDay.date == day)).first()
         item = session.get(StudyItem, chosen.item_id) if chosen else None
+    if not clock.is_workday(day):  # no study that day: the header and no rows, not every member as missed
+        click.echo(f"note: {day.isoformat()} is not a study day (weekend or holiday); no rows", err=True)
+        rows = []
     if kind == "csv":
         write_table(HEADER, rows, "csv", output)
         return

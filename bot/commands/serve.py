@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from bot import clock, db, logsafe
 from bot.cli import command, load_config, refuse_default_keys, runtime
+from bot.config import AppConfig
 from bot.models import AdminUser
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,15 @@ def ensure_demo_admin(rt: Any) -> bool:
     return True
 
 
+def demo_config(cfg: Any, host: str, port: int) -> Any:
+    """The configuration `demo --host H --port P` runs with: `[app] public_url` follows the port (card links
+    and check-in links point at the demo server) while it is still the shipped default; a configured one stays."""
+    if cfg.app.public_url != AppConfig().public_url:
+        return cfg
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+    return cfg.replace(app=dataclasses.replace(cfg.app, public_url=f"http://{shown}:{port}"))
+
+
 @command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -100,7 +111,8 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     from bot.web import build_app
     from scheduler.process import SchedulerProcess
 
-    cfg = load_config(ctx)
+    cfg = demo_config(load_config(ctx), host, port)
+    ctx.obj["config"] = cfg  # the runtime below, so the web app, the scheduler and the worker, use it
     db.upgrade(cfg.database.url)
     rt = runtime(ctx)
     with rt.session() as session:
