@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot import clock, texts
+from bot import clock, parse, texts
 from bot.db import table_of
 from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.services import approvals, study
@@ -205,7 +205,7 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
 
 # -- 补签 -------------------------------------------------------------------------------------------------
 
-_MAKEUP = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s+(.+)$")
+_MAKEUP = re.compile(r"^(\S+?)[\s,、]+(.+)$")  # 日期 原因: the date as bot.parse reads it
 
 
 def _md(day: dt.date) -> str:
@@ -223,13 +223,12 @@ def request_makeup(session: Session, config: Any, member: Member, args: str) -> 
     m = _MAKEUP.match(args.strip())
     if not m:
         raise StudyError(texts.t("study.makeup_usage"))
-    try:
-        y, mo, d = (int(p) for p in m.group(1).split("-"))
-        day = dt.date(y, mo, d)
-    except ValueError:
-        raise StudyError(texts.t("study.makeup_usage")) from None
-    reason = m.group(2).strip()
     today = clock.today()
+    try:
+        day = parse.parse_date(m.group(1), today, past=True)  # 「11月23日」: the latest such day before today
+    except parse.ParseError as exc:
+        raise StudyError(f"{exc}\n{texts.t('study.makeup_usage')}") from None
+    reason = m.group(2).strip()
     if day >= today:
         raise StudyError(texts.t("study.makeup_not_past"))
     window = config.study.makeup_days

@@ -9,6 +9,7 @@ hours and budget apply) and, when the branch has a `[robot.webhooks]` entry, to 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot import audit, clock, outbox, texts
 from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
 from bot.notify import address
 from bot.services import approvals
-from bot.services.theme_day_agenda import ThemeDayError, detail_lines, parse_when, split_topic
+from bot.services.theme_day_agenda import ThemeDayError, chat_when, detail_lines, split_topic
 
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
@@ -69,17 +70,20 @@ def _notice(event: ThemeDay) -> str:
 
 
 def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
-    """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`."""
-    parts = args.split(None, 3)
-    if len(parts) < 4:
+    """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`; the date and time as bot.parse.take_when reads
+    them (`2026-12-05 14:30`, `12月5日 下午2点半`, `12月5日下午2点半`, `12-05 2点`)."""
+    if len(args.split()) < 3:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     if branch_id is None:
         raise ThemeDayError(texts.t("theme_day.no_branch"))
-    topic, agenda, guests = split_topic(parts[3])
+    starts, rest = chat_when(args)
+    parts = re.split(r"[\s,、]+", rest.strip(), maxsplit=1)
+    if len(parts) < 2:
+        raise ThemeDayError(texts.t("theme_day.usage_publish"))
+    topic, agenda, guests = split_topic(parts[1])
     if not topic:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
-    return create(session, config, actor.userid, branch_id, parse_when(parts[0], parts[1]), parts[2], topic,
-                  agenda=agenda, guests=guests)
+    return create(session, config, actor.userid, branch_id, starts, parts[0], topic, agenda=agenda, guests=guests)
 
 
 def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt.datetime, place: str, topic: str,
@@ -113,11 +117,14 @@ def _status(status: str) -> str:
 
 
 def postpone(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
-    parts = args.split()
-    if len(parts) != 3:
+    parts = re.split(r"[\s,、]+", args.strip(), maxsplit=1)
+    if len(parts) != 2:
         raise ThemeDayError(texts.t("theme_day.usage_postpone"))
     event = find(session, actor, branch_id, parts[0])
-    return reschedule(session, config, actor.userid, event, parse_when(parts[1], parts[2]))
+    starts, rest = chat_when(parts[1])
+    if rest:
+        raise ThemeDayError(texts.t("theme_day.usage_postpone"))
+    return reschedule(session, config, actor.userid, event, starts)
 
 
 def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, starts: dt.datetime) -> tuple[ThemeDay, int]:
