@@ -24,6 +24,7 @@ from bot.services.theme_day_agenda import ThemeDayError, chat_when, detail_lines
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 LEAVE_TIMED = dt.timedelta(hours=36)  # a leave for an event starting within this goes to the deciders at once
+_ARGS = re.compile(r"[\s,、]+")  # arguments are separated by spaces, `，` or `、` (`，` is `,` after NFKC)
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
@@ -72,12 +73,12 @@ def _notice(event: ThemeDay) -> str:
 def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
     """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`; the date and time as bot.parse.take_when reads
     them (`2026-12-05 14:30`, `12月5日 下午2点半`, `12月5日下午2点半`, `12-05 2点`)."""
-    if len(args.split()) < 3:
+    if len(_ARGS.split(args.strip())) < 3:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     if branch_id is None:
         raise ThemeDayError(texts.t("theme_day.no_branch"))
     starts, rest = chat_when(args)
-    parts = re.split(r"[\s,、]+", rest.strip(), maxsplit=1)
+    parts = _ARGS.split(rest.strip(), maxsplit=1)
     if len(parts) < 2:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     topic, agenda, guests = split_topic(parts[1])
@@ -117,7 +118,7 @@ def _status(status: str) -> str:
 
 
 def postpone(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
-    parts = re.split(r"[\s,、]+", args.strip(), maxsplit=1)
+    parts = _ARGS.split(args.strip(), maxsplit=1)
     if len(parts) != 2:
         raise ThemeDayError(texts.t("theme_day.usage_postpone"))
     event = find(session, actor, branch_id, parts[0])
