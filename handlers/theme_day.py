@@ -18,7 +18,7 @@ def _guarded(func: Callable[[], str]) -> str:
 
 
 def publish(ctx: Context) -> str:
-    """发布主题党日 YYYY-MM-DD HH:MM 地点 主题 — 发布并通知全支部党员"""
+    """发布主题党日 日期 时间 地点 主题 — 发布并通知全支部党员（如 12月5日 下午2点半）"""
 
     def run() -> str:
         event, count = theme_day.publish(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args)
@@ -30,7 +30,7 @@ def publish(ctx: Context) -> str:
 
 
 def postpone(ctx: Context) -> str:
-    """推迟 编号 YYYY-MM-DD HH:MM — 推迟主题党日并通知党员"""
+    """推迟 编号 日期 时间 — 推迟主题党日并通知党员（如 12-06 15:00）"""
 
     def run() -> str:
         event, count = theme_day.postpone(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args)
