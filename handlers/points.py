@@ -122,7 +122,7 @@ def _adjust(ctx: Context, sign: int) -> str:
         return texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
     try:  # 成员: a userid, or a name in the branch the command acts on
         target = one_member(ctx.session, parts[0], scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
-                            ctx.text)
+                            f"{ctx.word} {ctx.args}")
     except MemberLookupError as exc:
         return str(exc)
     if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
@@ -159,8 +159,9 @@ def veto(ctx: Context) -> str:
     userid = heads[0] if heads else ""
     if not userid or not reason.strip():
         return texts.t("points.veto_usage")
-    try:  # 成员: a userid, or a name in any branch (the committee's scope)
-        target = one_member(ctx.session, userid, None, ctx.text)
+    try:  # 成员: a userid, or a name in the branch chosen with @支部编码, else in any branch
+        target = one_member(ctx.session, userid, scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
+                            f"{ctx.word} {ctx.args}")
     except MemberLookupError as exc:
         return str(exc)
     try:

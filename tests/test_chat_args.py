@@ -237,8 +237,10 @@ def test_veto_by_name(app_rt):
     shared = say_wecom(client, "cw", "否决 党员乙 违纪")
     assert "有 3 位" in shared
     assert "否决 m1 违纪" in shared
+    assert "「党员乙」的党员有 2 位" in say_wecom(client, "cw", "@b1 否决 党员乙 违纪")  # @code: that branch
+    assert say_wecom(client, "cw", "@b2 否决 党员乙 违纪").startswith("已对 党员乙 的 2026 年度一票否决")
     with rt.session() as s:
-        assert len(s.exec(select(Veto)).all()) == 1
+        assert len(s.exec(select(Veto)).all()) == 2
 
 
 def test_assign_by_name(app_rt):

@@ -36,7 +36,7 @@ def find_members(session: Session, token: str, branch_ids: Collection[int] | Non
 
 def one_member(session: Session, token: str, branch_ids: Collection[int] | None, text: str,
                keep: Callable[[Member], bool] | None = None) -> Member:
-    """The one member `token` names, else MemberLookupError. `text` is the command as sent: the reply to a
+    """The one member `token` names, else MemberLookupError. `text` is the command as `命令 参数…`: the reply to a
     shared name shows it again with the first match's userid in place of the name. `keep` narrows name
     matches further (a userid match is returned as is, for the command's own refusal)."""
     found = find_members(session, token, branch_ids)
@@ -51,7 +51,8 @@ def one_member(session: Session, token: str, branch_ids: Collection[int] | None,
         col(Branch.id).in_([m.branch_id for m in found if m.branch_id is not None])))}
     lines = "\n".join(texts.t("members.line", name=m.name, branch=names.get(m.branch_id, "-") if m.branch_id else "-",
                               userid=m.userid) for m in found)
-    example = text.replace(token.strip(), found[0].userid, 1)
+    word, _, args = text.partition(" ")  # the name is an argument: never replaced inside the command word
+    example = f"{word} {args.replace(token.strip(), found[0].userid, 1)}"
     raise MemberLookupError(texts.t("members.several", token=token.strip(), count=len(found), lines=lines,
                                     example=example))
 
