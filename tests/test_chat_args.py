@@ -173,6 +173,18 @@ def test_publish_with_written_dates(app_rt, command, when):
         assert (event.place, event.topic) == ("三楼会议室", "学习党章")
 
 
+def test_publish_stores_place_and_topic_as_sent(app_rt):
+    client, rt = app_rt
+    sent = "发布主题党日　１２月５日 下午２点半，三楼ＡＢ会议室，学习党章（第１章）　议程：学 会"
+    reply = say_wecom(client, "sec", sent)
+    assert "2026-12-05 14:30" in reply
+    with rt.session() as s:
+        event = s.exec(select(ThemeDay).where(ThemeDay.number == _number(reply))).one()
+        assert event.place == "三楼ＡＢ会议室"
+        assert event.topic == "学习党章（第１章）"
+        assert event.agenda is not None
+
+
 def test_publish_and_postpone_refusals_and_postpone(app_rt):
     client, _ = app_rt
     assert "已经过去" in say_wecom(client, "sec", "发布主题党日 今天 8点 会议室 学习")

@@ -24,7 +24,8 @@ from bot.services.theme_day_agenda import ThemeDayError, chat_when, detail_lines
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 LEAVE_TIMED = dt.timedelta(hours=36)  # a leave for an event starting within this goes to the deciders at once
-_ARGS = re.compile(r"[\s,、]+")  # arguments are separated by spaces, `，` or `、` (`，` is `,` after NFKC)
+_ARGS = re.compile(r"[\s,，、]+")  # arguments are separated by spaces, `，` or `、` (`，` is `,` after NFKC)
+_PIECES = re.compile(r"[\s,，、:：]+")  # for lining `raw` up with `args` (NFKC keeps these in place)
 ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
@@ -70,14 +71,21 @@ def _notice(event: ThemeDay) -> str:
                    topic=topic)
 
 
-def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
+def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str,
+            raw: str | None = None) -> tuple[ThemeDay, int]:
     """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`; the date and time as bot.parse.take_when reads
-    them (`2026-12-05 14:30`, `12月5日 下午2点半`, `12月5日下午2点半`, `12-05 2点`)."""
+    them (`2026-12-05 14:30`, `12月5日 下午2点半`, `12月5日下午2点半`, `12-05 2点`). `args` is normalised
+    (for parsing); place and topic are stored from `raw`, the same arguments as sent, when given."""
     if len(_ARGS.split(args.strip())) < 3:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     if branch_id is None:
         raise ThemeDayError(texts.t("theme_day.no_branch"))
     starts, rest = chat_when(args)
+    if raw is not None:  # as many leading pieces of `raw` as the date and time took of `args`
+        taken = len(_PIECES.split(args.strip())) - len(_PIECES.split(rest.strip()))
+        pieces = _PIECES.split(raw.strip(), maxsplit=taken)
+        if len(pieces) > taken:
+            rest = pieces[taken]
     parts = _ARGS.split(rest.strip(), maxsplit=1)
     if len(parts) < 2:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
