@@ -143,6 +143,23 @@ def _makeup_date(rt, number: int) -> str:
         return json.loads(request.payload)["date"]
 
 
+def _makeup_reason(rt, number: int) -> str:
+    with rt.session() as s:
+        return json.loads(s.exec(select(Approval).where(Approval.number == number)).one().payload)["reason"]
+
+
+def test_make_up_reason_is_stored_as_sent(app_rt):
+    client, rt = app_rt
+    add_items(rt, item("a1"))
+    with rt.session() as s:
+        from bot.services import study
+
+        study.item_for(s, dt.date(2026, 11, 24))
+    number = _number(say_wecom(client, "m1", "补签：１１月２４日，出差（第２天）"))
+    assert _makeup_date(rt, number) == "2026-11-24"
+    assert _makeup_reason(rt, number) == "出差（第２天）"
+
+
 def test_make_up_with_written_dates(app_rt):
     client, rt = app_rt
     add_items(rt, item("a1"), item("a2"))
@@ -153,6 +170,7 @@ def test_make_up_with_written_dates(app_rt):
         study.item_for(s, dt.date(2026, 11, 24))
     assert _makeup_date(rt, _number(say_wecom(client, "m1", "补签 11月23日 出差在外"))) == "2026-11-23"
     assert _makeup_date(rt, _number(say_wecom(client, "m2", "补签，昨天，出差在外"))) == "2026-11-24"
+    assert _makeup_reason(rt, 2) == "出差在外"
     refused = say_wecom(client, "m1", "补签 2月30日 出差")
     assert "没有「2月30日」这一天" in refused
     assert "补签格式" in refused

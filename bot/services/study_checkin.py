@@ -205,7 +205,8 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
 
 # -- 补签 -------------------------------------------------------------------------------------------------
 
-_MAKEUP = re.compile(r"^(\S+?)[\s,、]+(.+)$")  # 日期 原因: the date as bot.parse reads it
+_MAKEUP = re.compile(r"^(\S+?)[\s,、:]+(.+)$")  # 日期 原因: the date as bot.parse reads it
+_RAW_SEP = re.compile(r"[\s,，、:：]+")
 
 
 def _md(day: dt.date) -> str:
@@ -219,7 +220,8 @@ def earliest_makeup(config: Any, today: dt.date) -> dt.date:
     return day
 
 
-def request_makeup(session: Session, config: Any, member: Member, args: str) -> Approval:
+def request_makeup(session: Session, config: Any, member: Member, args: str, raw: str | None = None) -> Approval:
+    """`args`: `日期 原因`, normalised (for parsing); the reason is stored from `raw` (as sent) when given."""
     m = _MAKEUP.match(args.strip())
     if not m:
         raise StudyError(texts.t("study.makeup_usage"))
@@ -229,6 +231,9 @@ def request_makeup(session: Session, config: Any, member: Member, args: str) -> 
     except parse.ParseError as exc:
         raise StudyError(f"{exc}\n{texts.t('study.makeup_usage')}") from None
     reason = m.group(2).strip()
+    pieces = _RAW_SEP.split((raw or "").strip(), maxsplit=1)
+    if raw is not None and len(pieces) == 2 and pieces[1].strip():
+        reason = pieces[1].strip()
     if day >= today:
         raise StudyError(texts.t("study.makeup_not_past"))
     window = config.study.makeup_days
