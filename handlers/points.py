@@ -7,6 +7,7 @@ from bot.models import Branch, LedgerEntry
 from bot.router import SECRETARY_ROLES, Context, MenuKey, Prefix, Router, Word
 from bot.services import points as pts
 from bot.services import points_admin
+from bot.services.member_lookup import MemberLookupError, one_member, scope
 
 RECENT = 8
 RANK_LINES = 30
@@ -119,9 +120,11 @@ def _adjust(ctx: Context, sign: int) -> str:
     amount = _AMOUNT.match(parts[1])
     if amount is None or not 1 <= int(amount.group(1)) <= points_admin.MAX_MANUAL:
         return texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
-    target = points_admin.find_member(ctx.session, parts[0])
-    if target is None:
-        return texts.t("points.unknown_member", userid=parts[0])
+    try:  # 成员: a userid, or a name in the branch the command acts on
+        target = one_member(ctx.session, parts[0], scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
+                            f"{ctx.word} {ctx.args}")
+    except MemberLookupError as exc:
+        return str(exc)
     if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
         return texts.t("points.not_your_branch", name=target.name)
     delta = sign * int(amount.group(1))
@@ -141,24 +144,26 @@ def _adjust(ctx: Context, sign: int) -> str:
 
 
 def add(ctx: Context) -> str:
-    """加分 userid 分值 原因 — 为本支部党员加分（超过限额需党委审批）"""
+    """加分 成员 分值 原因 — 为本支部党员加分（超过限额需党委审批）"""
     return _adjust(ctx, 1)
 
 
 def subtract(ctx: Context) -> str:
-    """扣分 userid 分值 原因 — 为本支部党员扣分（超过限额需党委审批）"""
+    """扣分 成员 分值 原因 — 为本支部党员扣分（超过限额需党委审批）"""
     return _adjust(ctx, -1)
 
 
 def veto(ctx: Context) -> str:
-    """否决 userid 原因 — 一票否决党员本年度考核（积分记录保留）"""
+    """否决 成员 原因 — 一票否决党员本年度考核（积分记录保留）"""
     heads, reason = ctx.split(1)
     userid = heads[0] if heads else ""
     if not userid or not reason.strip():
         return texts.t("points.veto_usage")
-    target = points_admin.find_member(ctx.session, userid)
-    if target is None:
-        return texts.t("points.unknown_member", userid=userid)
+    try:  # 成员: a userid, or a name in the branch chosen with @支部编码, else in any branch
+        target = one_member(ctx.session, userid, scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
+                            f"{ctx.word} {ctx.args}")
+    except MemberLookupError as exc:
+        return str(exc)
     try:
         row = points_admin.veto(ctx.session, ctx.config, ctx.member, target, reason)
     except pts.PointsError as exc:

@@ -63,7 +63,7 @@ def reflection(ctx: Context) -> str:
 def makeup(ctx: Context) -> str:
     """补签 YYYY-MM-DD 原因 — 申请补记漏学的一天（书记审批）"""
     try:
-        request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args)
+        request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
     except StudyError as exc:
         return str(exc)
     return texts.t("study.makeup_sent", number=request.number)

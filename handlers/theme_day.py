@@ -18,10 +18,11 @@ def _guarded(func: Callable[[], str]) -> str:
 
 
 def publish(ctx: Context) -> str:
-    """发布主题党日 YYYY-MM-DD HH:MM 地点 主题 — 发布并通知全支部党员"""
+    """发布主题党日 日期 时间 地点 主题 — 发布并通知全支部党员（如 12月5日 下午2点半）"""
 
     def run() -> str:
-        event, count = theme_day.publish(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args)
+        event, count = theme_day.publish(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args,
+                                         ctx.raw_args)
         note = theme_day_agenda.off_rule_note(ctx.config, ctx.session.get(Branch, event.branch_id), event.starts_at)
         return texts.t("theme_day.published", number=event.number, when=theme_day.when(event), place=event.place,
                        topic=event.topic, count=count) + (f"\n{note}" if note else "")
@@ -30,7 +31,7 @@ def publish(ctx: Context) -> str:
 
 
 def postpone(ctx: Context) -> str:
-    """推迟 编号 YYYY-MM-DD HH:MM — 推迟主题党日并通知党员"""
+    """推迟 编号 日期 时间 — 推迟主题党日并通知党员（如 12-06 15:00）"""
 
     def run() -> str:
         event, count = theme_day.postpone(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args)

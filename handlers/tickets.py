@@ -142,7 +142,7 @@ def grade(ctx: Context) -> str:
 
 
 def assign(ctx: Context) -> str:
-    """指派 编号 userid — 指定第一责任人"""
+    """指派 编号 成员 — 指定第一责任人（工号或姓名）"""
     def act(number: int, userid: str) -> str:
         _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, userid, ctx.state.get("branch_id"))
         return texts.t("tickets.assigned", number=number, name=person.name)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from bot import clock, texts
+from bot import clock, parse, texts
 from bot.models import Branch, ThemeDay
 
 RULES = ("fixed", "free")
@@ -35,6 +35,22 @@ def parse_when(date_text: str, time_text: str) -> dt.datetime:
     if moment <= clock.now():
         raise ThemeDayError(texts.t("theme_day.past_time", when=moment.strftime("%Y-%m-%d %H:%M")))
     return moment
+
+
+def chat_when(text: str) -> tuple[dt.datetime, str]:
+    """A chat's event date and time at the start of `text` (bot.parse.take_when) and the rest, else
+    ThemeDayError: `usage` when there is no date and time, the reason when one does not exist or is past."""
+    try:
+        found = parse.take_when(text, clock.today())
+    except parse.ParseError as exc:
+        raise ThemeDayError(str(exc)) from None
+    if found is None:
+        raise ThemeDayError(texts.t("theme_day.bad_time"))
+    day, time, rest = found
+    moment = clock.at(day, time)
+    if moment <= clock.now():
+        raise ThemeDayError(texts.t("theme_day.past_time", when=moment.strftime("%Y-%m-%d %H:%M")))
+    return moment, rest
 
 
 def branch_rule(config: Any, branch: Branch | None) -> tuple[str, int, int]:

@@ -29,6 +29,7 @@ from bot import audit, clock, notify, outbox, seal, texts
 from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
+from bot.services.member_lookup import MemberLookupError, one_member
 from bot.services.roster_forget import Forgotten, forget_hook
 from bot.services.roster_sweep import ERASED_TEXT
 from bot.services.ticket_categories import categorise
@@ -229,9 +230,11 @@ def grade(session: Session, config: Any, actor: Member, number: int, value: str,
 def assign(session: Session, config: Any, actor: Member, number: int, userid: str,
            branch_id: int | None = None) -> tuple[Ticket, Member]:
     ticket = _handled(session, actor, number, branch_id)
-    person = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
-    if person is None or not person.active:
-        raise TicketError(texts.t("tickets.unknown_member", userid=userid))
+    try:  # `userid` may be a name: the matches who may take the ticket (its branch, escalations, handlers)
+        person = one_member(session, userid, None, f"指派 {number} {userid.strip()}",
+                            keep=lambda m: may_take(session, ticket, m))
+    except MemberLookupError as exc:
+        raise TicketError(str(exc)) from None
     if not may_take(session, ticket, person):  # the notice carries the ticket's text: not to other branches
         raise TicketError(texts.t("tickets.assign_outside", number=number, name=person.name))
     ticket.assignee_id = person.id
