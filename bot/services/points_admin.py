@@ -27,11 +27,6 @@ SECRETARY_ROLES = ("secretary", "deputy", "committee")
 MAX_MANUAL = 100  # a single 加分/扣分 above this is surely a typo
 
 
-def find_member(session: Session, userid: str) -> Member | None:
-    member = session.exec(select(Member).where(Member.userid == userid.strip().lower())).first()
-    return member if member is not None and member.active else None
-
-
 def _check_actor(actor: Member, target: Member) -> None:
     if not actor.has_role(*SECRETARY_ROLES):
         raise pts.PointsError(texts.t("role.secretary_only"))
