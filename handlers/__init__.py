@@ -28,6 +28,8 @@ MODULES = (chat, general, preferences, binding, study, approvals, points, theme_
 def build_router() -> Router:
     router = Router()
     for module in MODULES:
+        if module is study:
+            theme_day.register_corrections(router)  # 「补签到 编号 成员」 is not study's 「补签 日期 原因」
         module.register(router)
     chat.register_last(router)  # free text: after every command
     general.register_fallback(router)

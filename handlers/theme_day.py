@@ -6,7 +6,7 @@ from collections.abc import Callable
 from bot import texts
 from bot.models import Branch
 from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
-from bot.services import theme_day, theme_day_agenda
+from bot.services import theme_day, theme_day_agenda, theme_day_fix
 from bot.services.theme_day import ThemeDayError
 
 
@@ -76,6 +76,29 @@ def sign_in(ctx: Context) -> str:
     return _guarded(lambda: theme_day.sign_in(ctx.session, ctx.config, ctx.member, code))
 
 
+def manual_sign_in(ctx: Context) -> str:
+    """补签到 编号 成员 — 为没能签上到的党员手工签到（如 补签到 #12 张三）"""
+    return _guarded(lambda: theme_day_fix.manual_sign_in(ctx.session, ctx.config, ctx.member, ctx.branch_id,
+                                                         ctx.args, "branch_id" in ctx.state))
+
+
+def excuse(ctx: Context) -> str:
+    """准假 编号 成员 原因 — 事后准许党员缺席主题党日（记为请假）"""
+    heads, reason = ctx.split(2)
+    return _guarded(lambda: theme_day_fix.excuse(ctx.session, ctx.config, ctx.member, ctx.branch_id, heads, reason,
+                                                 f"准假 {ctx.args.strip()}", "branch_id" in ctx.state))
+
+
+def cancel_leave(ctx: Context) -> str:
+    """销假 — 撤回自己对下一次主题党日的请假（恢复应到）"""
+    return _guarded(lambda: theme_day_fix.cancel_leave(ctx.session, ctx.config, ctx.member))
+
+
+def register_corrections(router: Router) -> None:
+    """补签到 is tried before study's 补签 (routes are tried in order; see handlers/__init__.py)."""
+    router.add(Prefix("补签到"), manual_sign_in, roles=SECRETARY_ROLES)
+
+
 def register(router: Router) -> None:
     router.add(Word("参加"), attend)
     router.add(Prefix("请假"), leave)
@@ -85,3 +108,5 @@ def register(router: Router) -> None:
     router.add(Prefix("推迟"), postpone, roles=SECRETARY_ROLES)
     router.add(Prefix("取消"), cancel, roles=SECRETARY_ROLES)
     router.add(Word("出勤"), attendance, roles=SECRETARY_ROLES)
+    router.add(Prefix("准假"), excuse, roles=SECRETARY_ROLES)
+    router.add(Word("销假"), cancel_leave)

@@ -76,6 +76,9 @@ COMMANDS: dict[str, Command] = {
     "推迟": Command(SECRETARY, "#{event} 2026-12-06 15:00", acts=True, b1_objects=True),
     "取消": Command(SECRETARY, "#{event}", acts=True, b1_objects=True),
     "出勤": Command(SECRETARY),
+    "补签到": Command(SECRETARY, "#{event} m2", acts=True, b1_objects=True),
+    "准假": Command(SECRETARY, "#{event} m2 临时出差", acts=True, b1_objects=True),
+    "销假": Command(ANY),
     # tickets
     "匿名反映": Command(ANY, "食堂卫生需要改进一下"), "反映": Command(ANY, "办公区路灯坏了好几天"),
     "建议": Command(ANY, "增加图书角的书籍种类"), "进度": Command(ANY, "#{ticket}"),

@@ -1,0 +1,144 @@
+"""Attendance corrections: 补签到 编号 成员 / 准假 编号 成员 原因 (secretaries) and 销假 (a member's own leave).
+
+Before the event closes they change the attendance row (signed in, not late / excused). After it closed they
+correct through NEW ledger entries (the ledger is never edited): 补签到 adds `theme_day_attend` and, if the
+member was counted absent, an entry reversing the absence (same rule, opposite points, reason naming #N);
+准假 reverses the absence. Both close the member's open follow-up task for the event.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from bot import audit, clock, texts
+from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
+from bot.services import approvals, points
+from bot.services.member_lookup import MemberLookupError, one_member, scope
+from bot.services.theme_day import current, row
+from bot.services.theme_day_agenda import ThemeDayError
+
+_ARGS = re.compile(r"[\s,，、:：]+")
+
+
+def _event(session: Session, actor: Member, branch_id: int | None, number_text: str) -> ThemeDay:
+    number = approvals.parse_number(number_text)
+    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first() if number else None
+    if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
+        raise ThemeDayError(texts.t("theme_day.not_found", number=number_text.lstrip("#")))
+    if event.status == "cancelled":
+        raise ThemeDayError(texts.t("theme_day.fix_cancelled", number=event.number))
+    return event
+
+
+def _member(session: Session, actor: Member, event: ThemeDay, token: str, text: str, chosen: bool) -> Member:
+    branches = scope(actor, event.branch_id, chosen)
+    names = [event.branch_id] if branches is None else branches
+    try:
+        member = one_member(session, token, names, text)
+    except MemberLookupError as exc:
+        raise ThemeDayError(str(exc)) from exc
+    if member.branch_id != event.branch_id:
+        raise ThemeDayError(texts.t("theme_day.fix_not_branch", name=member.name, number=event.number))
+    return member
+
+
+def _reverse_absence(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member,
+                     why: str) -> int:
+    """A new entry cancelling the absence deduction of #N (if any); returns the points given back."""
+    source = f"theme_day:#{event.number}"
+    taken = int(session.exec(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.rule == "theme_day_absent",
+        LedgerEntry.source == source)).one())
+    if taken == 0:
+        return 0
+    points.award(session, config, member, "theme_day_absent", on=clock.local(event.starts_at).date(),
+                 points=-taken, source=source, actor=actor.userid,
+                 reason=texts.t("theme_day.reason_fix", number=event.number, why=why))
+    return -taken
+
+
+def _close_task(session: Session, actor: Member, event: ThemeDay, member: Member, note: str) -> None:
+    task = session.exec(select(Task).where(Task.key == f"followup:{event.number}:{member.id}")).first()
+    if task is not None and task.status == "open":
+        task.status, task.done_at, task.done_by, task.note = "done", clock.now(), actor.userid, note[:500]
+        session.add(task)
+        audit.record(session, actor.userid, "task_done", f"#{task.number}", note[:500])
+
+
+def _withdraw(session: Session, entry: Attendance) -> int | None:
+    """Withdraw the pending leave request of `entry`, if any (so it leaves 待审); its number."""
+    number = entry.leave_number
+    if entry.rsvp != "leave_pending" or number is None:
+        return None
+    session.exec(update(Approval).where(col(Approval.number) == number, col(Approval.status) == "pending")
+                 .values(status="withdrawn", decided_at=clock.now()).execution_options(synchronize_session=False))
+    return number
+
+
+def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int | None, args: str,
+                   chosen: bool = False) -> str:
+    parts = _ARGS.split(args.strip())
+    if len(parts) != 2 or not parts[1]:
+        raise ThemeDayError(texts.t("theme_day.fix_usage_signin"))
+    event = _event(session, actor, branch_id, parts[0])
+    member = _member(session, actor, event, parts[1], f"补签到 {args.strip()}", chosen)
+    entry = row(session, event, member)
+    if entry.signed_at is not None:
+        return texts.t("theme_day.fix_signed_already", name=member.name, number=event.number)
+    entry.signed_at, entry.late = clock.now(), False
+    audit.record(session, actor.userid, "theme_day_signin_manual", f"#{event.number}", f"member {member.id}")
+    if event.closed_at is None:
+        session.add(entry)
+        return texts.t("theme_day.fix_signed", name=member.name, number=event.number)
+    was = entry.result
+    entry.result = "present"
+    session.add(entry)
+    on, source = clock.local(event.starts_at).date(), f"theme_day:#{event.number}"
+    points.award(session, config, member, "theme_day_attend", on=on, source=source, actor=actor.userid,
+                 reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
+    back = _reverse_absence(session, config, actor, event, member, "补签到") if was == "absent" else 0
+    _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_signin"))
+    return texts.t("theme_day.fix_signed_after", name=member.name, number=event.number, back=back)
+
+
+def excuse(session: Session, config: Any, actor: Member, branch_id: int | None, heads: list[str], reason: str,
+           text: str, chosen: bool = False) -> str:
+    if len(heads) != 2 or not reason.strip():
+        raise ThemeDayError(texts.t("theme_day.fix_usage_excuse"))
+    event = _event(session, actor, branch_id, heads[0])
+    member = _member(session, actor, event, heads[1], text, chosen)
+    entry = row(session, event, member)
+    if entry.signed_at is not None:
+        return texts.t("theme_day.fix_excuse_signed", name=member.name, number=event.number)
+    if entry.result == "excused" or (event.closed_at is None and entry.rsvp == "leave"):
+        return texts.t("theme_day.fix_excused_already", name=member.name, number=event.number)
+    _withdraw(session, entry)
+    entry.rsvp, entry.leave_number = "leave", None
+    audit.record(session, actor.userid, "theme_day_excuse", f"#{event.number}", f"member {member.id}")
+    if event.closed_at is None:
+        session.add(entry)
+        return texts.t("theme_day.fix_excused", name=member.name, number=event.number)
+    was, entry.result = entry.result, "excused"
+    session.add(entry)
+    back = _reverse_absence(session, config, actor, event, member, f"准假（{reason.strip()[:60]}）") \
+        if was == "absent" else 0
+    _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_excuse"))
+    return texts.t("theme_day.fix_excused_after", name=member.name, number=event.number, back=back)
+
+
+def cancel_leave(session: Session, config: Any, member: Member) -> str:
+    event = current(session, config, member.branch_id)
+    entry = session.exec(select(Attendance).where(Attendance.event_id == event.id, Attendance.member_id == member.id)
+                         ).first() if event is not None else None
+    if event is None or entry is None or entry.rsvp not in ("leave", "leave_pending"):
+        return texts.t("theme_day.unleave_none")
+    number = _withdraw(session, entry)
+    entry.rsvp, entry.leave_number = None, None
+    session.add(entry)
+    audit.record(session, member.userid, "theme_day_unleave", f"#{event.number}",
+                 f"request #{number}" if number else "")
+    return texts.t("theme_day.unleave_done", number=event.number)
