@@ -109,6 +109,10 @@ def test_excuse_before_close_marks_excused(app_rt):
     _close(rt)
     row, ledger, task, _ = _state(rt, number, "m2")
     assert (row.result, ledger, task) == ("excused", [], None)
+    assert "已补记出席积分" in say_wecom(client, "sec", f"补签到 {number} m2")  # came after all: no absence to undo
+    row, ledger, _, _ = _state(rt, number, "m2")
+    assert row.result == "present"
+    assert [(r, p) for r, p, _ in ledger] == [("theme_day_attend", 5)]
 
 
 def test_cancel_leave_pending_and_approved(app_rt):
@@ -145,6 +149,8 @@ def test_refusals_and_the_members_make_up_request(app_rt):
     assert "没有找到" in say_wecom(client, "sec", "补签到 999 m2")
     assert "不是" in say_wecom(client, "sec", f"补签到 {number} sec2")  # not of the event's branch
     assert "用法" in say_wecom(client, "sec", "补签到")
+    assert "不能为自己" in say_wecom(client, "sec", f"补签到 {number} sec")
+    assert "还未开始签到" in say_wecom(client, "sec", f"补签到 {number} m2")  # days before the event
     with rt.session() as s:
         assert s.exec(select(Attendance).where(Attendance.signed_at.is_not(None))).all() == []
     add_items(rt, item("a1"))

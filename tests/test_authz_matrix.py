@@ -76,7 +76,8 @@ COMMANDS: dict[str, Command] = {
     "推迟": Command(SECRETARY, "#{event} 2026-12-06 15:00", acts=True, b1_objects=True),
     "取消": Command(SECRETARY, "#{event}", acts=True, b1_objects=True),
     "出勤": Command(SECRETARY),
-    "补签到": Command(SECRETARY, "#{event} m2", acts=True, b1_objects=True),
+    # b1's event is days ahead: 补签到 answers that sign-in has not opened (acting: test_attendance_corrections)
+    "补签到": Command(SECRETARY, "#{event} m2", b1_objects=True),
     "准假": Command(SECRETARY, "#{event} m2 临时出差", acts=True, b1_objects=True),
     "销假": Command(ANY),
     # tickets

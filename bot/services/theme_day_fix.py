@@ -18,7 +18,7 @@ from bot import audit, clock, texts
 from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
 from bot.services import approvals, points
 from bot.services.member_lookup import MemberLookupError, one_member, scope
-from bot.services.theme_day import current, row
+from bot.services.theme_day import current, row, window
 from bot.services.theme_day_agenda import ThemeDayError
 
 _ARGS = re.compile(r"[\s,，、:：]+")
@@ -43,6 +43,8 @@ def _member(session: Session, actor: Member, event: ThemeDay, token: str, text: 
         raise ThemeDayError(str(exc)) from exc
     if member.branch_id != event.branch_id:
         raise ThemeDayError(texts.t("theme_day.fix_not_branch", name=member.name, number=event.number))
+    if member.id == actor.id:  # like approvals: nobody corrects their own attendance
+        raise ThemeDayError(texts.t("theme_day.fix_own"))
     return member
 
 
@@ -86,6 +88,10 @@ def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int 
         raise ThemeDayError(texts.t("theme_day.fix_usage_signin"))
     event = _event(session, actor, branch_id, parts[0])
     member = _member(session, actor, event, parts[1], f"补签到 {args.strip()}", chosen)
+    opens, _ = window(config, event)
+    if event.closed_at is None and clock.now() < opens:  # nobody is signed in days ahead
+        raise ThemeDayError(texts.t("theme_day.signin_not_open", number=event.number,
+                                    opens=opens.strftime("%m-%d %H:%M")))
     entry = row(session, event, member)
     if entry.signed_at is not None:
         return texts.t("theme_day.fix_signed_already", name=member.name, number=event.number)
@@ -102,7 +108,8 @@ def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int 
                  reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
     back = _reverse_absence(session, config, actor, event, member, "补签到") if was == "absent" else 0
     _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_signin"))
-    return texts.t("theme_day.fix_signed_after", name=member.name, number=event.number, back=back)
+    key = "theme_day.fix_signed_after" if back else "theme_day.fix_signed_after_plain"
+    return texts.t(key, name=member.name, number=event.number, back=back)
 
 
 def excuse(session: Session, config: Any, actor: Member, branch_id: int | None, heads: list[str], reason: str,
@@ -127,7 +134,8 @@ def excuse(session: Session, config: Any, actor: Member, branch_id: int | None, 
     back = _reverse_absence(session, config, actor, event, member, f"准假（{reason.strip()[:60]}）") \
         if was == "absent" else 0
     _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_excuse"))
-    return texts.t("theme_day.fix_excused_after", name=member.name, number=event.number, back=back)
+    key = "theme_day.fix_excused_after" if back else "theme_day.fix_excused_after_plain"
+    return texts.t(key, name=member.name, number=event.number, back=back)
 
 
 def cancel_leave(session: Session, config: Any, member: Member) -> str:
