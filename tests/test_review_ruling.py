@@ -9,7 +9,8 @@ import json
 from sqlmodel import select
 
 from bot import clock
-from bot.models import Approval, AuditLog, LedgerEntry, Review
+from bot.models import Approval, AuditLog, LedgerEntry, Member, Review
+from bot.services import approvals
 from scheduler import jobs
 from tests.callbacks import say_wecom
 from tests.helpers import texts_to
@@ -91,3 +92,15 @@ def test_ruling_is_listed_for_the_committee_only(app_rt):
     assert "裁定" in say_wecom(client, "cw", "帮助 裁定")
     assert "裁定" not in say_wecom(client, "sec", "帮助")
     assert "裁定" not in say_wecom(client, "m1", "帮助")
+
+
+def test_no_ruling_on_ones_own_review(app_rt):
+    client, rt = app_rt
+    with rt.session() as s:  # the committee member's own review, held as disputed
+        cw = s.exec(select(Member).where(Member.userid == "cw")).one()
+        number = approvals.next_number(s, "review")
+        s.add(Review(number=number, member_id=cw.id, branch_id=cw.branch_id, period="2026-H2", text=SELF,
+                     status="disputed"))
+    assert say_wecom(client, "cw", f"裁定 {number} 维持 经核实属实") == (
+        f"不能裁定自己的评价 #{number}，请由其他党委委员裁定。")
+    assert _statuses(rt) == [(number, "disputed", None)]
