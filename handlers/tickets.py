@@ -51,7 +51,7 @@ def _view(ctx: Context, ticket, handler: bool) -> str:
         lines.append(texts.t("tickets.view_assignee", name=assignee.name))
     lines.append(texts.t("tickets.view_text", text=ticket.text[:200]))
     for event in tickets.events(ctx.session, ticket)[-5:]:
-        if event.action in ("replied", "closed") and event.text:
+        if event.action in ("replied", "closed", "adopted") and event.text:
             day = clock.local(event.at).strftime("%m-%d") if event.at else ""
             lines.append(texts.t(f"tickets.view_{event.action}", day=day, text=event.text[:200]))
     if ticket.status == "closed" and ticket.rating is None and not handler:
@@ -166,7 +166,7 @@ def close(ctx: Context) -> str:
 
 
 def adopt(ctx: Context) -> str:
-    """采纳 编号 — 采纳建议（建议人加分）"""
+    """采纳 编号 — 采纳建议并办结（建议人加分）"""
     def act(number: int, _: str) -> str:
         tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
         return texts.t("tickets.adopted", number=number)

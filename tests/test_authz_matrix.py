@@ -5,13 +5,14 @@ actually hold, so a new command or page without an entry here fails `test_*_tabl
 
 Chat cases go through the real pipeline (`bot.inbound.handle`, what callbacks and `dangjian say` use), each
 on a fresh copy of one prepared SQLite database: branch b1 (secretary, deputy, members) with a theme day,
-a pending leave, a ticket, a suggestion and an approved commitment; branch b2 with its own secretary; a
-committee member; a stranger. A refused case must answer the refusal text and change no row anywhere (the
+a pending leave, a ticket, a suggestion, an approved commitment and a disputed review; branch b2 with its own
+secretary; a committee member; a stranger. A refused case must answer the refusal text and change no row anywhere (the
 inbound log row aside); an allowed case must not be refused, and a command that acts must have acted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import sqlite3
@@ -30,6 +31,7 @@ from bot.message import InboundMessage
 from bot.models import Branch, Member, ThemeDay
 from bot.models import InboundMessage as InboundRow
 from bot.router import ROLE_LABELS, SECRETARY_ROLES, Router
+from bot.services import reviews
 from handlers import build_router
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
@@ -41,7 +43,7 @@ ROUTE_ROLES = {ANY: (), SECRETARY: tuple(SECRETARY_ROLES), COMMITTEE: ("committe
 @dataclass(frozen=True)
 class Command:
     who: str  # ANY / SECRETARY / COMMITTEE / STRANGERS (anyone, even off the roster)
-    args: str = ""  # realistic arguments; {event} {leave} {ticket} {suggestion} {commitment} are b1's objects
+    args: str = ""  # realistic arguments; {event} {leave} {ticket} {suggestion} {commitment} {review} are b1's
     acts: bool = False  # when allowed on b1's objects, it must change something
     b1_objects: bool = False  # acts on branch b1's objects: a secretary of b2 must be refused, nothing changed
 
@@ -95,6 +97,7 @@ COMMANDS: dict[str, Command] = {
     "完成": Command(SECRETARY, "#{commitment}", acts=True, b1_objects=True),
     "自评": Command(ANY, "本半年认真学习按时参加组织生活积极完成任务"),
     "异议": Command(ANY, "#{ticket} 评价与事实不符"),
+    "裁定": Command(COMMITTEE, "#{review} 修改 基本合格 经核实帮扶只有一户", acts=True),
     "退订生日": Command(ANY), "订阅生日": Command(ANY),
 }
 
@@ -191,6 +194,11 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "commitment": number_in(say(runtime, router, "m2", "承诺 全年参加志愿服务不少于四次")),
     }
     assert "已通过" in say(runtime, router, "sec", f"通过 #{numbers['commitment']}")
+    numbers["review"] = number_in(say(runtime, router, "m2", "自评 本半年认真学习按时参加组织生活积极完成任务"))
+    assert "已通过" in say(runtime, router, "sec", f"通过 #{numbers['review']}")
+    assert "已记录" in say(runtime, router, "m1", f"异议 #{numbers['review']} 与事实不符")
+    with runtime.session() as s:  # the notice ended: held as disputed, for 裁定
+        assert reviews.finalise(s, runtime.config, clock.today() + dt.timedelta(days=30)) == (0, 1)
     runtime.close()
     return {"path": path, "numbers": numbers, "router": router}
 

@@ -9,6 +9,11 @@ Decisions (README.md repeats them):
 - 异议: any active member of the branch except the subject, once per review, during the notice. A disputed
   review is not finalised automatically: when its notice ends it becomes `disputed` and the branch's
   secretaries and the committee are told; the others become `final`.
+- 裁定 (committee only, `disputed` reviews only) settles it: `维持` keeps the self-assessment as noticed,
+  `修改 结论` replaces its conclusion; either way the review becomes `final`. The model has no conclusion
+  column: the ruling (outcome, conclusion, explanation, the ruling member's id, the day) is stored as `ruling`
+  in the JSON payload of the review's request (`Approval` of the same number) and the audit records
+  `review_ruling` with the outcome only. The points snapshot and the ledger are unchanged.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from bot.services import points as pts
 from bot.services.roster_forget import Forgotten, forget_hook
 
 NOTICE_DAYS = 7
+RULINGS = {"维持": "upheld", "修改": "amended"}
 LIVE = ("submitted", "notice", "disputed", "final")
 
 
@@ -150,6 +156,47 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
         session.add(row)
         audit.record(session, "system", f"review_{row.status}", f"#{row.number}")
     return done, held
+
+
+def rule(session: Session, config: Any, actor: Member, number: int, outcome: str, conclusion: str,
+         note: str) -> Review:
+    """裁定: a committee member settles a disputed review; `outcome` 维持 (keep) or 修改 (with `conclusion`).
+    The subject and every disputer are told."""
+    if outcome not in RULINGS or (outcome == "修改") != bool(conclusion) or not note:
+        raise ReviewError(texts.t("reviews.usage_ruling"))
+    if not actor.has_role("committee"):
+        raise ReviewError(texts.t("reviews.ruling_committee"))
+    row = get(session, number)
+    if row.member_id == actor.id:
+        raise ReviewError(texts.t("reviews.ruling_own", number=number))
+    if row.status != "disputed":
+        raise ReviewError(texts.t("reviews.not_disputed", number=number))
+    row.status, row.finalised_at = "final", clock.now()
+    session.add(row)
+    request = session.exec(select(Approval).where(Approval.number == number)).first()
+    if request is not None:
+        data = json.loads(request.payload or "{}")
+        data["ruling"] = {"outcome": RULINGS[outcome], "conclusion": conclusion[:200], "note": note[:500],
+                          "by": actor.id, "on": clock.today().isoformat()}
+        request.payload = json.dumps(data, ensure_ascii=False)
+        session.add(request)
+    audit.record(session, actor.userid, "review_ruling", f"#{number}", RULINGS[outcome])
+    member = session.get(Member, row.member_id)
+    ids = {d.member_id for d in disputes(session, row)}
+    people = [m for m in ([member] if member else []) + [session.get(Member, i) for i in sorted(ids)] if m]
+    key = "reviews.ruled_amended" if outcome == "修改" else "reviews.ruled_upheld"
+    text = texts.t(key, number=number, name=member.name if member else "-", period=row.period,
+                   conclusion=conclusion[:200], note=note[:300])
+    notify.members(session, config, people, text, key=f"review:{number}:ruling")
+    return row
+
+
+def ruling(session: Session, row: Review) -> dict[str, Any] | None:
+    """The committee's 裁定 on a review, if any (see the module doc)."""
+    request = session.exec(select(Approval).where(Approval.number == row.number)).first()
+    data = json.loads(request.payload or "{}") if request is not None else {}
+    found = data.get("ruling")
+    return found if isinstance(found, dict) else None
 
 
 @forget_hook

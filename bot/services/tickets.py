@@ -14,6 +14,9 @@ Decisions (README.md repeats them):
   Every row written about an anonymous ticket (number, ticket, events, escalations, audit, notices) keeps
   its time to the day (`bot.seal.day_of`). Changing `seal_key` cuts anonymous reporters off from their
   tickets.
+- 采纳 closes an open suggestion (resolution 「已采纳」); its reporter may still rate it, but 不满意 does not
+  reopen it. 指派 to someone else ends the previous assignee's part: their queued notices about the ticket
+  are dropped (only the assignment ones when they handle it anyway), or, when none was left, they get a note.
 - Anonymous reports earn no points (the ledger would name the reporter); `problem_reported` is for 反映
   only (monthly cap from the rule), `suggestion_adopted` when a secretary 采纳s a named suggestion.
 """
@@ -26,7 +29,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, outbox, seal, texts
-from bot.models import Member, Ticket, TicketEscalation, TicketEvent
+from bot.models import Delivery, Member, OutboundMessage, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.member_lookup import MemberLookupError, one_member
@@ -237,15 +240,42 @@ def assign(session: Session, config: Any, actor: Member, number: int, userid: st
         raise TicketError(str(exc)) from None
     if not may_take(session, ticket, person):  # the notice carries the ticket's text: not to other branches
         raise TicketError(texts.t("tickets.assign_outside", number=number, name=person.name))
+    if ticket.assignee_id == person.id:
+        return ticket, person  # already theirs: nothing changes, nobody is told twice
+    previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    before = [e.text for e in events(session, ticket) if e.action == "assigned"]
+    rounds = len(before) + 1  # numbered: WeCom drops a text identical to one sent to them within 30 minutes
     ticket.assignee_id = person.id
     session.add(ticket)
     _event(session, ticket, "assigned", actor.userid, f"member#{person.id}")
     _audit(session, ticket, actor.userid, "ticket_assign", f"member#{person.id}")
+    if previous is not None:
+        _release(session, config, ticket, previous, rounds)
     due = ticket.due_on.isoformat() if ticket.due_on else "-"
-    _notify(session, config, ticket, [person], texts.t("tickets.assigned_notice", number=number, due=due,
-            category=ticket.category, text=ticket.text[:300]), key=f"ticket:{number}:assign:{person.id}")
-    tell_reporter(session, config, ticket, f"assign:{person.id}", "assigned", name=person.name)
+    again = "tickets.assigned_again_notice" if f"member#{person.id}" in before else "tickets.assigned_notice"
+    _notify(session, config, ticket, [person], texts.t(again, number=number, due=due, rounds=rounds,
+            category=ticket.category, text=ticket.text[:300]), key=f"ticket:{number}:assign:{rounds}:{person.id}")
+    tell_reporter(session, config, ticket, f"assign:{rounds}:{person.id}", "reassigned" if previous else "assigned",
+                  name=person.name, rounds=rounds)
     return ticket, person
+
+
+def _release(session: Session, config: Any, ticket: Ticket, previous: Member, rounds: int) -> None:
+    """A reassigned ticket stops reaching its previous assignee: their notices about it still queued are
+    dropped (only the assignment ones when they handle it anyway as secretary or committee); when none was
+    dropped they already knew, and get a short note that it is no longer theirs."""
+    _, recipient = notify.address(previous, config)
+    about = f"ticket:{ticket.number}:" + ("assign:%" if may_handle(session, previous, ticket) else "%")
+    stmt = (select(Delivery).join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)
+            .where(col(OutboundMessage.key).like(about), Delivery.recipient == recipient, Delivery.status == "queued"))
+    dropped = list(session.exec(stmt))
+    for row in dropped:
+        row.status, row.last_error = "expired", "reassigned"
+        session.add(row)
+    if not dropped:
+        note = texts.t("tickets.unassigned_notice", number=ticket.number, rounds=rounds)
+        _notify(session, config, ticket, [previous], note,
+                key=f"ticket:{ticket.number}:unassign:{rounds}:{previous.id}")
 
 
 def answer(session: Session, config: Any, actor: Member, number: int, text: str,
@@ -277,8 +307,11 @@ def adopt(session: Session, config: Any, actor: Member, number: int, branch_id: 
     if ticket.adopted:
         raise TicketError(texts.t("tickets.adopted_already", number=number))
     ticket.adopted = True
+    if ticket.status == "open":  # adopting settles it: closed, never escalated as overdue
+        ticket.status, ticket.closed_at = "closed", stamp(ticket)
+        ticket.resolution = texts.t("tickets.adopted_resolution")
     session.add(ticket)
-    _event(session, ticket, "adopted", actor.userid)
+    _event(session, ticket, "adopted", actor.userid, texts.t("tickets.adopted_resolution"))
     _audit(session, ticket, actor.userid, "ticket_adopt")
     reporter = session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
     if reporter is not None and reporter.id != actor.id:
@@ -298,7 +331,7 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
     if ticket.rating is not None:
         raise TicketError(texts.t("tickets.rated_already", number=number))
     actor = "reporter" if ticket.anonymous else member.userid
-    if satisfied or ticket.reopened:
+    if satisfied or ticket.reopened or ticket.adopted:  # an adopted suggestion is not reopened
         ticket.rating = "satisfied" if satisfied else "unsatisfied"
         session.add(ticket)
         _event(session, ticket, "rated", actor, ticket.rating)

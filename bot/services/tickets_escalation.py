@@ -22,7 +22,10 @@ from bot.services import tickets
 
 
 def overdue(session: Session, today: dt.date, branch_ids: set[int] | None = None) -> list[Ticket]:
-    stmt = select(Ticket).where(Ticket.status == "open", col(Ticket.due_on) < today).order_by(col(Ticket.number))
+    """Open tickets past their deadline; never a closed one, nor an adopted suggestion (采纳 closes it; one
+    adopted before that left it open)."""
+    stmt = (select(Ticket).where(Ticket.status == "open", col(Ticket.adopted).is_(False), col(Ticket.due_on) < today)
+            .order_by(col(Ticket.number)))
     rows = list(session.exec(stmt))
     return [t for t in rows if branch_ids is None or t.branch_id in branch_ids]
 
