@@ -17,12 +17,9 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import threading
 import time
-from typing import Any
 
 import redis as redis_lib
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +33,7 @@ from bot.models import Member
 from bot.router import Context, Router
 from bot.runtime import Runtime
 
-__all__ = ["ANONYMOUS_PREFIXES", "Claim", "Outcome", "handle", "is_anonymous", "process", "record", "seal",
+__all__ = ["ANONYMOUS_PREFIXES", "Claim", "Outcome", "handle", "is_anonymous", "process", "record",
            "stored_key", "take_over"]
 
 log = logging.getLogger(__name__)
@@ -44,13 +41,6 @@ log = logging.getLogger(__name__)
 RETRY_WAIT = 3.0
 DEDUP_TTL = 24 * 3600
 MAX_ATTEMPTS = 3  # a message whose handling kills its process this often is given up (status failed)
-
-
-def seal(config: Any, sender: str) -> str:
-    """An opaque reference to an anonymous reporter: replies can reach them, nobody can read who.
-    The same for a userid in any case (the roster stores userids lower-case)."""
-    key = config.app.secret_key.encode()
-    return "sealed:" + hmac.new(key, sender.lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def find_member(session, msg: InboundMessage) -> Member | None:
@@ -82,13 +72,14 @@ def executor(runtime: Runtime) -> concurrent.futures.ThreadPoolExecutor:
 
 def _redis_claim(runtime: Runtime, key: str) -> bool:
     """True when this delivery is the first one Redis has seen (or Redis is off / down)."""
-    if runtime.redis is None:
+    client = runtime.live_redis()
+    if client is None:
         return True
     name = f"{runtime.config.redis.prefix}inbound:{key}"
     try:
-        return bool(runtime.redis.set(name, "1", nx=True, ex=DEDUP_TTL))
+        return bool(client.set(name, "1", nx=True, ex=DEDUP_TTL))
     except redis_lib.RedisError as exc:
-        log.warning("redis dedup unavailable, relying on the database: %s", exc)
+        runtime.redis_failed("inbound dedup", exc)  # skipped for a while: the database's key decides
         return True
 
 

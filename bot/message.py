@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_TEXT_BYTES = 2048  # WeCom's limit for text and markdown content, UTF-8 bytes
+
 _SPACES = re.compile(r"\s+")
 SEPARATORS = " \t\r\n\u3000：:，,"  # between a command word and its argument (CONTRACT "Chat input")
 

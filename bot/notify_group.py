@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import notify, texts
+from bot.message import MAX_TEXT_BYTES
 from bot.models import Member
 
 SHOWN = 10
-MAX_TEXT_BYTES = 2048  # bot.outbox.MAX_TEXT_BYTES (not imported: tasks import this module early)
 
 
 @dataclass

@@ -37,13 +37,13 @@ from bot.channels.senders import (
 )
 from bot.config import Config
 from bot.db import table_of
+from bot.message import MAX_TEXT_BYTES
 from bot.models import AuditLog, Delivery, OutboundMessage
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 KINDS = ("text", "markdown", "textcard", "template_card")
-MAX_TEXT_BYTES = 2048
 TEXTCARD_LIMITS = {"title": 128, "description": 512}
 IN_CHUNK = 1000  # ids per UPDATE ... IN (...), rows per executemany
 SMALL_IN = 200  # up to this many recipients the budget count filters by IN (...)

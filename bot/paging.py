@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
-from bot.message import Reply
+from bot.message import MAX_TEXT_BYTES, Reply
 from bot.models import ReplyPages
 from bot.services.roster_forget import Forgotten, forget_hook
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.models import Member
     from bot.router import Context
 
-LIMIT = 2048  # bytes of UTF-8: WeCom's limit for text and markdown
+LIMIT = MAX_TEXT_BYTES  # bytes of UTF-8: WeCom's limit for text and markdown
 EXPIRES = dt.timedelta(minutes=10)
 SEPARATOR = "\n"  # between a page's text and its footer
 

@@ -47,7 +47,8 @@ class LoginThrottle:
     def attempt(self, username: str, ip: str) -> bool:
         """Count one login attempt; False when it is over a limit (refuse it without checking anything)."""
         keys = _keys(username, ip)
-        counts = self._incr_redis(keys) if self.rt.redis is not None else None
+        client = self.rt.live_redis()
+        counts = self._incr_redis(client, keys) if client is not None else None
         if counts is None:
             counts = self._incr_db(keys)
         over = [kind for kind, n in counts.items() if n > LIMITS[kind]]
@@ -58,30 +59,30 @@ class LoginThrottle:
     def succeeded(self, username: str, ip: str) -> None:
         """A correct password: the pair counter starts again and this attempt no longer counts."""
         keys = _keys(username, ip)
-        if self.rt.redis is not None:
+        client = self.rt.live_redis()
+        if client is not None:
             try:
-                self.rt.redis.delete(self._redis_key(keys["pair"]))
+                client.delete(self._redis_key(keys["pair"]))
                 for kind in ("ip", "user"):
-                    self.rt.redis.eval(_DECR_IF_EXISTS, 1, self._redis_key(keys[kind]))
+                    client.eval(_DECR_IF_EXISTS, 1, self._redis_key(keys[kind]))
                 return
             except redis_lib.RedisError as exc:
-                log.warning("login throttle: Redis unavailable, using the database: %s", exc)
+                self.rt.redis_failed("login throttle", exc)
         with self.rt.write() as session:
             session.execute(delete(Counter).where(col(Counter.key) == keys["pair"]))
             session.execute(update(Counter).where(col(Counter.key).in_([keys["ip"], keys["user"]]),
                                                   col(Counter.count) > 0)
                             .values(count=col(Counter.count) - 1))
 
-    def _incr_redis(self, keys: dict[str, str]) -> dict[str, int] | None:
-        assert self.rt.redis is not None
+    def _incr_redis(self, client: redis_lib.Redis, keys: dict[str, str]) -> dict[str, int] | None:
         try:
-            pipe = self.rt.redis.pipeline(transaction=True)
+            pipe = client.pipeline(transaction=True)
             for key in keys.values():
                 pipe.set(self._redis_key(key), 0, ex=WINDOW_SECONDS, nx=True)
                 pipe.incr(self._redis_key(key))
             results = pipe.execute()
         except redis_lib.RedisError as exc:
-            log.warning("login throttle: Redis unavailable, using the database: %s", exc)
+            self.rt.redis_failed("login throttle", exc)
             return None
         return {kind: int(results[2 * i + 1]) for i, kind in enumerate(keys)}
 
