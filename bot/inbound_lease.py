@@ -46,10 +46,6 @@ def lease_until(runtime: Runtime) -> float:
     return clock.wall() + runtime.config.app.inbound_lease_seconds
 
 
-def _midnight(moment: dt.datetime) -> dt.datetime:
-    return clock.at(clock.local(moment).date(), dt.time(0))
-
-
 def is_anonymous(msg: InboundMessage) -> bool:
     return msg.text.startswith(ANONYMOUS_PREFIXES)
 
@@ -125,8 +121,8 @@ def finish(row: InboundRow, status: str, reply: Reply | None, sealed: bool) -> N
     if sealed or row.msg_type != "event":
         row.content = ""
     if sealed:
-        row.received_at = _midnight(row.received_at or now)
-        row.finished_at = _midnight(now)
+        row.received_at = seals.day_of(row.received_at or now)
+        row.finished_at = seals.day_of(now)
 
 
 def mark_failed(runtime: Runtime, msg: InboundMessage, claim: Claim) -> None:

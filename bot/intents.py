@@ -27,6 +27,7 @@ import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import jieba
 
@@ -171,8 +172,13 @@ def load_phrases() -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.cache
+def _intents_toml() -> dict[str, Any]:
+    return tomllib.loads((CONTENT / "intents.toml").read_text(encoding="utf-8"))
+
+
 def keyword_phrases() -> list[tuple[str, str]]:
-    data = tomllib.loads((CONTENT / "intents.toml").read_text(encoding="utf-8"))
+    data = _intents_toml()
     return [(name, word) for name, spec in data["intents"].items() for word in spec.get("keywords", ())]
 
 
@@ -195,8 +201,7 @@ def split(pairs: Sequence[tuple[str, str]], share: float = 0.2,
 
 def command_for(intent: str) -> str:
     """The command an intent answers with (content/intents.toml `command`)."""
-    data = tomllib.loads((CONTENT / "intents.toml").read_text(encoding="utf-8"))
-    return data["intents"].get(intent, {}).get("command", "帮助")
+    return _intents_toml()["intents"].get(intent, {}).get("command", "帮助")
 
 
 @functools.cache

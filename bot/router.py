@@ -182,20 +182,6 @@ class MenuKey(Rule):
         return ctx.message.is_event and ctx.message.event == "click" and ctx.message.event_key in self.keys
 
 
-class Intent(Rule):
-    """Text whose intent (bot.intents.classify) is `name`; free text itself is routed by handlers/chat.py."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, ctx: Context) -> bool:
-        if ctx.message.msg_type != "text":
-            return False
-        from bot import intents
-
-        return intents.classify(ctx.text) == self.name
-
-
 @dataclass
 class Route:
     rule: Rule

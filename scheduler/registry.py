@@ -64,13 +64,11 @@ class Job:
 
     id: stable; also the `[schedule]` key. per_date: guarded by a (job, date) `JobRun` row so its effect
     happens once per date; False for interval jobs that guard their own items (e.g. one reminder per
-    (event, kind, member)). default: trigger when `[schedule]` has no key for the job. when: see `WHEN`
-    (`workdays_only=True` is the same as `when="workdays"`).
+    (event, kind, member)). default: trigger when `[schedule]` has no key for the job. when: see `WHEN`.
     """
 
     id: str
     func: JobFunc
-    workdays_only: bool = False
     per_date: bool = True
     default: str | None = None
     when: str = "daily"
@@ -78,9 +76,6 @@ class Job:
     def __post_init__(self) -> None:
         if self.when not in WHEN:
             raise ValueError(f"job {self.id!r}: when must be one of {', '.join(WHEN)}")
-        if self.workdays_only:
-            object.__setattr__(self, "when", "workdays")
-        object.__setattr__(self, "workdays_only", self.when == "workdays")
 
     @property
     def description(self) -> str:
@@ -125,7 +120,7 @@ def register(entry: Job) -> Job:
     return entry
 
 
-def job(job_id: str, *, when: str = "daily", workdays_only: bool = False, per_date: bool | None = None,
+def job(job_id: str, *, when: str = "daily", per_date: bool | None = None,
         default: str | None = None) -> Callable[[JobFunc], JobFunc]:
     """Register `func(runtime, date)` as job `job_id` doing its work on the dates `when` names.
 
@@ -137,7 +132,7 @@ def job(job_id: str, *, when: str = "daily", workdays_only: bool = False, per_da
         if guard is None:
             base = default or DEFAULT_SCHEDULE.get(job_id, "")
             guard = not base.strip().lower().startswith("every")
-        register(Job(job_id, func, workdays_only=workdays_only, per_date=guard, default=default, when=when))
+        register(Job(job_id, func, per_date=guard, default=default, when=when))
         return func
 
     return wrap

@@ -86,7 +86,7 @@ def test_workday_job_skips_saturday_and_runs_on_make_up_saturday(
         calls.append(date)
         return "sent"
 
-    add_job(monkeypatch, Job("desk_check", desk, workdays_only=True, default="07:50"))
+    add_job(monkeypatch, Job("desk_check", desk, when="workdays", default="07:50"))
     saturday = invoke(tmp_path, sqlite_url, "run-job", "desk_check", "--date", "2026-10-17")
     assert (saturday.exit_code, saturday.stdout) == (0, "skipped\n")
     assert calls == []

@@ -191,14 +191,6 @@ def rule(session: Session, config: Any, actor: Member, number: int, outcome: str
     return row
 
 
-def ruling(session: Session, row: Review) -> dict[str, Any] | None:
-    """The committee's 裁定 on a review, if any (see the module doc)."""
-    request = session.exec(select(Approval).where(Approval.number == row.number)).first()
-    data = json.loads(request.payload or "{}") if request is not None else {}
-    found = data.get("ruling")
-    return found if isinstance(found, dict) else None
-
-
 @forget_hook
 def scrub_reviews(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's reviews and disputes keep their status but lose their text (searched for elsewhere)."""
