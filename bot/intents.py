@@ -217,20 +217,22 @@ def warm_up() -> None:
 
 
 @functools.lru_cache(maxsize=1024)
+def _decision(text: str) -> tuple[str, str | None]:
+    """The model's (label, held back) for a free text, decided once: every free-text route asks about the
+    same text (classify, then held_back), and jieba should cut it once."""
+    if not text or len(text) > 200:
+        return NONE, None
+    return _model().decide(text)
+
+
 def held_back(text: str) -> str | None:
     """The acting intent a free text came close to without acting (「我要参加」 → attend), else None."""
-    if not text or len(text) > 200:
-        return None
-    return _model().decide(text)[1]
+    return _decision(text)[1]
 
 
-@functools.lru_cache(maxsize=1024)
 def classify(text: str) -> str | None:
-    """The intent of a free text (`question` for a question), None when it is none of them. Cached: every
-    free-text route asks about the same text, and jieba should cut it once."""
-    if not text or len(text) > 200:
-        return None
-    label = _model().predict(text)
+    """The intent of a free text (`question` for a question), None when it is none of them."""
+    label = _decision(text)[0]
     return None if label == NONE else label
 
 
