@@ -154,6 +154,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         stop.set()
         sched.stop()
         worker.join(timeout=5)
+        recovery.join(timeout=5)
         scheduler_thread.join(timeout=5)
 
 
