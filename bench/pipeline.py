@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import config, db, outbox
+from bot import clock, config, db, outbox
 from bot.models import Member
 from bot.runtime import build
 from bot.web import build_app
@@ -34,6 +34,7 @@ def main() -> None:
     started = time.perf_counter()
     with rt.session() as session:
         outbox.enqueue(session, channel="console", kind="text", payload={"content": "今日学习"},
+                       topic="study_reminder", anchor=clock.today(),
                        recipients=recipients, key=f"bench:{time.time()}", config=rt.config)
     print(f"enqueue {n} recipients: {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()

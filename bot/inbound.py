@@ -93,10 +93,10 @@ def enqueue_reply(runtime: Runtime, session, msg: InboundMessage, row_id: int, t
     channel = "wechat" if msg.channel == "wechat" else "wecom"
     if sealed:  # recipient encrypted until sent, key an HMAC, generic text: nothing ties the row to the report
         outbox.enqueue_sealed(session, channel=channel, text=texts.t("anonymous.late_reply"), recipient=msg.sender,
-                              key=f"reply:{row_id}", config=runtime.config)
+                              key=f"reply:{row_id}", config=runtime.config, topic="late_reply")
         return
     outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=[msg.sender],
-                   key=f"reply:{row_id}", reply=True, config=runtime.config)
+                   key=f"reply:{row_id}", topic="reply", config=runtime.config)
 
 
 def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,

@@ -111,8 +111,11 @@ class OutboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=16)  # wecom / wechat / robot / console
     kind: str = Field(max_length=32)  # text / markdown / template_card / textcard
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the kind's body
-    urgent: bool = False
-    reply: bool = False  # a late answer to a member's own message: outside the daily budget
+    urgent: bool = False  # delivery_class == "urgent" (kept for the console and old rows)
+    reply: bool = False  # delivery_class == "reply"
+    # reply / timed / notice / urgent, from `topic` (the kind of message) by bot.outbox.classes.TABLE
+    delivery_class: str = Field(default="notice", max_length=16, sa_column_kwargs={"server_default": "notice"})
+    topic: str | None = Field(default=None, max_length=48)
     # About an anonymous report: its times (and its deliveries' times) are kept to the day, and a delivery
     # to the sealed reporter holds the recipient encrypted until it is final, then nothing (see bot.outbox).
     sealed: bool = False
@@ -131,7 +134,8 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbound_message.id", index=True)
     recipient: str = Field(max_length=128, index=True)
-    status: str = Field(default="queued", max_length=16)  # queued / sending / sent / failed / expired
+    # queued / sending / sent / failed / expired; folded (over the daily budget: in a digest), skipped (免打扰)
+    status: str = Field(default="queued", max_length=16)
     attempts: int = 0
     not_before: dt.datetime | None = _ts()  # business time: quiet hours and daily budget
     retry_at: float = 0.0  # wall seconds: backoff
@@ -143,6 +147,7 @@ class Delivery(SQLModel, table=True):
     # The send call this row belongs to (template cards only), numbered 1, 2, ... per message when first
     # claimed and kept from then on: the card's task_id is `<task_id>-<batch>`, a resend reuses it.
     batch: int | None = None
+    digest_id: int | None = None  # a folded row: the outbound_message id of the digest that listed it
 
 
 class JobRun(SQLModel, table=True):

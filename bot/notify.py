@@ -1,7 +1,9 @@
-"""Push a text to members through the outbox, each on the channel that reaches them."""
+"""Push to members through the outbox, each on the channel that reaches them: the one fan-out every service
+uses (group the people by channel, one outbox message per channel)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,20 +20,34 @@ def address(member: Member, config: Any) -> tuple[str, str]:
     return "wecom", member.userid
 
 
-def members(session: Session, config: Any, people: Iterable[Member], text: str, key: str,
-            urgent: bool = False, created_by: str | None = None, sealed: bool = False) -> int:
-    """Queue `text` for every active member given; idempotent by `key`. Returns recipients queued.
-    `sealed`: the message is about an anonymous report (times kept to the day, see bot.outbox)."""
-    from bot import outbox
-
-    by_channel: dict[str, list[str]] = {}
+def by_channel(people: Iterable[Member], config: Any) -> dict[str, list[str]]:
+    """Recipients per channel for the active members given."""
+    result: dict[str, list[str]] = {}
     for member in people:
-        if not member.active:
+        if member is None or not member.active:
             continue
         channel, recipient = address(member, config)
-        by_channel.setdefault(channel, []).append(recipient)
-    for channel, recipients in by_channel.items():
-        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=recipients,
-                       key=f"{key}:{channel}", urgent=urgent, created_by=created_by, config=config,
-                       sealed=sealed)
-    return sum(len(r) for r in by_channel.values())
+        result.setdefault(channel, []).append(recipient)
+    return result
+
+
+def fanout(session: Session, config: Any, people: Iterable[Member], *, topic: str, key: str,
+           kind: str = "text", payload: dict[str, Any], anchor: dt.date | dt.datetime | None = None,
+           created_by: str | None = None, sealed: bool = False) -> int:
+    """Queue one message of kind `topic` (its delivery class and expiry: bot.outbox.classes; `anchor` the
+    day or the event's start it expires by) for every active member given, one outbox message per channel
+    keyed `<key>:<channel>` (idempotent). Returns the recipients queued."""
+    from bot import outbox
+
+    groups = by_channel(people, config)
+    for channel, recipients in groups.items():
+        outbox.enqueue(session, channel=channel, kind=kind, payload=payload, recipients=recipients, topic=topic,
+                       key=f"{key}:{channel}", anchor=anchor, created_by=created_by, config=config, sealed=sealed)
+    return sum(len(r) for r in groups.values())
+
+
+def members(session: Session, config: Any, people: Iterable[Member], text: str, key: str, *, topic: str,
+            anchor: dt.date | dt.datetime | None = None, created_by: str | None = None, sealed: bool = False) -> int:
+    """`fanout` of a text. `sealed`: the message is about an anonymous report (times kept to the day)."""
+    return fanout(session, config, people, topic=topic, key=key, payload={"content": text}, anchor=anchor,
+                  created_by=created_by, sealed=sealed)

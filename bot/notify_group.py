@@ -37,6 +37,7 @@ class Batch:
     header: str
     footer: str = ""
     created_by: str | None = None
+    topic: str = "task"  # the kind of message (bot.outbox.classes); urgent items go as `ticket_urgent`
     _people: dict[tuple[int, bool], Member] = field(default_factory=dict)
     _items: dict[tuple[int, bool], list[_Item]] = field(default_factory=dict)
     _lead: dict[tuple[int, bool], str] = field(default_factory=dict)
@@ -82,7 +83,8 @@ class Batch:
             digest = hashlib.sha256(ids.encode()).hexdigest()[:16]
             key = f"{self.key}:{member_id}:{'u' if urgent else 'n'}:{digest}"
             queued += notify.members(session, config, [self._people[(member_id, urgent)]], self.text_for(items, lead),
-                                     key=key, urgent=urgent, created_by=self.created_by)
+                                     key=key, topic="ticket_urgent" if urgent else self.topic,
+                                     created_by=self.created_by)
         return queued
 
 

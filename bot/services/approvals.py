@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot import audit, clock, seal, texts
-from bot.models import Approval, CaseNumber, Delivery, Member
+from bot.models import Approval, CaseNumber, Member
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,8 @@ def _tell_member(session: Session, config: Any, request: Approval, kind: Kind) -
     key = "approval.told_approved" if request.status == "approved" else "approval.told_rejected"
     text = texts.t(key, number=request.number, label=kind.label, summary=request.summary,
                    reason=request.reason or "")
-    notify.members(session, config, [member], text, key=f"approval:{request.number}:{request.status}")
+    notify.members(session, config, [member], text, key=f"approval:{request.number}:{request.status}",
+                   topic="decision")
 
 
 def deciders(session: Session, request: Approval) -> list[Member]:
@@ -172,9 +173,10 @@ def deciders(session: Session, request: Approval) -> list[Member]:
 
 
 def announce(session: Session, config: Any, request: Approval, timed_until: dt.datetime | None = None) -> int:
-    """Tell the deciders of a new request (a notice; it also counts in `secretary_digest`). With `timed_until`
-    (a leave for an event within 36 h) it is time-bound: not held by the daily budget, still waiting for the
-    end of quiet hours, and expired at `timed_until`. Returns recipients queued."""
+    """Tell the deciders of a new request (a notice, `new_request`; it also counts in `secretary_digest`).
+    With `timed_until` (a leave for an event starting within 36 h: the event's start) it is a timed
+    `leave_request_urgent`: not held by the daily budget, still waiting for the end of quiet hours, and
+    expired at `timed_until`. Returns recipients queued."""
     from bot import notify
 
     people = deciders(session, request)
@@ -183,26 +185,6 @@ def announce(session: Session, config: Any, request: Approval, timed_until: dt.d
     label = KINDS[request.kind].label if request.kind in KINDS else request.kind
     key = "approval.new_timed" if timed_until is not None else "approval.new_notice"
     text = texts.t(key, number=request.number, label=label, summary=request.summary)
-    if timed_until is None:
-        return notify.members(session, config, people, text, key=f"approval:{request.number}:new")
-    return _timed(session, config, people, text, f"approval:{request.number}:new", timed_until)
-
-
-def _timed(session: Session, config: Any, people: list[Member], text: str, key: str, until: dt.datetime) -> int:
-    """Until the outbox has delivery classes: `urgent=True` keeps it out of the daily budget (and out of the
-    budget count), and its rows' `not_before` is moved to the end of quiet hours, as for a timed message."""
-    from bot import notify, outbox
-
-    by_channel: dict[str, list[str]] = {}
-    for member in people:
-        channel, recipient = notify.address(member, config)
-        by_channel.setdefault(channel, []).append(recipient)
-    start = outbox.quiet_end(clock.now(), config.delivery.quiet_window())
-    for channel, recipients in by_channel.items():
-        message = outbox.enqueue(session, channel=channel, kind="text", payload={"content": text},
-                                 recipients=recipients, key=f"{key}:{channel}", urgent=True, expires_at=until,
-                                 config=config)
-        session.exec(update(Delivery).where(col(Delivery.message_id) == message.id, col(Delivery.status) == "queued",
-                                            col(Delivery.not_before) < start)
-                     .values(not_before=start).execution_options(synchronize_session=False))
-    return sum(len(r) for r in by_channel.values())
+    topic = "new_request" if timed_until is None else "leave_request_urgent"
+    return notify.members(session, config, people, text, key=f"approval:{request.number}:new", topic=topic,
+                          anchor=timed_until)

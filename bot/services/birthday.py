@@ -77,7 +77,8 @@ def greet(session: Session, config: Any, day: dt.date) -> tuple[int, int]:
         if not member.birthday_optout:
             key = "birthday.greeting" if age is not None else "birthday.greeting_no_age"
             text = texts.t(key, name=member.name, date=origin.isoformat(), years=years, age=age)
-            greeted += notify.members(session, config, [member], text, key=f"birthday:{day}:{member.userid}")
+            greeted += notify.members(session, config, [member], text, key=f"birthday:{day}:{member.userid}",
+                                      topic="birthday_greeting", anchor=day)
         summary = texts.t("birthday.task", name=member.name, years=years)
         _, new = tasks.create(session, config, key=f"talk:{member.id}:{day.year}", kind="talk",
                               branch_id=member.branch_id, member=member, summary=summary, batch=batch)
@@ -110,6 +111,7 @@ def month_list(session: Session, config: Any, day: dt.date) -> int:
         rule, fixed, _ = theme_day_agenda.branch_rule(config, branch)
         if rule == "fixed":  # the branch's own fixed day when overridden, else [theme_day] day
             lines.append(texts.t("theme_day.fixed_day_line", day=fixed, date=f"{day.month}月{fixed}日"))
-        notify.members(session, config, people, "\n".join(lines), key=f"birthday_list:{day:%Y-%m}:{branch.code}")
+        notify.members(session, config, people, "\n".join(lines), key=f"birthday_list:{day:%Y-%m}:{branch.code}",
+                       topic="birthday_list")
         told += 1
     return told

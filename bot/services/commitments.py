@@ -148,9 +148,9 @@ def fulfil(session: Session, config: Any, actor: Member, number: int, branch_id:
     if voters:
         text = texts.t("commitments.vote_call", number=number, name=owner.name, text=row.text[:200],
                        until=row.vote_until.isoformat())
-        notify.members(session, config, voters, text, key=f"commitment:{number}:vote")
+        notify.members(session, config, voters, text, key=f"commitment:{number}:vote", topic="vote_invitation")
     notify.members(session, config, [owner], texts.t("commitments.told_fulfilled", number=number),
-                   key=f"commitment:{number}:fulfilled")
+                   key=f"commitment:{number}:fulfilled", topic="decision")
     return row
 
 
@@ -213,7 +213,7 @@ def evaluate(session: Session, config: Any, row: Commitment, batch: Batch | None
                        rate=rate_text(satisfied, votes), threshold=config.commitments.satisfaction_threshold)
         batch.add(people, f"commitment:{row.number}:escalate", line, single=text)
     else:
-        notify.members(session, config, people, text, key=f"commitment:{row.number}:escalate")
+        notify.members(session, config, people, text, key=f"commitment:{row.number}:escalate", topic="task")
     return True
 
 

@@ -75,7 +75,7 @@ def send(session: Session, config: Any, day: dt.date, since: dt.datetime) -> int
             continue
         text = "\n".join([texts.t("digest.header", date=day.isoformat()), *lines])
         told += notify.members(session, config, [person], text, key=f"secretary_digest:{day}:{person.id}",
-                               created_by="scheduler") > 0
+                               topic="secretary_digest", created_by="scheduler") > 0
     return told
 
 

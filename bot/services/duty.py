@@ -87,4 +87,5 @@ def remind(session: Session, config: Any, today: dt.date) -> int:
     if not people:
         return 0
     text = texts.t("duty.reminder", date=tomorrow.isoformat())
-    return notify.members(session, config, people, text, key=f"duty:{tomorrow}")
+    return notify.members(session, config, people, text, key=f"duty:{tomorrow}", topic="duty_reminder",
+                          anchor=tomorrow)

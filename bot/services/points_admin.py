@@ -126,7 +126,7 @@ approvals.register_kind(approvals.Kind("points", texts.t("points.approval_label"
 
 def _tell_target(session: Session, config: Any, target: Member, entry: LedgerEntry) -> None:
     text = texts.t("points.told_adjusted", points=f"{entry.points:+d}", reason=entry.reason, actor=entry.actor)
-    notify.members(session, config, [target], text, key=f"points:entry:{entry.id}")
+    notify.members(session, config, [target], text, key=f"points:entry:{entry.id}", topic="points_notice")
 
 
 def _tell_committee(session: Session, config: Any, request: Approval, exclude: tuple[int | None, ...]) -> None:
@@ -134,7 +134,7 @@ def _tell_committee(session: Session, config: Any, request: Approval, exclude: t
     people = [m for m in session.exec(stmt) if m.has_role("committee") and m.id not in exclude]
     if people:
         text = texts.t("points.committee_request", number=request.number, summary=request.summary)
-        notify.members(session, config, people, text, key=f"points:request:{request.number}")
+        notify.members(session, config, people, text, key=f"points:request:{request.number}", topic="new_request")
 
 
 def veto(session: Session, config: Any, actor: Member, target: Member, reason: str,
@@ -156,7 +156,7 @@ def veto(session: Session, config: Any, actor: Member, target: Member, reason: s
     session.flush()
     audit.record(session, actor.userid, "points_veto", target.userid, f"{year} {reason}")
     notify.members(session, config, [target], texts.t("points.told_veto", year=year, reason=reason),
-                   key=f"points:veto:{row.id}")
+                   key=f"points:veto:{row.id}", topic="points_notice")
     return row
 
 

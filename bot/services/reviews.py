@@ -93,7 +93,8 @@ def _on_approve(session: Session, request: Approval, decider: Member, config: An
     session.add(row)
     text = texts.t("reviews.notice", number=row.number, name=member.name, period=row.period, points=row.points,
                    text=row.text[:300], until=row.notice_until.isoformat())
-    notify.members(session, config, _branch(session, row, exclude=member.id), text, key=f"review:{row.number}:notice")
+    notify.members(session, config, _branch(session, row, exclude=member.id), text, key=f"review:{row.number}:notice",
+                   topic="review_notice")
 
 
 def _on_reject(session: Session, request: Approval, decider: Member, config: Any) -> None:
@@ -123,7 +124,8 @@ def dispute(session: Session, config: Any, member: Member, number: int, text: st
     audit.record(session, member.userid, "review_dispute", f"#{number}")
     people = [m for m in _branch(session, row) if m.has_role("secretary", "deputy")]
     notice = texts.t("reviews.dispute_notice", number=number, name=member.name, text=text[:300])
-    notify.members(session, config, people, notice, key=f"review:{number}:dispute:{member.id}")
+    notify.members(session, config, people, notice, key=f"review:{number}:dispute:{member.id}",
+                   topic="new_request")
     return row
 
 
@@ -146,13 +148,13 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
             people += [m for m in session.exec(committee) if m.has_role("committee") and m not in people]
             text = texts.t("reviews.held", number=row.number, name=member.name if member else "-",
                            count=len(disputes(session, row)))
-            notify.members(session, config, people, text, key=f"review:{row.number}:held")
+            notify.members(session, config, people, text, key=f"review:{row.number}:held", topic="review_notice")
         else:
             row.status, done = "final", done + 1
             member = session.get(Member, row.member_id)
             if member is not None:
                 notify.members(session, config, [member], texts.t("reviews.final", number=row.number,
-                               period=row.period), key=f"review:{row.number}:final")
+                               period=row.period), key=f"review:{row.number}:final", topic="review_notice")
         session.add(row)
         audit.record(session, "system", f"review_{row.status}", f"#{row.number}")
     return done, held
@@ -187,7 +189,7 @@ def rule(session: Session, config: Any, actor: Member, number: int, outcome: str
     key = "reviews.ruled_amended" if outcome == "修改" else "reviews.ruled_upheld"
     text = texts.t(key, number=number, name=member.name if member else "-", period=row.period,
                    conclusion=conclusion[:200], note=note[:300])
-    notify.members(session, config, people, text, key=f"review:{number}:ruling")
+    notify.members(session, config, people, text, key=f"review:{number}:ruling", topic="review_notice")
     return row
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import false
 from sqlmodel import Session, col, func, select
 
-from bot import clock, notify, outbox, texts
+from bot import clock, notify, texts
 from bot.models import Branch, CheckIn, Member, StudyItem, StudyReceipt
 from bot.services import study, study_checkin
 
@@ -60,28 +60,18 @@ def show_today(session: Session, config: Any, member: Member) -> str:
 
 
 def audience(session: Session) -> list[Member]:
-    """Active members who get the morning push: branch push on, not 免打扰."""
+    """Active members the morning push is for: branch push on (those on 免打扰 too: their card is recorded as
+    held, `skipped`, by the outbox)."""
     stmt = (select(Member).outerjoin(Branch, col(Branch.id) == Member.branch_id)
-            .where(Member.active, Member.do_not_disturb == false())
+            .where(Member.active)
             .where((col(Branch.id).is_(None)) | (Branch.push_enabled)).order_by(col(Member.id)))
     return list(session.exec(stmt))
 
 
-def _end_of(day: dt.date) -> dt.datetime:
-    return clock.at(day + dt.timedelta(days=1), dt.time(0))
-
-
 def _queue(session: Session, config: Any, people: list[Member], kind: str, payload: dict[str, Any],
-           key: str, day: dt.date) -> int:
-    by_channel: dict[str, list[str]] = {}
-    for member in people:
-        channel, recipient = notify.address(member, config)
-        by_channel.setdefault(channel, []).append(recipient)
-    for channel, recipients in by_channel.items():
-        outbox.enqueue(session, channel=channel, kind=kind, payload=payload, recipients=recipients,
-                       key=f"{key}:{channel}", expires_at=_end_of(day), created_by="scheduler",
-                       config=config)
-    return sum(len(r) for r in by_channel.values())
+           key: str, day: dt.date, topic: str) -> int:
+    return notify.fanout(session, config, people, topic=topic, key=key, kind=kind, payload=payload, anchor=day,
+                         created_by="scheduler")
 
 
 def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | None, int]:
@@ -92,14 +82,15 @@ def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | No
         return None, 0
     people = audience(session)
     payload = card(config, item, day, study.is_review(session, day))
-    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day)
-    study_checkin.record_receipts(session, [p.id for p in people if p.id is not None], day, "push")
+    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day, "study_card")
+    reached = [p.id for p in people if p.id is not None and not p.do_not_disturb]
+    study_checkin.record_receipts(session, reached, day, "push")
     chosen = study.get_day(session, day)
     if chosen is not None and chosen.pushed_at is None:
         chosen.pushed_at = clock.now()
         session.add(chosen)
     study.publish(session, item)
-    return item, count
+    return item, count - (len(people) - len(reached))  # those on 免打扰 are held, not reached
 
 
 def remind(session: Session, config: Any, day: dt.date) -> int | None:
@@ -118,7 +109,8 @@ def remind(session: Session, config: Any, day: dt.date) -> int | None:
         return 0
     text = texts.t("study.reminder", title=title(item, study.is_review(session, day)),
                    url=study.page_url(config, item))
-    return _queue(session, config, people, "text", {"content": text}, f"study_reminder:{day.isoformat()}", day)
+    return _queue(session, config, people, "text", {"content": text}, f"study_reminder:{day.isoformat()}", day,
+                  "study_reminder")
 
 
 def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int | None]:
@@ -131,5 +123,6 @@ def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int
     editors = [m for m in session.exec(select(Member).where(Member.active).order_by(col(Member.id)))
                if m.has_role("editor")]
     text = texts.t("study.gap_alert", date=nxt.isoformat(), drafts=int(drafts))
-    told = notify.members(session, config, editors, text, key=f"study_gap:{nxt.isoformat()}", created_by="scheduler")
+    told = notify.members(session, config, editors, text, key=f"study_gap:{nxt.isoformat()}", topic="study_gap",
+                          created_by="scheduler")
     return nxt, told

@@ -71,7 +71,7 @@ def create(session: Session, config: Any, *, key: str, kind: str, branch_id: int
             batch.add(people, f"task:{task.number}", texts.t("task.line", number=task.number, summary=task.summary),
                       single=text)
         else:
-            notify.members(session, config, people, text, key=f"task:{task.number}")
+            notify.members(session, config, people, text, key=f"task:{task.number}", topic="task")
     return task, True
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from bot import audit, clock, outbox, texts
+from bot import audit, clock, notify, outbox, texts
 from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
-from bot.notify import address
 from bot.services import approvals
 from bot.services.theme_day_agenda import ThemeDayError, chat_when, detail_lines, split_topic
 
@@ -39,29 +38,24 @@ def window(config: Any, event: ThemeDay) -> tuple[dt.datetime, dt.datetime]:
             start + dt.timedelta(hours=config.theme_day.duration_hours))
 
 
-def branch_members(session: Session, branch_id: int, *, quiet_too: bool = True) -> list[Member]:
+def branch_members(session: Session, branch_id: int) -> list[Member]:
+    """The branch's active members (those on 免打扰 too: the branch's event messages still reach them)."""
     stmt = select(Member).where(Member.branch_id == branch_id, Member.active).order_by(col(Member.id))
-    return [m for m in session.exec(stmt) if quiet_too or not m.do_not_disturb]
+    return list(session.exec(stmt))
 
 
 def push(session: Session, config: Any, event: ThemeDay, people: list[Member], text: str, key: str, *,
-         robot: bool = False, expires_at: dt.datetime | None = None) -> int:
-    """Queue `text` for the members (idempotent by key) and, with `robot`, for the branch's group robot."""
-    by_channel: dict[str, list[str]] = {}
-    for member in people:
-        if member.active:
-            channel, recipient = address(member, config)
-            by_channel.setdefault(channel, []).append(recipient)
-    for channel, recipients in by_channel.items():
-        outbox.enqueue(session, channel=channel, kind="text", payload={"content": text}, recipients=recipients,
-                       key=f"{key}:{channel}", expires_at=expires_at, config=config)
+         topic: str, anchor: dt.datetime | None = None, robot: bool = False) -> int:
+    """Queue `text` (a message of kind `topic`, expiring by `anchor`: see bot.outbox.classes) for the members
+    (idempotent by key) and, with `robot`, for the branch's group robot."""
+    count = notify.members(session, config, people, text, key, topic=topic, anchor=anchor)
     branch = session.get(Branch, event.branch_id)
     hooks = config.robot.webhooks
     if robot and branch is not None and branch.code in hooks:
         markdown = f"**{texts.t('theme_day.robot_title')}｜{branch.name}**\n" + text
-        outbox.enqueue(session, channel="robot", kind="markdown", payload={"content": markdown},
-                       recipients=[branch.code], key=f"{key}:robot", expires_at=expires_at, config=config)
-    return sum(len(r) for r in by_channel.values())
+        outbox.enqueue(session, channel="robot", kind="markdown", payload={"content": markdown}, topic=topic,
+                       recipients=[branch.code], key=f"{key}:robot", anchor=anchor, config=config)
+    return count
 
 
 def _notice(event: ThemeDay) -> str:
@@ -107,7 +101,7 @@ def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt
     session.flush()
     audit.record(session, actor, "theme_day_publish", f"#{event.number}", f"{when(event)} {place} {topic}")
     count = push(session, config, event, branch_members(session, branch_id), _notice(event),
-                 f"theme_day:{event.number}:notice", robot=True)
+                 f"theme_day:{event.number}:notice", topic="theme_day_publish", anchor=event.starts_at, robot=True)
     return event, count
 
 
@@ -137,6 +131,7 @@ def postpone(session: Session, config: Any, actor: Member, branch_id: int | None
 
 
 def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, starts: dt.datetime) -> tuple[ThemeDay, int]:
+    original = event.starts_at  # the postponement notice expires at the start members were told before
     event.starts_at, event.status, event.signin_code = starts, "postponed", None
     session.add(event)
     audit.record(session, actor, "theme_day_postpone", f"#{event.number}", when(event))
@@ -144,7 +139,8 @@ def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, start
                    place=event.place)
     stamp = clock.local(event.starts_at).strftime("%Y%m%d%H%M")
     count = push(session, config, event, branch_members(session, event.branch_id), text,
-                 f"theme_day:{event.number}:postponed:{stamp}", robot=True)
+                 f"theme_day:{event.number}:postponed:{stamp}", topic="theme_day_postpone", anchor=original,
+                 robot=True)
     return event, count
 
 
@@ -160,7 +156,8 @@ def drop(session: Session, config: Any, actor: str, event: ThemeDay) -> tuple[Th
     audit.record(session, actor, "theme_day_cancel", f"#{event.number}", "")
     text = texts.t("theme_day.cancelled_notice", number=event.number, topic=event.topic, when=when(event))
     count = push(session, config, event, branch_members(session, event.branch_id), text,
-                 f"theme_day:{event.number}:cancelled", robot=True)
+                 f"theme_day:{event.number}:cancelled", topic="theme_day_cancel", anchor=event.starts_at,
+                 robot=True)
     return event, count
 
 

@@ -10,37 +10,54 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import clock, notify, texts
+from bot import clock, notify, outbox, texts
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.notify_group import Batch
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, when
 from bot.services.theme_day_agenda import branch_rule, detail_lines
 
-REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
+DAY_BEFORE_FROM = dt.time(9, 0)  # the day-before reminder goes from 09:00 on the calendar day before ...
+TWO_HOURS = dt.timedelta(hours=2)  # ... and the other from start - 2 h
+
+
+def due_reminders(config: Any, start: dt.datetime, now: dt.datetime) -> list[str]:
+    """The reminders due now for an event starting at `start` (CONTRACT "Delivery classes"): `day_before`
+    from 09:00 on the calendar day before until quiet hours begin (none for an event published later: the
+    window has passed), `two_hours` from start - 2 h until the start."""
+    due = []
+    local, begins = clock.local(now), clock.local(start)
+    until = outbox.expires_at("theme_day_reminder_day_before", start, config)
+    if local.date() == begins.date() - dt.timedelta(days=1) and local.time() >= DAY_BEFORE_FROM \
+            and until is not None and now < until:
+        due.append("day_before")
+    if start - TWO_HOURS <= now < start:
+        due.append("two_hours")
+    return due
 
 
 def remind(session: Session, config: Any, now: dt.datetime) -> int:
     """Day-before and 2-hours-before reminders; once per (event, kind, member) by outbox keys that include
     the start time (a postponed event is reminded again for its new time). Returns recipients queued."""
     stmt = (select(ThemeDay).where(col(ThemeDay.status).in_(OPEN), col(ThemeDay.closed_at).is_(None),
-                                   ThemeDay.starts_at > now, ThemeDay.starts_at <= now + dt.timedelta(hours=24))
+                                   ThemeDay.starts_at > now, ThemeDay.starts_at <= now + dt.timedelta(hours=48))
             .order_by(col(ThemeDay.starts_at)))
     queued = 0
     for event in session.exec(stmt).all():
         start = clock.local(event.starts_at)
-        kind = "two_hours" if start - now <= dt.timedelta(hours=2) else "day_before"
         away = {a.member_id for a in session.exec(select(Attendance).where(
             Attendance.event_id == event.id, col(Attendance.rsvp).in_(("leave", "leave_pending"))))}
-        people = [m for m in branch_members(session, event.branch_id, quiet_too=False) if m.id not in away]
-        online = texts.t("theme_day.online_note") if event.online else ""
-        if kind == "day_before":  # 议程 / 嘉宾 under the place line
-            online += "".join(f"\n{line}" for line in detail_lines(event))
-        text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
-                       place=event.place, online=online)
-        key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
-        queued += push(session, config, event, people, text, key, robot=kind == "day_before",
-                       expires_at=event.starts_at)
+        people = [m for m in branch_members(session, event.branch_id) if m.id not in away]
+        for kind in due_reminders(config, event.starts_at, now):
+            online = texts.t("theme_day.online_note") if event.online else ""
+            if kind == "day_before":  # 议程 / 嘉宾 under the place line
+                online += "".join(f"\n{line}" for line in detail_lines(event))
+            text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
+                           place=event.place, online=online)
+            key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
+            topic = "theme_day_reminder_day_before" if kind == "day_before" else "theme_day_reminder_2h"
+            queued += push(session, config, event, people, text, key, topic=topic, anchor=event.starts_at,
+                           robot=kind == "day_before")
     return queued
 
 
@@ -94,7 +111,8 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
                    absent=counts["absent"])
     batch.lead(tasks.secretaries(session, event.branch_id), text)
     batch.send(session, config)
-    push(session, config, event, [], text, f"theme_day:{event.number}:summary", robot=True)
+    push(session, config, event, [], text, f"theme_day:{event.number}:summary", topic="theme_day_summary",
+         robot=True)
 
 
 def _absent(session: Session, config: Any, event: ThemeDay, member: Member, entry: Attendance,
@@ -135,7 +153,8 @@ def deadline(session: Session, config: Any, day: dt.date) -> list[Branch]:
             flagged.append(branch)
     if flagged:
         text = texts.t("theme_day.deadline", date=day.isoformat(), names="、".join(b.name for b in flagged[:80]))
-        notify.members(session, config, tasks.committee(session), text, key=f"theme_day_deadline:{day}")
+        notify.members(session, config, tasks.committee(session), text, key=f"theme_day_deadline:{day}",
+                       topic="branch_alert")
     return flagged
 
 

@@ -103,7 +103,9 @@ def _audit(session: Session, ticket: Ticket, actor: str, action: str, detail: st
 
 def _notify(session: Session, config: Any, ticket: Ticket, people: list[Member], text: str, key: str,
             urgent: bool = False) -> None:
-    notify.members(session, config, people, text, key=key, urgent=urgent, sealed=ticket.anonymous)
+    """A notice to handlers (`ticket_notice`), or an urgent one (`ticket_urgent`: a ticket graded 急难)."""
+    notify.members(session, config, people, text, key=key, topic="ticket_urgent" if urgent else "ticket_notice",
+                   sealed=ticket.anonymous)
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date:
@@ -212,7 +214,7 @@ def tell_reporter(session: Session, config: Any, ticket: Ticket, key: str, step:
                                   config=config)
         return
     text = texts.t(f"tickets.told_{step}", number=ticket.number, **values)
-    notify.members(session, config, [member], text, key=f"ticket:{ticket.number}:told:{key}")
+    notify.members(session, config, [member], text, key=f"ticket:{ticket.number}:told:{key}", topic="ticket_reply")
 
 
 def grade(session: Session, config: Any, actor: Member, number: int, value: str,
@@ -227,6 +229,12 @@ def grade(session: Session, config: Any, actor: Member, number: int, value: str,
     _event(session, ticket, "graded", actor.userid, value)
     _audit(session, ticket, actor.userid, "ticket_grade", value)
     tell_reporter(session, config, ticket, f"grade:{value}", "graded", grade=value, due=ticket.due_on.isoformat())
+    if value == "急难":  # its handlers hear at once, quiet hours and 免打扰 notwithstanding
+        assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+        people = [m for m in [*handlers_of(session, ticket.branch_id), assignee] if m is not None and m.id != actor.id]
+        text = texts.t("tickets.urgent_notice", number=number, category=ticket.category, text=ticket.text[:300],
+                       due=ticket.due_on.isoformat())
+        _notify(session, config, ticket, people, text, key=f"ticket:{number}:urgent", urgent=True)
     return ticket
 
 

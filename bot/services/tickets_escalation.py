@@ -59,7 +59,7 @@ def branch_chain(session: Session, branch_id: int | None) -> list[Branch]:
 def supervision_batch(today: dt.date) -> Batch:
     """The `ticket_escalation` run's 督办 items (tickets and commitments): one message per person."""
     return Batch(key=f"supervision:{today}", header="tickets.supervision_header", footer="tickets.supervision_footer",
-                 created_by="scheduler")
+                 created_by="scheduler", topic="ticket_notice")
 
 
 def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None = None) -> int:

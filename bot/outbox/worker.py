@@ -1,224 +1,39 @@
-"""The outbox: every outbound message is one OutboundMessage and one Delivery row per recipient.
-
-`enqueue()` validates the body, is idempotent by `key`, and gives each new recipient a `not_before`
-(business time) that honours `[delivery] quiet_hours` and `daily_budget`. `Worker` claims due rows
-(SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), sends them in batches of at most `batch_size`
-recipients per API call, and records the outcome: sent, failed (configuration errors also alert the
-admins through the audit log), or queued again with exponential backoff.
+"""The outbox worker: claims due delivery rows (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), sends
+them in batches of at most `batch_size` recipients per API call, and records the outcome: sent, failed
+(configuration errors also alert the admins through the audit log), or queued again with exponential backoff.
+Each round first records as `expired` the queued rows whose message expired (never sent late) and
+assembles the notice digests that are due (bot.outbox.digest).
 """
 
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import json
 import logging
-import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, tuple_, update
+from sqlalchemy import and_, func, or_, tuple_, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from bot import clock, seal
-from bot.channels.senders import (
-    CHANNELS,
-    SEND_EXCEPTIONS,
-    NotAttempted,
-    SendError,
-    SendResult,
-    classify,
-    sender_for,
-)
-from bot.config import Config
-from bot.db import table_of
-from bot.message import MAX_TEXT_BYTES
+from bot.channels.senders import SEND_EXCEPTIONS, NotAttempted, SendError, SendResult, classify, sender_for
 from bot.models import AuditLog, Delivery, OutboundMessage
+from bot.outbox import digest, rowops
+from bot.outbox.classes import expiry_reason
+from bot.outbox.enqueue import ALERT_SENDER, alert_admins, chunks
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-KINDS = ("text", "markdown", "textcard", "template_card")
-TEXTCARD_LIMITS = {"title": 128, "description": 512}
-IN_CHUNK = 1000  # ids per UPDATE ... IN (...), rows per executemany
-SMALL_IN = 200  # up to this many recipients the budget count filters by IN (...)
-BUDGET_DAYS = 31  # how far ahead the daily budget looks for a free day
-OPEN_STATUSES = ("queued", "sending", "sent")
 UNSENT_STATUSES = ("queued", "sending")
-# A template card's task_id must be unique within the app (WeCom: digits, letters and "_-@", at most 128
-# bytes). The payload carries a base; each send call appends "-<batch>" (1, 2, ... per message).
-TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,100}$")
 FINAL_STATES = ("sent", "failed", "expired")
-
-
-ALERT_SENDER = "outbox-alert"
 # sqlalchemy's select: sqlmodel's is typed for at most four columns (run with session.execute)
 CLAIM_SELECT = sa_select(col(Delivery.id), col(Delivery.message_id), col(Delivery.recipient), col(Delivery.attempts),
                          col(Delivery.batch))
-
-
-def alert_admins(session: Session, config: Config, channel: str, error: str) -> None:
-    """Tell the roster's admins (role `admin`), at most once a day per channel, urgent (quiet hours and the
-    daily budget do not hold it back). It goes through WeCom: when WeCom itself is misconfigured the
-    alert fails too, and the ERROR log line and the console dashboard remain."""
-    from bot import texts
-    from bot.models import Member
-
-    admins = [m.userid for m in session.exec(select(Member).where(Member.active, col(Member.roles).contains("admin")))
-              if m.has_role("admin")]
-    if not admins:
-        return
-    text = texts.t("outbox.config_alert", channel=channel, error=error[:300])
-    enqueue(session, channel="wecom", kind="text", payload={"content": text}, recipients=admins,
-            key=f"alert:{clock.today().isoformat()}:{channel}", urgent=True, created_by=ALERT_SENDER,
-            config=config)
-
-
-def validate(kind: str, payload: dict[str, Any]) -> None:
-    """Raise ValueError for an unknown kind or a body over the platform limits (never truncated)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    if not isinstance(payload, dict):
-        raise ValueError("payload must be a dict")
-    if kind in ("text", "markdown"):
-        content = payload.get("content")
-        if not isinstance(content, str) or not content:
-            raise ValueError(f"{kind} needs a non-empty 'content'")
-        size = len(content.encode("utf-8"))
-        if size > MAX_TEXT_BYTES:
-            raise ValueError(f"{kind} content is {size} bytes, over {MAX_TEXT_BYTES}: send a link instead")
-    if kind == "template_card" and "task_id" in payload and not TASK_ID.match(str(payload["task_id"])):
-        raise ValueError("template_card task_id: 1-100 of A-Z a-z 0-9 _ - @ (a batch number is appended)")
-    if kind == "textcard":
-        for name, limit in TEXTCARD_LIMITS.items():
-            if len(str(payload.get(name, "")).encode("utf-8")) > limit:
-                raise ValueError(f"textcard {name} is over {limit} bytes")
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _insert(session: Session, table: Any) -> Any:
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
-def quiet_end(moment: dt.datetime, window: tuple[dt.time, dt.time] | None) -> dt.datetime:
-    """`moment` itself outside quiet hours, else the end of the quiet period it falls in (the window may
-    cross midnight: 21:30-07:00)."""
-    if window is None or window[0] == window[1]:
-        return moment
-    start, end = window
-    local = clock.local(moment)
-    t, day = local.time(), local.date()
-    if start < end:
-        return clock.at(day, end) if start <= t < end else moment
-    if t >= start:
-        return clock.at(day + dt.timedelta(days=1), end)
-    return clock.at(day, end) if t < end else moment
-
-
-def _pushed_counts(session: Session, recipients: Sequence[str], day: dt.date) -> dict[str, int]:
-    """Budgeted deliveries (non-urgent, non-reply, not robot, not failed) per recipient on a local day.
-
-    Few recipients: filtered by an IN list. Many: one grouped count over the whole day, filtered here (a
-    day holds about members x budget rows; huge IN lists get pathological plans once psycopg prepares)."""
-    lo = clock.at(day, dt.time(0))
-    hi = clock.at(day + dt.timedelta(days=1), dt.time(0))
-    query = (select(Delivery.recipient, func.count())
-             .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)
-             .where(col(Delivery.not_before) >= lo, col(Delivery.not_before) < hi,
-                    col(Delivery.status).in_(OPEN_STATUSES),
-                    OutboundMessage.urgent == false(), OutboundMessage.reply == false(),
-                    OutboundMessage.channel != "robot")
-             .group_by(Delivery.recipient))
-    if len(recipients) <= SMALL_IN:
-        query = query.where(col(Delivery.recipient).in_(list(recipients)))
-    wanted = set(recipients)
-    return {recipient: int(n) for recipient, n in session.exec(query) if recipient in wanted}
-
-
-def plan(session: Session, config: Config, recipients: Sequence[str], *, channel: str, exempt: bool,
-         now: dt.datetime) -> dict[str, dt.datetime]:
-    """`not_before` per recipient. Urgent messages and replies (`exempt`) go now. Others wait for the end
-    of quiet hours, and a recipient who already has `daily_budget` budgeted deliveries that day moves to
-    the next day's first moment outside quiet hours (daily_budget 0: no budget; robots: no budget)."""
-    if exempt:
-        return dict.fromkeys(recipients, now)
-    window = config.delivery.quiet_window()
-    first = quiet_end(now, window)
-    budget = config.delivery.daily_budget
-    if budget <= 0 or channel == "robot":
-        return dict.fromkeys(recipients, first)
-    result: dict[str, dt.datetime] = {}
-    pending, day = list(recipients), clock.local(first).date()
-    for _ in range(BUDGET_DAYS):
-        counts = _pushed_counts(session, pending, day)
-        result.update({r: first for r in pending if counts.get(r, 0) < budget})
-        pending = [r for r in pending if counts.get(r, 0) >= budget]
-        if not pending:
-            break
-        day += dt.timedelta(days=1)
-        first = quiet_end(clock.at(day, dt.time(0)), window)
-    result.update(dict.fromkeys(pending, first))
-    return result
-
-
-def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any], recipients: list[str],
-            key: str | None = None, urgent: bool = False, reply: bool = False,
-            expires_at: dt.datetime | None = None, created_by: str | None = None,
-            config: Config, sealed: bool = False) -> OutboundMessage:
-    """Queue one message for many recipients (one Delivery row each) in the caller's transaction.
-
-    Idempotent by `key`: a second call with the same key returns the first message (its body unchanged)
-    and only adds recipients it does not have yet. Raises ValueError for a bad channel/kind or a text or
-    markdown body over 2048 UTF-8 bytes (send a link instead). `sealed`: a message about an anonymous report,
-    whose times are kept to the day (see `enqueue_sealed` for one to the sealed reporter)."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
-    validate(kind, payload)
-    wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
-    now = clock.now()
-    stamp = seal.day_of(now) if sealed else now
-    fields: dict[str, Any] = {
-        "channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False), "urgent": urgent,
-        "reply": reply, "expires_at": expires_at, "created_at": stamp, "created_by": created_by, "sealed": sealed}
-    present: set[str] = set()
-    message: OutboundMessage | None
-    if key is None:
-        message = OutboundMessage(**fields)
-        session.add(message)
-        session.flush()
-    else:
-        by_key = select(OutboundMessage).where(OutboundMessage.key == key)
-        message = session.exec(by_key).first()
-        if message is None:  # a concurrent enqueue of the same key makes this insert a no-op
-            session.exec(_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
-                         .on_conflict_do_nothing(index_elements=["key"]))
-            message = session.exec(by_key).one()
-        present = set(session.exec(select(Delivery.recipient).where(Delivery.message_id == message.id)))
-    new = [r for r in wanted if r not in present]
-    if new:
-        not_before = plan(session, config, new, channel=message.channel,
-                          exempt=message.urgent or message.reply, now=now)
-        if message.sealed:  # due now: kept to the day; held by quiet hours or the budget: until it is sent
-            not_before = {r: stamp if t <= now else t for r, t in not_before.items()}
-        rows = [{"message_id": message.id, "recipient": r, "status": "queued", "attempts": 0,
-                 "not_before": not_before[r], "retry_at": 0.0, "lease_until": 0.0,
-                 "created_at": seal.day_of(now) if message.sealed else now}
-                for r in new]
-        stmt = _insert(session, table_of(Delivery)).on_conflict_do_nothing(
-            index_elements=["message_id", "recipient"])
-        for chunk in _chunks(rows, IN_CHUNK):
-            session.exec(stmt, params=list(chunk))
-    log.info("enqueued message %s (%s/%s) for %d new recipients", message.id, channel, kind, len(new))
-    return message
 
 
 def batched(message: OutboundMessage) -> bool:
@@ -231,36 +46,6 @@ def with_task_id(payload: dict[str, Any], batch: int | None) -> dict[str, Any]:
     if batch is None or not payload.get("task_id"):
         return payload
     return {**payload, "task_id": f"{payload['task_id']}-{batch}"}
-
-
-def requeue(session: Session, delivery_ids: Sequence[int]) -> int:
-    """Send failed or expired rows again (the console's retry): attempts start over, and a template card row
-    leaves its batch, so it goes under a new task_id (its old batch's id was used up on the platform)."""
-    stmt = (update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)),
-                             col(Delivery.status).in_(("failed", "expired")))
-            .values(status="queued", attempts=0, retry_at=0.0, lease_until=0.0, worker=None, last_error=None,
-                    batch=None, not_before=clock.now())
-            .execution_options(synchronize_session=False))
-    return int(session.exec(stmt).rowcount)
-
-
-def enqueue_sealed(session: Session, *, channel: str, text: str, recipient: str, key: str,
-                   config: Config) -> OutboundMessage:
-    """A reply-class text to the reporter of an anonymous report. The recipient is stored encrypted under
-    `seal_key` (the worker decrypts it to send) and wiped once the delivery is final; the key is an HMAC, so
-    nothing ties the row to a ticket; its times are kept to the day. Idempotent by `key`."""
-    hashed = "sealed:" + seal.keyed_hash(config, key)
-    existing = session.exec(select(OutboundMessage).where(OutboundMessage.key == hashed)).first()
-    if existing is not None and session.exec(select(Delivery.id).where(Delivery.message_id == existing.id)).first():
-        return existing
-    return enqueue(session, channel=channel, kind="text", payload={"content": text},
-                   recipients=[seal.encrypt(config, recipient)], key=hashed, reply=True, config=config, sealed=True)
-
-
-def status_counts(session: Session) -> dict[str, int]:
-    """Delivery rows per status."""
-    query = select(Delivery.status, func.count()).group_by(Delivery.status)
-    return {status: int(n) for status, n in session.exec(query)}
 
 
 class Worker:
@@ -301,7 +86,9 @@ class Worker:
         return self.stats
 
     def run_once(self) -> int:
-        """Claim one round of due rows and send them; the number of rows handled."""
+        """Expire what is past its moment, queue the digests that are due, then claim one round of due rows
+        and send them; the number of rows handled."""
+        self._housekeep()
         rows = self._claim()
         if not rows:
             return 0
@@ -319,13 +106,22 @@ class Worker:
             if batched(message):
                 batches.extend(self._batches(message, message_rows, size))
             else:
-                batches.extend((message, chunk, None) for chunk in _chunks(message_rows, size))
+                batches.extend((message, chunk, None) for chunk in chunks(message_rows, size))
         for index, (message, chunk, batch) in enumerate(batches):
             if clock.monotonic() - started > self.cfg.lease_seconds / 2:
                 self._release([row for _, rest, _ in batches[index:] for row in rest])
                 break
             self._deliver(message, list(chunk), batch)
         return len(rows)
+
+    def _housekeep(self) -> None:
+        now = clock.now()
+        with self.rt.session() as session:
+            if not digest.has_due(session, self.rt.config, now):
+                return
+        with self.rt.write() as session:
+            self.stats["expired"] += digest.expire(session, now)
+            self.stats["digests"] += digest.assemble(session, self.rt.config, now)
 
     def _batches(self, message: OutboundMessage, rows: list[Any],
                  size: int) -> list[tuple[OutboundMessage, Sequence[Any], int | None]]:
@@ -338,13 +134,13 @@ class Worker:
             (known[row.batch] if row.batch is not None else fresh).append(row)
         result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
             (message, group, number) for number, group in known.items()]
-        chunks = list(_chunks(fresh, size))
-        if chunks:
+        pieces = list(chunks(fresh, size))
+        if pieces:
             with self.rt.write() as session:
                 session.exec(update(OutboundMessage).where(col(OutboundMessage.id) == message.id)
-                             .values(batches=col(OutboundMessage.batches) + len(chunks)))
+                             .values(batches=col(OutboundMessage.batches) + len(pieces)))
                 last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
-                for number, chunk in enumerate(chunks, start=last - len(chunks) + 1):
+                for number, chunk in enumerate(pieces, start=last - len(pieces) + 1):
                     self._set(session, list(chunk), batch=number)
                     result.append((message, chunk, number))
         return result
@@ -398,9 +194,10 @@ class Worker:
         log.info("released %d claimed rows before their lease ran out", len(rows))
 
     def _deliver(self, message: OutboundMessage, rows: list[Any], batch: int | None = None) -> None:
-        if message.expires_at is not None and message.expires_at < clock.now():
+        if message.expires_at is not None and message.expires_at <= clock.now():
+            reason = expiry_reason(message.topic, message.expires_at) if message.topic else "expired before delivery"
             with self.rt.write() as session:
-                self._set(session, rows, status="expired", last_error="expired before delivery")
+                self._set(session, rows, status="expired", last_error=reason[:500], worker=None, lease_until=0.0)
                 self._seal_final(session, message, rows)
             self.stats["expired"] += len(rows)
             return
@@ -485,35 +282,9 @@ class Worker:
         self.stats["failed"] += len(result.failed)
         self.stats["waiting"] += len(result.wait)
 
-    @staticmethod
-    def _seal_final(session: Session, message: OutboundMessage, rows: list[Any]) -> None:
-        """A sealed message's deliveries that reached a final status keep no recipient (when it was the sealed
-        reporter) and no time finer than the day."""
-        if not message.sealed or not rows:
-            return
-        ids = [row.id for row in rows]
-        final = session.exec(select(Delivery).where(col(Delivery.id).in_(ids), col(Delivery.status).in_(FINAL_STATES)))
-        for delivery in final:
-            if seal.is_encrypted(delivery.recipient):
-                delivery.recipient = ""
-            delivery.not_before = seal.day_of(delivery.not_before)
-            delivery.sent_at = seal.day_of(delivery.sent_at) if delivery.sent_at else None
-            delivery.retry_at, delivery.lease_until = 0.0, 0.0
-            session.add(delivery)
-
-    @staticmethod
-    def _group(by_recipient: dict[str, Any], pairs: Iterable[tuple[str, Any]]) -> Iterable[tuple[Any, list]]:
-        groups: dict[Any, list[Any]] = collections.defaultdict(list)
-        for recipient, value in pairs:
-            if recipient in by_recipient:
-                groups[value].append(by_recipient[recipient])
-        return groups.items()
-
-    @staticmethod
-    def _set(session: Session, rows: list[Any], **values: Any) -> None:
-        for chunk in _chunks([row.id for row in rows], IN_CHUNK):
-            session.exec(update(Delivery).where(col(Delivery.id).in_(chunk)).values(**values)
-                         .execution_options(synchronize_session=False))
+    _seal_final = staticmethod(rowops.seal_final)
+    _group = staticmethod(rowops.group)
+    _set = staticmethod(rowops.set_rows)
 
     def _alert(self, session: Session, message: OutboundMessage, error: str, failed: int) -> None:
         """A configuration error: an audit row the console shows the admins, and an ERROR log line."""
