@@ -12,6 +12,7 @@ from handlers import (
     chat,
     commitments,
     general,
+    notices,
     points,
     preferences,
     reviews,
@@ -21,8 +22,8 @@ from handlers import (
 )
 
 # preferences before theme_day (「取消免打扰」 is not 「取消 编号」); commitments before birthday (完成 N).
-MODULES = (chat, general, preferences, binding, study, approvals, points, theme_day, tickets, commitments, reviews,
-           birthday)
+MODULES = (chat, general, preferences, notices, binding, study, approvals, points, theme_day, tickets, commitments,
+           reviews, birthday)
 
 
 def build_router() -> Router:

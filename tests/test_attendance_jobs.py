@@ -27,11 +27,12 @@ def _publish(rt, when="2026-11-26 14:00"):
 
 def test_reminders_once_per_event_kind_and_member(rt):
     add_roster(rt)
+    move(at(2026, 11, 25, 8, 30))
     number = _publish(rt)
     with rt.write() as s:
         theme_day.request_leave(s, rt.config, _member(s, "m2"), "出差")
     run_job(rt, "theme_day_reminders", clock.today())
-    assert len(queued(rt, "m1")) == 1  # only the notice: the event is more than a day away
+    assert len(queued(rt, "m1")) == 1  # only the notice: the day-before reminder goes from 09:00
     move(at(2026, 11, 25, 14, 10))
     for _ in range(2):
         assert run_job(rt, "theme_day_reminders", clock.today()) == "done"

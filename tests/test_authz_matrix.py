@@ -54,6 +54,7 @@ COMMANDS: dict[str, Command] = {
     "帮助": Command(ANY), "help": Command(ANY), "?": Command(ANY), "？": Command(ANY), "菜单": Command(ANY),
     "下一页": Command(ANY),
     "免打扰": Command(ANY), "取消免打扰": Command(ANY),
+    "通知": Command(ANY), "紧急通知": Command(SECRETARY, "今晚八点前请回复是否参加明日防汛值守", acts=True),
     "绑定": Command(STRANGERS, "m1 1234"),
     # study
     "学习": Command(ANY), "已学": Command(ANY), "打卡": Command(ANY), "1": Command(ANY),

@@ -135,7 +135,7 @@ def test_task_id_is_validated_at_enqueue(make_rt):
 
     with rt.session() as s, pytest.raises(ValueError, match="task_id"):
         outbox.enqueue(s, channel="wecom", kind="template_card", payload={"task_id": "学习 1"}, recipients=["a"],
-                       config=rt.config)
+                       topic="task", config=rt.config)
 
 
 def test_a_failed_card_row_requeued_goes_under_a_new_task_id(make_rt, fake_wecom):

@@ -18,6 +18,8 @@ pytest_plugins = ("tests.fakewecom",)
 
 
 def _enqueue(rt, recipients, content="今日学习", **kw):
+    urgent, reply = kw.pop("urgent", False), kw.pop("reply", False)
+    kw.setdefault("topic", "urgent_notice" if urgent else "reply" if reply else "task")
     with rt.session() as session:
         message = outbox.enqueue(session, channel=kw.pop("channel", "wecom"), kind=kw.pop("kind", "text"),
                                  payload=kw.pop("payload", {"content": content}), recipients=recipients,
@@ -120,30 +122,30 @@ def test_quiet_hours_release_the_message_at_their_end(make_rt, fake_wecom):
     assert fake_wecom.delivered["a"] == [{"content": "今日学习"}]
 
 
-def test_daily_budget_moves_the_extra_push_to_the_next_morning(make_rt):
+def test_notices_over_the_daily_budget_are_folded_not_moved_to_another_day(make_rt):
     rt = make_rt(delivery={"daily_budget": 2})
     for n in range(4):
         _enqueue(rt, ["a", "b"] if n < 3 else ["a"], content=f"push {n}")
     _enqueue(rt, ["a"], content="urgent", urgent=True)
     _enqueue(rt, ["a"], content="reply", reply=True)
-    today, tomorrow = DEFAULT_NOW, dt.datetime(2026, 11, 26, 7, 0, tzinfo=clock.tz())
-    day_after = tomorrow + dt.timedelta(days=1)
+    today = DEFAULT_NOW
     with rt.session() as session:
-        def times(who):
-            query = select(Delivery.not_before).where(Delivery.recipient == who).order_by(Delivery.id)
-            return list(session.exec(query))
+        def rows(who):
+            query = select(Delivery.not_before, Delivery.status).where(Delivery.recipient == who).order_by(Delivery.id)
+            return [tuple(row) for row in session.exec(query)]
 
-        assert times("a") == [today, today, tomorrow, tomorrow, today, today]
-        assert times("b") == [today, today, tomorrow]
+        assert rows("a") == [(today, "queued"), (today, "queued"), (today, "folded"), (today, "folded"),
+                             (today, "queued"), (today, "queued")]  # urgent and reply: outside the budget
+        assert rows("b") == [(today, "queued"), (today, "queued"), (today, "folded")]
     crowd = [f"c{i:03d}" for i in range(300)]  # many recipients: one grouped count for the whole day
     for n in range(5):
         _enqueue(rt, crowd, content=f"crowd {n}")
     with rt.session() as session:
-        assert times("c123") == [today, today, tomorrow, tomorrow, day_after]
-    with rt.session() as session:
-        nexts = session.exec(select(Delivery.not_before).join(OutboundMessage)
-                             .where(OutboundMessage.payload.contains("crowd 4")))
-        assert set(nexts) == {day_after}
+        assert [status for _, status in rows("c123")] == ["queued", "queued", "folded", "folded", "folded"]
+        assert {when for when, _ in rows("c123")} == {today}
+        folded = session.exec(select(Delivery.last_error).join(OutboundMessage)
+                              .where(OutboundMessage.payload.contains("crowd 4")))
+        assert set(folded) == {"folded: over daily_budget 2"}
 
 
 def test_transient_errors_are_retried_with_backoff_then_sent(make_rt, fake_wecom):
@@ -284,10 +286,11 @@ def test_invaliduser_fails_only_those_rows(make_rt, fake_wecom):
 
 def test_expired_messages_are_not_sent(make_rt, fake_wecom):
     rt = make_rt()
-    _enqueue(rt, ["a"], expires_at=DEFAULT_NOW + dt.timedelta(minutes=5))
+    _enqueue(rt, ["a"], topic="theme_day_reminder_2h", anchor=DEFAULT_NOW + dt.timedelta(minutes=5))
     clock.freeze(DEFAULT_NOW + dt.timedelta(minutes=6))
     assert outbox.Worker(rt, "w").drain()["expired"] == 1
     assert _rows(rt)["a"].status == "expired"
+    assert _rows(rt)["a"].last_error == "expired: theme_day_reminder_2h (at_start) at 2026-11-25 09:05"
     assert fake_wecom.sends() == []
 
 

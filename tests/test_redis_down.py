@@ -27,7 +27,7 @@ DEAD = {"redis": {"url": "redis://127.0.0.1:1/0", "prefix": "dead:"}}  # nothing
 def _enqueue(rt, recipients, content, channel="wecom"):
     with rt.session() as session:
         return outbox.enqueue(session, channel=channel, kind="text", payload={"content": content},
-                              recipients=recipients, config=rt.config).id
+                              recipients=recipients, topic="reply", config=rt.config).id
 
 
 def _rows(rt) -> list[Delivery]:
@@ -107,7 +107,7 @@ def test_robot_limit_holds_in_process_with_redis_down(make_rt, fake_wecom):
     for n in range(3):
         with rt.session() as session:
             outbox.enqueue(session, channel="robot", kind="markdown", payload={"content": f"通知 {n}"},
-                           recipients=["b1"], config=rt.config)
+                           recipients=["b1"], topic="theme_day_summary", config=rt.config)
     stats = outbox.Worker(rt, "w").drain()
     assert (stats["sent"], stats["waiting"], stats["retried"]) == (2, 1, 0)
     assert [m["markdown"]["content"] for m in fake_wecom.robots["K1"]] == ["通知 0", "通知 1"]

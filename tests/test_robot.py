@@ -20,7 +20,7 @@ def _robots(fake, **extra):
 def _push(rt, codes, content, kind="markdown"):
     with rt.session() as session:
         return outbox.enqueue(session, channel="robot", kind=kind, payload={"content": content},
-                              recipients=codes, config=rt.config).id
+                              recipients=codes, topic="theme_day_summary", config=rt.config).id
 
 
 def _rows(rt):

@@ -68,10 +68,11 @@ def test_a_leave_for_tomorrows_event_reaches_the_secretary_at_once(rt):
     with rt.write() as s:  # the secretary's daily budget (3) is used up: an ordinary notice would wait a day
         for i in range(3):
             outbox.enqueue(s, channel="wecom", kind="text", payload={"content": f"通知 {i}"}, recipients=["sec"],
-                           key=f"filler:{i}", config=rt.config)
+                           key=f"filler:{i}", topic="task", config=rt.config)
         theme_day.request_leave(s, rt.config, _member(s, "m2"), "出差")
     [(row, message)] = _deliveries(rt, "sec", "请假申请")
     assert clock.local(row.not_before) == at(2026, 11, 25, 9, 0)  # at once, budget or not
+    assert (row.status, message.delivery_class, message.topic) == ("queued", "timed", "leave_request_urgent")
     assert clock.local(message.expires_at) == at(2026, 11, 26, 14, 0)
     assert "尽快审批" in queued(rt, "sec")[-1]
     move(at(2026, 11, 25, 23, 0))  # during quiet hours it waits for their end, not for the budget

@@ -20,7 +20,7 @@ pytest_plugins = ("tests.fakewecom",)
 def _enqueue(rt, recipients, content, channel="wecom"):
     with rt.session() as session:
         return outbox.enqueue(session, channel=channel, kind="text", payload={"content": content},
-                              recipients=recipients, config=rt.config).id
+                              recipients=recipients, topic="reply", config=rt.config).id
 
 
 def _statuses(rt):

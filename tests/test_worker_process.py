@@ -51,7 +51,7 @@ def _enqueue(url: str, fake, users: list[str], **sections) -> None:
     try:
         with rt.session() as session:
             outbox.enqueue(session, channel="wecom", kind="text", payload={"content": "早学习"},
-                           recipients=users, config=rt.config)
+                           recipients=users, topic="reply", config=rt.config)
     finally:
         rt.close()
 

@@ -64,10 +64,11 @@ def text_for(lines: list[str]) -> str:
 
 
 def assemble(session: Session, config: Any, now: dt.datetime) -> int:
-    """Queue every digest that is due (one per member and channel); returns the digests queued."""
+    """Queue every digest that is due (one per member and channel); returns the digests queued. A digest
+    listing a notice about an anonymous report is sealed like it (its times kept to the day)."""
     cutoff = last_digest_moment(config, now)
     query = (sa_select(col(Delivery.id), col(Delivery.recipient), col(OutboundMessage.channel),
-                       col(OutboundMessage.kind), col(OutboundMessage.payload))
+                       col(OutboundMessage.kind), col(OutboundMessage.payload), col(OutboundMessage.sealed))
              .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)
              .where(col(Delivery.status) == "folded", col(Delivery.digest_id).is_(None),
                     col(Delivery.not_before) < cutoff)
@@ -79,7 +80,7 @@ def assemble(session: Session, config: Any, now: dt.datetime) -> int:
         text = text_for([first_line(row.kind, row.payload) for row in rows])
         message = enqueue(session, channel=channel, kind="text", payload={"content": text}, topic="notice_digest",
                           recipients=[recipient], key=f"notice_digest:{channel}:{recipient}:{cutoff:%Y-%m-%d}",
-                          created_by="outbox", config=config)
+                          created_by="outbox", config=config, sealed=any(row.sealed for row in rows))
         for chunk in chunks([row.id for row in rows], IN_CHUNK):
             session.exec(update(Delivery).where(col(Delivery.id).in_(list(chunk)))  
                          .values(digest_id=message.id).execution_options(synchronize_session=False))

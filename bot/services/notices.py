@@ -1,0 +1,46 @@
+"""紧急通知 (an urgent text to every active member of a branch) and 通知 (the member's folded notices)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot import audit, clock, notify, texts
+from bot.models import Branch, Member
+from bot.outbox import digest
+
+URGENT_MAX = 1000  # characters of a 紧急通知 (the text with its header stays within 2048 bytes)
+
+
+def urgent(session: Session, config: Any, actor: Member, branch_id: int | None, text: str) -> str:
+    """Send `text` at once (urgent class: quiet hours, the budget and 免打扰 do not hold it) to every active
+    member of the branch, audited; the reply with the count."""
+    text = text.strip()
+    if not text:
+        return texts.t("outbox.urgent_usage")
+    if len(text) > URGENT_MAX:
+        return texts.t("outbox.urgent_too_long", max=URGENT_MAX)
+    branch = session.get(Branch, branch_id) if branch_id is not None else None
+    if branch is None:
+        return texts.t("outbox.urgent_nobody")
+    people = list(session.exec(select(Member).where(Member.branch_id == branch.id, Member.active)
+                               .order_by(col(Member.id))))
+    if not people:
+        return texts.t("outbox.urgent_nobody")
+    body = texts.t("outbox.urgent_text", branch=branch.name, text=text, sender=actor.name)
+    digest_of = hashlib.sha256(text.encode()).hexdigest()[:12]
+    key = f"urgent:{branch.code}:{actor.userid}:{clock.now():%Y%m%d%H%M}:{digest_of}"
+    count = notify.members(session, config, people, body, key, topic="urgent_notice", created_by=actor.userid)
+    audit.record(session, actor.userid, "urgent_notice", f"branch:{branch.code}", f"{count} · {text[:200]}")
+    return texts.t("outbox.urgent_done", count=count)
+
+
+def folded(session: Session, config: Any, member: Member) -> str:
+    """通知: the member's folded notices of yesterday and today, in full (long lists are paged by the router)."""
+    recipients = [notify.address(member, config)[1], member.userid]
+    lines = digest.listing(session, list(dict.fromkeys(recipients)), clock.now())
+    if not lines:
+        return texts.t("outbox.listing_none")
+    return "\n".join([texts.t("outbox.listing_header", count=len(lines)), *lines])
