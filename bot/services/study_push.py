@@ -82,7 +82,8 @@ def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | No
         return None, 0
     people = audience(session)
     payload = card(config, item, day, study.is_review(session, day))
-    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day, "study_card")
+    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day,
+                   topic="study_card")
     reached = [p.id for p in people if p.id is not None and not p.do_not_disturb]
     study_checkin.record_receipts(session, reached, day, "push")
     chosen = study.get_day(session, day)
@@ -110,7 +111,7 @@ def remind(session: Session, config: Any, day: dt.date) -> int | None:
     text = texts.t("study.reminder", title=title(item, study.is_review(session, day)),
                    url=study.page_url(config, item))
     return _queue(session, config, people, "text", {"content": text}, f"study_reminder:{day.isoformat()}", day,
-                  "study_reminder")
+                  topic="study_reminder")
 
 
 def gap_alert(session: Session, config: Any, day: dt.date) -> tuple[dt.date, int | None]:
