@@ -40,6 +40,7 @@ from tests.fakewecom import FakeWecom, wecom_sections
 
 START = dt.date(2026, 12, 1)
 STEP = dt.timedelta(minutes=10)
+HEAVY, HEAVY_DAY = "u0021", 8  # this member files four make-up requests on the morning of day 8 (0-based)
 BODY = "学习内容正文。" * 20
 
 
@@ -85,7 +86,7 @@ def plan_actions(rng: random.Random, days: int, members: int, branches: list[int
         day = START + dt.timedelta(days=d)
         if clock.is_workday(day):
             for userid in plain:
-                if rng.random() < 0.7:
+                if rng.random() < 0.7 and userid != HEAVY:  # HEAVY never checks in: four make-ups are due
                     actions[at(day, rng.randint(8 * 60, 20 * 60))].append(("checkin", userid))
             for _ in range(5):  # make-up requests, decided a few hours later
                 actions[at(day, rng.randint(9 * 60, 11 * 60))].append(("makeup", rng.choice(plain)))
@@ -95,8 +96,8 @@ def plan_actions(rng: random.Random, days: int, members: int, branches: list[int
                 actions[at(day, 10 * 60)].append(("review_flood", rng.choice(branches)))
         actions[at(day, 16 * 60)].append(("decide", None))
         actions[at(day, 8 * 60 + 30)].append(("duty", rng.choice(plain)))
-    heavy = START + dt.timedelta(days=8)  # one member, four make-up requests approved on one morning
-    actions[at(heavy, 8 * 60)].append(("heavy", "u0021"))
+    heavy = START + dt.timedelta(days=HEAVY_DAY)  # one member, four make-up requests approved on one morning
+    actions[at(heavy, 8 * 60)].append(("heavy", HEAVY))
     for n, branch in enumerate(branches):
         publish_day = START + dt.timedelta(days=1 + n % 5)
         actions[at(publish_day, 10 * 60)].append(("theme_day", (branch, START + dt.timedelta(days=9 + n))))
@@ -201,6 +202,13 @@ def report(rt, detail: bool) -> None:
     print(f"worst delay of a timed message after its moment: {worst}")
     print(f"timed messages sent after their expiry: {late}")
     print(f"expired (never sent late): {sum(expired.values())} {dict(expired)}")
+    heavy = START + dt.timedelta(days=HEAVY_DAY)
+    told = sorted(clock.local(d.sent_at).strftime("%m-%d %H:%M") for d, m in rows
+                  if d.recipient == HEAVY and m.topic == "decision" and d.status == "sent")
+    card = min((clock.local(d.sent_at) for d, m in rows if d.recipient == HEAVY and m.topic == "study_card"
+                and d.status == "sent" and clock.local(d.sent_at).date() > heavy), default=None)
+    print(f"{HEAVY} (four requests on {heavy}): decisions sent at {told}; next card {card:%m-%d %H:%M}"
+          if card else f"{HEAVY}: decisions sent at {told}; no later card")
     most = max(digests.values(), default=0)
     print(f"digests: {sum(digests.values())} in all, at most {most} per member per day")
     if detail:

@@ -15,7 +15,7 @@ def switch(ctx: Context, flag: str, value: bool, done_key: str, already_key: str
 
 
 def dnd_on(ctx: Context) -> str:
-    """免打扰 — 暂停主动推送（紧急通知除外）"""
+    """免打扰 — 暂停晨学、提醒和通知（回复、紧急通知、本支部活动和值班提醒照常）"""
     return switch(ctx, "do_not_disturb", True, "dnd.on", "dnd.already_on")
 
 

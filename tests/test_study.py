@@ -214,10 +214,12 @@ def test_make_up_request_rejected_changes_nothing(srt):
     assert _ledger(srt, "m1", "makeup_checkin") == []
 
 
-def _deliveries(rt, key_prefix):
+def _deliveries(rt, key_prefix, status=None):
+    """Recipients of the rows to send (a row held by 免打扰 is recorded `skipped`, never sent)."""
     with rt.session() as s:
         rows = s.exec(select(Delivery.recipient).join(OutboundMessage, OutboundMessage.id == Delivery.message_id)
-                      .where(OutboundMessage.key.startswith(key_prefix)))
+                      .where(OutboundMessage.key.startswith(key_prefix))
+                      .where(Delivery.status == status if status else Delivery.status != "skipped"))
         return sorted(rows)
 
 
@@ -230,6 +232,7 @@ def test_morning_push_then_reminder_only_to_non_completers_once(srt):
     assert run_job(srt, "morning_study", WED) == "done"
     assert run_job(srt, "morning_study", WED) == "already done"
     assert _deliveries(srt, "study:2026-11-25") == ["cw", "m1", "sec"]  # not 免打扰, not inactive
+    assert _deliveries(srt, "study:2026-11-25", "skipped") == ["m2"]  # held by 免打扰, recorded with the reason
     with srt.session() as s:
         assert "已完成" not in study_checkin.checkin_reply(study_checkin.check_in(s, srt.config, member(s, "m1")))
         assert get_item(s, "a1").status == "published"

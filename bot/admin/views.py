@@ -11,7 +11,8 @@ from bot.admin.base import bp, runtime
 ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
                "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
 TYPE_LABELS = {"regular": "在职", "retired": "退休", "mobile": "流动", "probationary": "预备", "frail": "老弱病残"}
-STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达", "failed": "失败", "expired": "过期"}
+STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达", "failed": "失败", "expired": "过期",
+                 "folded": "已汇总", "skipped": "免打扰未发"}
 JOB_STATUS_LABELS = {"running": "运行中", "done": "完成", "skipped": "跳过", "failed": "失败"}
 LEVEL_LABELS = {"branch": "支部", "general_branch": "总支", "committee": "党委"}
 RANKING_CHOICES = (("", "默认"), ("on", "开启"), ("off", "关闭"))

@@ -2,8 +2,10 @@
 
 Times are stored as aware UTC and shown in local time. The sign-in code (4 digits) is valid from
 `start - [theme_day] signin_opens_min` to `start + duration_hours`; a sign-in after
-`start + late_after_min` is late. Notices go to the branch's active members through the outbox (quiet
-hours and budget apply) and, when the branch has a `[robot.webhooks]` entry, to its group robot.
+`start + late_after_min` is late. Publish, postpone, cancel and the
+reminders go to the branch's active members through the outbox as timed messages (quiet hours apply, not
+the budget; members on 免打扰 get them too; they expire at the start, see bot.outbox.classes) and, when the
+branch has a `[robot.webhooks]` entry, to its group robot.
 """
 
 from __future__ import annotations
