@@ -7,8 +7,8 @@ from collections import Counter
 
 from bot import intents
 
-FLOOR = 0.90  # asserted per intent on the held-out split (measured 90-100 %; the target is 95 %)
-OVERALL = 0.94
+FLOOR = 0.93  # asserted per intent on the held-out split (measured 93.9-100 %; the target is 95 %)
+OVERALL = 0.96  # measured 97.0 %; 5-fold cross-validation on the 80 % gives 96.4 % (min 94.9 % per intent)
 
 
 def test_phrase_set_is_large_and_labelled():
