@@ -15,7 +15,7 @@ from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.notify_group import Batch
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, when
-from bot.services.theme_day_agenda import branch_rule, detail_lines
+from bot.services.theme_day_agenda import branch_rule, detail_lines, online_text
 
 REMINDERS = (("day_before", dt.timedelta(hours=24)), ("two_hours", dt.timedelta(hours=2)))
 
@@ -33,11 +33,16 @@ def remind(session: Session, config: Any, now: dt.datetime) -> int:
         away = {a.member_id for a in session.exec(select(Attendance).where(
             Attendance.event_id == event.id, col(Attendance.rsvp).in_(("leave", "leave_pending"))))}
         people = [m for m in branch_members(session, event.branch_id, quiet_too=False) if m.id not in away]
-        online = texts.t("theme_day.online_note") if event.online else ""
+        online = online_text(event)
         if kind == "day_before":  # 议程 / 嘉宾 under the place line
             online += "".join(f"\n{line}" for line in detail_lines(event))
-        text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
-                       place=event.place, online=online)
+        template = f"theme_day.remind_{kind}"
+        if kind == "day_before" and start.date() == clock.local(now).date():  # never 「明日」 on the day itself
+            template = "theme_day.remind_today"
+        elif kind == "two_hours" and event.online:  # the code is read out in the meeting
+            template += "_online"
+        text = texts.t(template, number=event.number, topic=event.topic, when=when(event), place=event.place,
+                       online=online)
         key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
         queued += push(session, config, event, people, text, key, robot=kind == "day_before",
                        expires_at=event.starts_at)
