@@ -88,15 +88,3 @@ def test_online_reminders_attend_postpone_and_sign_in(app_rt):
                   if a.signed_at is not None}
     assert len(signed) == 2
 
-
-def test_reminder_on_the_day_itself_never_says_tomorrow(app_rt):
-    """An event published in the morning for the evening gets the day's reminder as 「今日」, not 「明日」."""
-    client, rt = app_rt
-    move(at(2026, 11, 26, 9, 0))
-    say_wecom(client, "sec", "发布主题党日 2026-11-26 19:30 会议室 学习党章")
-    run_job(rt, "theme_day_reminders", clock.today())
-    reminder = queued(rt, "m1")[-1]
-    assert "今日主题党日" in reminder
-    assert "明日" not in reminder
-    assert "请准时参加" in reminder
-    assert "请假 原因" in reminder
