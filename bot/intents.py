@@ -7,10 +7,11 @@ Three steps, each explainable:
    characters, character pairs, each intent's lexicon hits (content/intents.toml `keywords`, also when negated)
    and how novel the text is (a text of words no phrase had is unrelated chat), trained on the phrases with a
    fixed seed (the mean of the later epochs' weights). A text none of whose features was ever seen is `none`.
-3. A guard for the intents that act (check-in, 参加): a negation (没, 不, 未, 别, 无法, 忘), a text that does
-   not say what was done (check-in: 学/读/看/阅/卡 and 完/了/过/已…) or who goes (参加: 参/去/到/报…), or a
-   weak lead over the runner-up gives the best intent that does not act instead (and the reply says what to
-   send); a negated 参加 (「没空参加」) is a leave (请假).
+3. A guard for the intents that act (check-in, 参加): a negation (没, 不, 未, 别, 无法, 忘), a text about
+   someone else or another time without 我 (「老伴也学习了」「上次参加过了」), a text that does not say what
+   was done (check-in: 学/读/看/阅/卡 and 完/了/过/已…) or who goes (参加: 参/去/到/报…), or a weak lead over
+   the runner-up gives the best intent that does not act instead (and the reply says what to send); a
+   negated 参加 (「没空参加」) is a leave (请假).
 Loaded once per process (jieba ~0.7 s, training ~1.5 s; `warm_up` does both at start-up).
 """
 
@@ -42,6 +43,9 @@ _END = ("怎么弄", "怎么办", "吗", "?")
 _CUES = re.compile(r"怎么|如何|怎样|咋|吗|(?<!什)么|呢|\?|[没吧]\?$")
 _NEGATION = re.compile(r"没|不|未|别|无法|忘")
 _NOT_NEGATION = re.compile(r"没问题|没事|不错|不客气")  # 「没问题，我参加」 is not a refusal
+# Someone else did it (「老伴也学习了」「参加的人多」): only the sender's own check-in or 参加 acts.
+_OTHERS = re.compile(r"他|她|别人|人家|大家|老伴|老李|老王|老张|儿子|女儿|孩子|孙子|孙女|的人|人多|上次|上回")
+_SELF = re.compile(r"我|俺|咱|本人|算上|报名|帮我")
 # What an acting intent's text must say: a check-in says it is done, 参加 says who goes where.
 _ACTS = {"checkin": (re.compile(r"学|读|看|阅|卡"), re.compile(r"完|了|过|好|毕|已|己|卡|阅|咯|啦")),
          "attend": (re.compile(r"参|出席|(?<!收)到|去|报|算我|来"),)}
@@ -183,8 +187,11 @@ class Model:
         says = all(cue.search(folded) for cue in _ACTS[label])
         if negated and label == "attend":  # 「没空参加」「参加不了」: the way to say so is 请假
             return "leave_howto", None
-        if negated or not says or best - runner_up < MARGIN:
-            return next((lab for _, lab in ranked if lab not in ACTING), NONE), None if negated else label
+        others = bool(_OTHERS.search(folded)) and not _SELF.search(folded)  # 「他们都学完了」 is not the sender
+        if negated or others:
+            return next((lab for _, lab in ranked if lab not in ACTING), NONE), None
+        if not says or best - runner_up < MARGIN:
+            return next((lab for _, lab in ranked if lab not in ACTING), NONE), label
         return label, None
 
 
