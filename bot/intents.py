@@ -105,9 +105,7 @@ def features(text: str) -> list[str]:
     feats += [f"c:{c}" for c in folded]
     feats += [f"b:{folded[i:i + 2]}" for i in range(len(folded) - 1)]
     hits = [name for name, cues in _lexicon() if any(cue in folded for cue in cues)]
-    feats += [f"k:{name}" for name in hits]
-    if hits and _negated(folded):
-        feats += [f"n:{name}" for name in hits]
+    feats += [f"k:{name}" for name in hits] + ([f"n:{name}" for name in hits] if _negated(folded) else [])
     return list(dict.fromkeys(feats))
 
 
@@ -119,19 +117,16 @@ class Model:
 
     def __init__(self, pairs: Iterable[tuple[str, str]], epochs: int = EPOCHS, rate: float = RATE) -> None:
         rows = [(label, text) for label, text in pairs if label != QUESTION]  # questions: the detector's
-        self.exact: dict[str, str] = {}  # a phrase it was trained on gets its own label back
-        for label, text in rows:
-            self.exact.setdefault(fold(text), label)
+        self.exact = {fold(text): label for label, text in reversed(rows)}  # a trained phrase: its (first) label
         cut = [(label, features(text)) for label, text in rows]
         seen_in = Counter(f for _, feats in cut for f in feats)
         self.vocab = frozenset(seen_in)
         data = [(label, feats + _novelty(sum(seen_in[f] == 1 for f in feats), len(feats))) for label, feats in cut]
         self.labels = sorted({label for label, _ in data})
         self.weights: dict[str, dict[str, float]] = {label: defaultdict(float) for label in self.labels}
-        self.bias = dict.fromkeys(self.labels, 0.0)
+        self.bias, rng = dict.fromkeys(self.labels, 0.0), random.Random(SEED)
         squares: dict[str, dict[str, float]] = {label: defaultdict(lambda: 1e-8) for label in self.labels}
         mean: dict[str, dict[str, float]] = {label: defaultdict(float) for label in self.labels}
-        rng = random.Random(SEED)
         for epoch in range(epochs):
             rng.shuffle(data)
             for gold, feats in data:
@@ -169,8 +164,8 @@ class Model:
         return self.decide(text)[0]
 
     def decide(self, text: str) -> tuple[str, str | None]:
-        """(label, held back): `held back` is the acting intent the guard of step 3 refused for a weak lead
-        or a text that does not say it is done / who goes (not for a negation), else None."""
+        """(label, held back): `held back` is the acting intent the guard of step 3 refused for a weak lead or
+        a text that does not say it is done / who goes (not for a negation or someone else), else None."""
         if is_question(text):
             return QUESTION, None
         folded = fold(text)
@@ -184,15 +179,13 @@ class Model:
             return label, None
         runner_up = ranked[1][0] if len(ranked) > 1 else -math.inf
         negated = _negated(folded)
-        says = all(cue.search(folded) for cue in _ACTS[label])
         if negated and label == "attend":  # 「没空参加」「参加不了」: the way to say so is 请假
             return "leave_howto", None
-        others = bool(_OTHERS.search(folded)) and not _SELF.search(folded)  # 「他们都学完了」 is not the sender
-        if negated or others:
-            return next((lab for _, lab in ranked if lab not in ACTING), NONE), None
-        if not says or best - runner_up < MARGIN:
-            return next((lab for _, lab in ranked if lab not in ACTING), NONE), label
-        return label, None
+        fallback = next((lab for _, lab in ranked if lab not in ACTING), NONE)
+        if negated or (_OTHERS.search(folded) and not _SELF.search(folded)):  # 「他们都学完了」: not the sender
+            return fallback, None
+        weak = best - runner_up < MARGIN or not all(cue.search(folded) for cue in _ACTS[label])
+        return (fallback, label) if weak else (label, None)
 
 
 def _softmax(scores: dict[str, float]) -> dict[str, float]:
@@ -233,8 +226,7 @@ def _lexicon() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def keyword_phrases() -> list[tuple[str, str]]:
-    data = _intents_toml()
-    return [(name, word) for name, spec in data["intents"].items() for word in spec.get("keywords", ())]
+    return [(name, word) for name, spec in _intents_toml()["intents"].items() for word in spec.get("keywords", ())]
 
 
 def split(pairs: Sequence[tuple[str, str]], share: float = 0.2,
