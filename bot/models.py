@@ -507,6 +507,7 @@ class ThemeDay(SQLModel, table=True):
     topic: str = Field(max_length=200)
     status: str = Field(default="scheduled", max_length=16)  # scheduled / postponed / cancelled / held
     online: bool = False
+    link: str | None = Field(default=None, max_length=500)  # an online event's meeting link (https://…)
     signin_code: str | None = Field(default=None, max_length=8)
     agenda: str | None = Field(default=None, max_length=500)  # ';'-joined 学/会/做/工/课, each "项" or "项:备注"
     guests: str | None = Field(default=None, max_length=200)

@@ -1,10 +1,15 @@
 """Chat input as members really type it (CONTRACT "Chat input"): questions answer how and never act, free
 text goes to an intent (bot/intents.py; only check-in and 参加 act), other message types get a short hint."""
 
+import re
+
 from bot import intents, texts
 from bot.router import Context, Router, Rule
 from handlers import general, study, theme_day
 
+# Right after a command word with no separator, these make the rest a question about the command, not its
+# argument: 「请假要写原因吗」「补签需要什么」「签到能补吗」.
+_ABOUT = re.compile(r"要|需要|能|可以|该|得|用|是不是|有没有|会不会|行不行|可不可以|在哪|是什么|是啥|有什么")
 MEDIA = ("image", "voice", "video", "shortvideo", "location", "link", "file")
 
 
@@ -21,8 +26,9 @@ class Asking(Rule):
         if ctx.router is None or rest in ctx.router.all_words():
             return True
         for word in ctx.router.prefix_words():
-            if rest.startswith(word) and rest[len(word):].lstrip(" :,"):
-                return False
+            tail = rest[len(word):]
+            if rest.startswith(word) and tail.lstrip(" :,"):
+                return tail[0] not in " :,：，" and bool(_ABOUT.match(tail))  # 「请假要写原因吗」 asks
         return True
 
 

@@ -18,14 +18,15 @@ def _guarded(func: Callable[[], str]) -> str:
 
 
 def publish(ctx: Context) -> str:
-    """发布主题党日 日期 时间 地点 主题 — 发布并通知全支部党员（如 12月5日 下午2点半）"""
+    """发布主题党日 日期 时间 地点 主题 — 发布并通知全支部党员（如 12月5日 下午2点半；线上会议：地点写「线上 链接」）"""
 
     def run() -> str:
         event, count = theme_day.publish(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.args,
                                          ctx.raw_args)
         note = theme_day_agenda.off_rule_note(ctx.config, ctx.session.get(Branch, event.branch_id), event.starts_at)
         return texts.t("theme_day.published", number=event.number, when=theme_day.when(event), place=event.place,
-                       topic=event.topic, count=count) + (f"\n{note}" if note else "")
+                       online=theme_day_agenda.online_text(event), topic=event.topic, count=count) + (
+            f"\n{note}" if note else "")
 
     return _guarded(run)
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 from bot import intents
 
-FLOOR = 0.90  # asserted per intent on the held-out split (measured 90-100 %; the target is 95 %)
-OVERALL = 0.94
+FLOOR = 0.95  # asserted per intent on the held-out split (measured 95.2-100 %)
+OVERALL = 0.97  # measured 97.8 %; 5-fold cross-validation on the 80 % alone gives 96.4 % (min 94.5 % per intent)
 
 
 def test_phrase_set_is_large_and_labelled():
@@ -64,3 +64,13 @@ def test_held_out_phrases_that_must_not_act_rarely_do():
              if label not in intents.ACTING and model.predict(text) in intents.ACTING]
     print(f"intent acting false positives {len(wrong)}: {wrong}")  # noqa: T201
     assert len(wrong) <= 0.01 * len(held)
+
+
+def test_someone_else_or_a_negation_never_acts():
+    """Check-in and 参加 act only for the sender's own act: about someone else, another time or negated, they
+    do not; a negated 参加 is answered as a leave; the sender with someone else still acts."""
+    for text in ("老伴也学完了", "他们都参加了", "上回参加过了", "还没看完", "孩子帮我学完了吗"):
+        assert intents.classify(text) not in intents.ACTING, text
+    for text, label in [("没空参加", "leave_howto"), ("参加不了了", "leave_howto"), ("我和老伴都参加", "attend"),
+                        ("老伴念给我听了，已学", "checkin")]:
+        assert intents.classify(text) == label, text

@@ -153,8 +153,10 @@ def _tell_member(session: Session, config: Any, request: Approval, kind: Kind) -
     if member is None:
         return
     key = "approval.told_approved" if request.status == "approved" else "approval.told_rejected"
+    after = f"approval.after_rejected_{kind.name}"  # what to do now: per kind, else the general line
+    after = after if texts.has(after) else "approval.after_rejected"
     text = texts.t(key, number=request.number, label=kind.label, summary=request.summary,
-                   reason=request.reason or "")
+                   reason=request.reason or "", after=texts.t(after))
     notify.members(session, config, [member], text, key=f"approval:{request.number}:{request.status}",
                    topic="decision")
 

@@ -107,6 +107,8 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
     if not clock.is_workday(day):
         raise StudyError(texts.t("study.rest_day", next=_md(clock.next_workday(day))))
     chosen = study.get_day(session, day)
+    if chosen is None and study.pick(session, day) is None and study.review_pick(session, day) is None:
+        raise StudyError(texts.t("study.checkin_no_item"))  # 「学习」 would say the same: no loop between them
     if chosen is None or not received(session, member, day):
         raise StudyError(texts.t("study.not_sent"))
     item = session.get(StudyItem, chosen.item_id)
@@ -239,7 +241,9 @@ def request_makeup(session: Session, config: Any, member: Member, args: str, raw
     window = config.study.makeup_days
     if day < earliest_makeup(config, today):
         raise StudyError(texts.t("study.makeup_too_old", days=window))
-    if not clock.is_workday(day) or study.get_day(session, day) is None:
+    if not clock.is_workday(day):
+        raise StudyError(texts.t("study.makeup_rest_day", date=day.isoformat()))
+    if study.get_day(session, day) is None:
         raise StudyError(texts.t("study.makeup_no_item", date=day.isoformat()))
     assert member.id is not None  # a member row from the session
     if checked_in(session, member.id, day):

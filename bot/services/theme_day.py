@@ -20,14 +20,21 @@ from sqlmodel import Session, col, func, select
 from bot import audit, clock, notify, outbox, texts
 from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
 from bot.services import approvals
-from bot.services.theme_day_agenda import ThemeDayError, chat_when, detail_lines, split_topic
+from bot.services.theme_day_agenda import (
+    ONLINE_PLACES,
+    ThemeDayError,
+    chat_when,
+    detail_lines,
+    online_text,
+    split_topic,
+    take_link,
+)
 
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 LEAVE_TIMED = dt.timedelta(hours=36)  # a leave for an event starting within this goes to the deciders at once
 _ARGS = re.compile(r"[\s,，、]+")  # arguments are separated by spaces, `，` or `、` (`，` is `,` after NFKC)
 _PIECES = re.compile(r"[\s,，、:：]+")  # for lining `raw` up with `args` (NFKC keeps these in place)
-ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
 
 
 def when(event: ThemeDay) -> str:
@@ -61,10 +68,9 @@ def push(session: Session, config: Any, event: ThemeDay, people: list[Member], t
 
 
 def _notice(event: ThemeDay) -> str:
-    online = texts.t("theme_day.online_note") if event.online else ""
     topic = "\n".join([event.topic, *detail_lines(event)])  # 议程 / 嘉宾 right under the topic line
-    return texts.t("theme_day.notice", number=event.number, when=when(event), place=event.place, online=online,
-                   topic=topic)
+    return texts.t("theme_day.notice", number=event.number, when=when(event), place=event.place,
+                   online=online_text(event), topic=topic)
 
 
 def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str,
@@ -85,20 +91,24 @@ def publish(session: Session, config: Any, actor: Member, branch_id: int | None,
     parts = _ARGS.split(rest.strip(), maxsplit=1)
     if len(parts) < 2:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
-    topic, agenda, guests = split_topic(parts[1])
+    place, link, rest = take_link(parts[0], parts[1].strip())
+    topic, agenda, guests = split_topic(rest)
     if not topic:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
-    return create(session, config, actor.userid, branch_id, starts, parts[0], topic, agenda=agenda, guests=guests)
+    return create(session, config, actor.userid, branch_id, starts, place, topic, agenda=agenda, guests=guests,
+                  link=link)
 
 
 def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt.datetime, place: str, topic: str,
-           *, agenda: str | None = None, guests: str | None = None, online: bool | None = None) -> tuple[ThemeDay, int]:
-    """Save a theme day and notify the branch at once (chat and console both come here)."""
+           *, agenda: str | None = None, guests: str | None = None, online: bool | None = None,
+           link: str | None = None) -> tuple[ThemeDay, int]:
+    """Save a theme day and notify the branch at once (chat and console both come here). An event with a
+    meeting link is online."""
     place, topic = place.strip()[:64], topic.strip()[:200]
-    online = place.lower() in ONLINE_PLACES if online is None else online
+    online = (place.lower() in ONLINE_PLACES or link is not None) if online is None else online
     event = ThemeDay(number=approvals.next_number(session, "theme_day"), branch_id=branch_id, starts_at=starts,
-                     place=place, topic=topic, online=online, agenda=agenda, guests=guests, created_by=actor[:64],
-                     created_at=clock.now())
+                     place=place, topic=topic, online=online, link=link, agenda=agenda, guests=guests,
+                     created_by=actor[:64], created_at=clock.now())
     session.add(event)
     session.flush()
     audit.record(session, actor, "theme_day_publish", f"#{event.number}", f"{when(event)} {place} {topic}")
@@ -138,7 +148,7 @@ def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, start
     session.add(event)
     audit.record(session, actor, "theme_day_postpone", f"#{event.number}", when(event))
     text = texts.t("theme_day.postponed_notice", number=event.number, topic=event.topic, when=when(event),
-                   place=event.place)
+                   place=event.place, online=online_text(event))
     stamp = clock.local(event.starts_at).strftime("%Y%m%d%H%M")
     count = push(session, config, event, branch_members(session, event.branch_id), text,
                  f"theme_day:{event.number}:postponed:{stamp}", topic="theme_day_postpone", anchor=original,
@@ -208,7 +218,8 @@ def attend(session: Session, config: Any, member: Member) -> str:
         return texts.t("theme_day.already_going", number=event.number)
     entry.rsvp = "going"
     session.add(entry)
-    return texts.t("theme_day.going", number=event.number, when=when(event), place=event.place)
+    return texts.t("theme_day.going", number=event.number, when=when(event), place=event.place,
+                   online=online_text(event))
 
 
 def request_leave(session: Session, config: Any, member: Member, reason: str) -> str:

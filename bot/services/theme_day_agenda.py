@@ -16,7 +16,9 @@ from bot.models import Branch, ThemeDay
 
 RULES = ("fixed", "free")
 ITEMS = ("学", "会", "做", "工", "课")
-MAX_AGENDA, MAX_GUESTS, MAX_NOTE = 500, 200, 60
+MAX_AGENDA, MAX_GUESTS, MAX_NOTE, MAX_LINK = 500, 200, 60, 500
+ONLINE_PLACES = ("线上", "网上", "线上线下", "online", "视频会议")
+_LINK = re.compile(r"https?://[^\s，、]+", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*(议程|嘉宾)\s*[:：]\s*")
 
 
@@ -125,6 +127,23 @@ def agenda_text(agenda: str | None) -> str:
         if item:
             out.append(f"{item}（{note}）" if note else item)
     return "、".join(out)
+
+
+def take_link(place: str, rest: str) -> tuple[str, str | None, str]:
+    """(place, link, topic) of `地点 主题`: an online event's link is the place itself (`https://… 主题`, the
+    place is then 线上) or the first token after the place (`线上 https://… 主题`)."""
+    if _LINK.fullmatch(place):
+        return texts.t("theme_day.online_place"), place[:MAX_LINK], rest
+    head, *tail = re.split(r"[\s,，、]+", rest, maxsplit=1)
+    if _LINK.fullmatch(head):
+        return place, head[:MAX_LINK], "".join(tail).strip()
+    return place, None, rest
+
+
+def online_text(event: ThemeDay) -> str:
+    """What a notice adds after the place for an online event: the note and the meeting link; else ""."""
+    note = texts.t("theme_day.online_note") if event.online and event.place.lower() not in ONLINE_PLACES else ""
+    return note + (f"\n{texts.t('theme_day.link_line', link=event.link)}" if event.link else "")
 
 
 def detail_lines(event: ThemeDay) -> list[str]:

@@ -15,7 +15,7 @@ from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.notify_group import Batch
 from bot.services import points, tasks
 from bot.services.theme_day import OPEN, branch_members, push, when
-from bot.services.theme_day_agenda import branch_rule, detail_lines
+from bot.services.theme_day_agenda import branch_rule, detail_lines, online_text
 
 DAY_BEFORE_FROM = dt.time(9, 0)  # the day-before reminder goes from 09:00 on the calendar day before ...
 TWO_HOURS = dt.timedelta(hours=2)  # ... and the other from start - 2 h
@@ -49,11 +49,14 @@ def remind(session: Session, config: Any, now: dt.datetime) -> int:
             Attendance.event_id == event.id, col(Attendance.rsvp).in_(("leave", "leave_pending"))))}
         people = [m for m in branch_members(session, event.branch_id) if m.id not in away]
         for kind in due_reminders(config, event.starts_at, now):
-            online = texts.t("theme_day.online_note") if event.online else ""
+            online = online_text(event)
+            template = f"theme_day.remind_{kind}"
             if kind == "day_before":  # 议程 / 嘉宾 under the place line
                 online += "".join(f"\n{line}" for line in detail_lines(event))
-            text = texts.t(f"theme_day.remind_{kind}", number=event.number, topic=event.topic, when=when(event),
-                           place=event.place, online=online)
+            elif event.online:  # the two-hour reminder: the code is read out in the meeting
+                template += "_online"
+            text = texts.t(template, number=event.number, topic=event.topic, when=when(event), place=event.place,
+                           online=online)
             key = f"theme_day:{event.number}:{kind}:{start:%Y%m%d%H%M}"
             topic = "theme_day_reminder_day_before" if kind == "day_before" else "theme_day_reminder_2h"
             queued += push(session, config, event, people, text, key, topic=topic, anchor=event.starts_at,
