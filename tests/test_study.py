@@ -331,7 +331,7 @@ def test_wengu_shows_in_study_and_the_reminder(srt):
         study_push.morning(s, srt.config, dt.date(2026, 11, 24))
         assert study_push.morning(s, srt.config, WED)[0].slug == "a1"
         assert study.fresh(s, WED) is None
-        assert study_push.remind(s, srt.config, WED) == 4
+        assert study_push.remind(s, srt.config, WED) == 3  # not m2: retired members are not reminded by default
     at_day(WED)
     with srt.session() as s:
         assert "「温故」标题a1" in study_push.show_today(s, srt.config, member(s, "m1"))
