@@ -81,3 +81,8 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("ticket", "status"): TicketStatus,
     ("theme_day", "status"): ThemeDayStatus,
 }
+
+
+def check_sql(column: str, values: type[StrEnum]) -> str:
+    """The CHECK condition `column IN ('a', 'b', ...)` for an enum (the models' CheckConstraint)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"

@@ -1,5 +1,7 @@
 """Bad configuration values: each is named as `[section] key` with the reason, all in one message."""
 
+from pathlib import Path
+
 import pytest
 
 from bot import config
@@ -103,3 +105,18 @@ def test_frail_and_retired_are_exempt_and_not_reminded_by_default():
     assert everyone.study.remind_exclude == ()
     assert everyone.points.rules["theme_day_absent"].exempt_types == ()
     assert everyone.points.rules["theme_day_absent"].points == -5
+
+
+def test_the_cli_prints_the_problems_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.toml"
+    path.write_text('[delivery]\npoll_seconds = -1\n[points]\npass_line = 75\n', encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(path), "jobs"], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "[delivery] poll_seconds: must be greater than 0, got -1" in done.stderr
+    assert "[points] pass_line: must be below warning_line (70), got 75" in done.stderr

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import text
+from sqlalchemy import CheckConstraint, text
 from sqlmodel import Field, SQLModel
 
+from bot.enums import MemberType, Role, check_sql
 from bot.models.base import _ts
 
-ROLES = ("member", "secretary", "deputy", "committee", "editor", "reviewer", "admin")
-MEMBER_TYPES = ("regular", "retired", "mobile", "probationary", "frail")
+ROLES = tuple(r.value for r in Role)
+MEMBER_TYPES = tuple(t.value for t in MemberType)
 BRANCH_LEVELS = ("branch", "general_branch", "committee")
 
 
@@ -28,6 +29,7 @@ class Branch(SQLModel, table=True):
 
 
 class Member(SQLModel, table=True):
+    __table_args__ = (CheckConstraint(check_sql("member_type", MemberType), name="ck_member_member_type"),)
     id: int | None = Field(default=None, primary_key=True)
     userid: str = Field(max_length=64, unique=True, index=True)  # stored lower-case
     name: str = Field(max_length=64)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.enums import DeliveryStatus, check_sql
 from bot.models.base import _ts
 
 
@@ -57,6 +58,7 @@ class Delivery(SQLModel, table=True):
         UniqueConstraint("message_id", "recipient", name="uq_delivery_message_recipient"),
         Index("ix_delivery_claim", "status", "not_before"),
         Index("ix_delivery_batch", "message_id", "batch"),
+        CheckConstraint(check_sql("status", DeliveryStatus), name="ck_delivery_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbound_message.id", index=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.enums import ThemeDayStatus, check_sql
 from bot.models.base import _ts
 
-THEME_DAY_STATUSES = ("scheduled", "postponed", "cancelled", "held")
+THEME_DAY_STATUSES = tuple(s.value for s in ThemeDayStatus)
 
 
 class Task(SQLModel, table=True):
@@ -35,6 +36,7 @@ class ThemeDay(SQLModel, table=True):
     """主题党日: one event of a branch, numbered from the shared `#N` sequence."""
 
     __tablename__ = "theme_day"
+    __table_args__ = (CheckConstraint(check_sql("status", ThemeDayStatus), name="ck_theme_day_status"),)
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(foreign_key="case_number.id", unique=True)
     branch_id: int = Field(foreign_key="branch.id", index=True)

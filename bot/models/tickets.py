@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.enums import TicketStatus, check_sql
 from bot.models.base import _ts
 
 TICKET_GRADES = ("急难", "重大", "一般", "萌芽")
@@ -16,7 +17,8 @@ class Ticket(SQLModel, table=True):
     """A problem (反映 / 匿名反映) or suggestion (建议) under its own `#N`. An anonymous ticket keeps no member
     id: only `reporter_ref`, the per-report seal of bot.seal.report_seal (see bot/services/tickets.py)."""
 
-    __table_args__ = (Index("ix_ticket_open", "status", "due_on"),)
+    __table_args__ = (Index("ix_ticket_open", "status", "due_on"),
+                      CheckConstraint(check_sql("status", TicketStatus), name="ck_ticket_status"))
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(foreign_key="case_number.id", unique=True)
     kind: str = Field(max_length=16)  # problem / suggestion
