@@ -14,6 +14,7 @@ re-exported here, so callers import everything roster-related from `bot.services
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
-from bot import clock
+from bot import clock, texts
 from bot.models import MEMBER_TYPES, ROLES, AuditLog, Branch, Member
 from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_branches import BranchIndex, import_branches
@@ -64,13 +65,20 @@ ROSTER_HEADERS: dict[str, str] = {
 }
 REQUIRED = ("userid", "name", "branch")
 
-ROLE_WORDS: dict[str, str] = {r: r for r in ROLES} | {
-    "党员": "member", "书记": "secretary", "支部书记": "secretary", "副书记": "deputy", "党委": "committee",
-    "党委委员": "committee", "编辑": "editor", "审核": "reviewer", "管理员": "admin",
-}
-TYPE_WORDS: dict[str, str] = {t: t for t in MEMBER_TYPES} | {
-    "在职": "regular", "退休": "retired", "流动": "mobile", "预备": "probationary", "老弱病残": "frail",
-}
+# Words a roster file may use besides the ids and the labels of content/messages.toml (`labels.role`)
+ROLE_ALIASES = {"书记": "secretary", "副书记": "deputy", "党委": "committee", "审核": "reviewer"}
+
+
+@functools.cache
+def role_words() -> dict[str, str]:
+    return {r: r for r in ROLES} | {w: r for r, w in texts.labels("role").items()} | ROLE_ALIASES
+
+
+@functools.cache
+def type_words() -> dict[str, str]:
+    return {t: t for t in MEMBER_TYPES} | {w: t for t, w in texts.labels("member_type").items()}
+
+
 USERID = re.compile(r"^[a-z0-9_.@-]{1,64}$")
 PHONE = re.compile(r"^\+?\d{5,20}$")
 EARLIEST = 1921  # the Party's founding year: an earlier date is a typo
@@ -103,7 +111,7 @@ def _parse_row(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     if "roles" in values:
         roles = {"member"}
         for word in split_list(values["roles"]):
-            role = ROLE_WORDS.get(word.lower())
+            role = role_words().get(word.lower())
             if role is None:
                 problems.append(f"unknown role {word!r} (use {', '.join(ROLES)} or 党员/书记/副书记/党委/"
                                 "编辑/审核/管理员)")
@@ -112,10 +120,10 @@ def _parse_row(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         out["roles"] = ";".join(r for r in ROLES if r in roles)
     if "member_type" in values:
         word = values["member_type"]
-        member_type = TYPE_WORDS.get(word.lower()) if word else "regular"
+        member_type = type_words().get(word.lower()) if word else "regular"
         if member_type is None:
             problems.append(f"unknown member_type {word!r} (use {', '.join(MEMBER_TYPES)} or "
-                            "在职/退休/流动/预备/老弱病残)")
+                            f"{'/'.join(texts.labels('member_type').values())})")
         out["member_type"] = member_type
     today = clock.today()
     for key in ("joined_on", "full_member_on"):
