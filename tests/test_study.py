@@ -414,3 +414,25 @@ def test_study_pages_refuse_control_characters_and_send_security_headers(app_rt)
         assert "控制字符" in refused.get_data(as_text=True)
         assert refused.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/study/a1?from=wecom").status_code == 200
+
+
+def test_import_content_reports_every_problem_of_an_item(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[items]]\nslug = "Bad Slug"\nseries = "外星栏目"\ntitle = ""\nsummary = "' + "长" * 121
+                   + '"\nanswer = "x"\nstatus = "gone"\nurgent = "maybe"\ncolour = "red"\n'
+                   '[[items]]\nslug = "fine-1"\nseries = "党课团课"\ntitle = "t"\nsummary = "s"\nbody = "b"\n',
+                   encoding="utf-8")
+    with pytest.raises(study_content.ContentError) as err:
+        study_content.load(bad)
+    where = f"{bad} [items 1]"
+    assert sorted(err.value.errors) == sorted(f"{where}: {reason}" for reason in [
+        "slug must be 1-80 characters a-z, 0-9 and -",
+        "series must be one of 理论摘编、伦理典故、政策法规、会议文件、廉政建设、道德讲堂、读书集萃、党课团课、健康知识",
+        "title is required",
+        "summary is 121 characters, over 120",
+        "body is required",
+        "answer given without a question",
+        "urgent: expected true or false, got 'maybe'",
+        "status must be one of draft, reviewed, scheduled, published",
+        "unknown field 'colour'",
+    ])
