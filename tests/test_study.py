@@ -427,7 +427,7 @@ def test_import_content_reports_every_problem_of_an_item(tmp_path):
     where = f"{bad} [items 1]"
     assert sorted(err.value.errors) == sorted(f"{where}: {reason}" for reason in [
         "slug must be 1-80 characters a-z, 0-9 and -",
-        "series must be one of 理论摘编、伦理典故、政策法规、会议文件、廉政建设、道德讲堂、读书集萃、党课团课、健康知识",
+        "series must be one of " + "、".join(study_content.STUDY_SERIES),
         "title is required",
         "summary is 121 characters, over 120",
         "body is required",
