@@ -120,3 +120,11 @@ def test_the_cli_prints_the_problems_and_exits_2(tmp_path):
     assert "Traceback" not in done.stderr
     assert "[delivery] poll_seconds: must be greater than 0, got -1" in done.stderr
     assert "[points] pass_line: must be below warning_line (70), got 75" in done.stderr
+
+
+def test_schedule_keys_are_the_registered_jobs():
+    from scheduler import jobs
+
+    assert set(config.DEFAULT_SCHEDULE) == set(jobs.load())
+    cfg = make_config(schedule={"secretary_digest": "every 30m"})
+    assert {job.id: job.trigger(cfg) for job in jobs.load().values()}["secretary_digest"] == "every 30m"
