@@ -39,6 +39,8 @@ class DeliveryStatus(StrEnum):
 
 
 class ApprovalStatus(StrEnum):
+    """A request from 待审: decided by 通过/驳回, or withdrawn (销假, forgotten member)."""
+
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -46,11 +48,15 @@ class ApprovalStatus(StrEnum):
 
 
 class TicketStatus(StrEnum):
+    """问题与建议: open until 办结 (or 采纳 of a suggestion); a reopened ticket is open again."""
+
     OPEN = "open"
     CLOSED = "closed"
 
 
 class ThemeDayStatus(StrEnum):
+    """主题党日: `held` once theme_day_close recorded the attendance."""
+
     SCHEDULED = "scheduled"
     POSTPONED = "postponed"
     CANCELLED = "cancelled"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from bot.config.base import Bool, Int, IntList, Section, Str
 from bot.config.domain import MemberTypes, NonNegative
@@ -28,6 +28,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 }
 DEFAULT_RULES = {str(name): spec for name, spec in DEFAULT_RULES.items()}
 
+TABLES = {"category_caps": "expected a table of category = points (>= 0)",
+          "rules": "expected tables [points.rules.<name>]"}
 Cap = Annotated[Int, Field(ge=0)] | None
 
 
@@ -65,19 +67,12 @@ class PointsConfig(Section):
                              "(below pass_line is unqualified, below warning_line a warning)")
         return self
 
-    @field_validator("category_caps", mode="before")
+    @field_validator("category_caps", "rules", mode="before")
     @classmethod
-    def _caps_table(cls, value: object) -> object:
+    def _tables(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, dict):
-            raise ValueError("expected a table of category = points (>= 0)")
-        return value
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _rules(cls, value: object) -> object:
-        if not isinstance(value, dict):
-            raise ValueError("expected tables [points.rules.<name>]")
-        return _merge_rules(value)
+            raise ValueError(TABLES[info.field_name or ""])
+        return _merge_rules(value) if info.field_name == "rules" else value
 
 
 def _merge_rules(given: dict[str, Any]) -> dict[str, Any]:
