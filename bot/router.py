@@ -20,15 +20,11 @@ from bot.message import InboundMessage, Reply, after_word
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
 _ARG_SEP = re.compile(r"[\s,，、:：]+")
-ROLE_LABELS = {
-    "secretary": "支部书记",
-    "deputy": "支部书记",
-    "committee": "党委委员",
-    "editor": "编辑",
-    "reviewer": "审核人",
-    "admin": "管理员",
-    "member": "党员",
-}
+
+
+def role_label(role: str) -> str:
+    """The word for a role in chat replies (content/messages.toml `labels.role`)."""
+    return texts.label("role", role)
 
 
 class NotAuthorized(Exception):
@@ -298,7 +294,7 @@ def _target_branch(ctx: Context) -> str | None:
 
     head, _, rest = ctx.text.partition(" ")
     if ctx.member is None or not ctx.member.has_role("committee"):
-        return texts.t("role.needed", role=ROLE_LABELS["committee"])
+        return texts.t("role.needed", role=role_label("committee"))
     branch = ctx.session.exec(select(Branch).where(func.lower(Branch.code) == head[1:].lower())).first()
     if branch is None:
         return texts.t("branch.unknown", code=head[1:])
@@ -315,7 +311,7 @@ def not_member(ctx: Context) -> str:
 def role_refusal(roles: tuple[str, ...]) -> str:
     if set(roles) & {"secretary", "deputy"}:
         return texts.t("role.secretary_only")
-    label = "、".join(dict.fromkeys(ROLE_LABELS.get(r, r) for r in roles))
+    label = "、".join(dict.fromkeys(role_label(r) for r in roles))
     return texts.t("role.needed", role=label)
 
 

@@ -35,3 +35,32 @@ def t(key: str, **values: Any) -> str:
 
 def has(key: str) -> bool:
     return key in _messages()
+
+
+def label(kind: str, value: str) -> str:
+    """The word people see for a stored value: `labels.<kind>.<value>` (role, member_type, delivery_status,
+    ticket_status, theme_day_status); the value itself when there is none."""
+    key = f"labels.{kind}.{value}"
+    return t(key) if has(key) else str(value)
+
+
+def labels(kind: str) -> dict[str, str]:
+    """Every `labels.<kind>.*` entry as {value: word}, in the file's order."""
+    prefix = f"labels.{kind}."
+    return {key[len(prefix):]: word for key, word in _messages().items() if key.startswith(prefix)}
+
+
+def period_words(period: str) -> str:
+    """A review round as a member reads it: "2026-H2" -> "2026 年下半年" (anything else unchanged)."""
+    year, _, half = period.partition("-")
+    key = f"labels.period.{half}"
+    return t(key, year=year) if year.isdigit() and has(key) else period
+
+
+def band_words(band: str) -> str:
+    """A points band as a member reads it: "A" -> "第一档", "C" -> "第三档" (anything else unchanged)."""
+    if len(band) != 1 or not "A" <= band <= "Z":
+        return band
+    number = ord(band) - ord("A") + 1
+    digits = t("labels.band.digits")
+    return t("labels.band.name", n=digits[number - 1] if number <= len(digits) else number)

@@ -1,7 +1,7 @@
 """帮助, 下一页, the first-visit welcome, the help menu key and the answer to text nobody understood."""
 
 from bot import clock, paging, texts
-from bot.router import ROLE_LABELS, Context, Event, MenuKey, Prefix, Router, Word
+from bot.router import Context, Event, MenuKey, Prefix, Router, Word
 
 MAX_REPLY_BYTES = 2000  # a text reply must stay under WeCom's 2048 bytes
 
@@ -10,7 +10,7 @@ def _role_label(ctx: Context) -> str:
     roles = ctx.member.role_set if ctx.member else frozenset()
     top = next((r for r in ("committee", "secretary", "deputy", "admin", "editor", "reviewer") if r in roles),
                "member")
-    return ROLE_LABELS[top]
+    return texts.label("role", top)
 
 
 def command_of(line: str) -> str:

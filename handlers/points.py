@@ -42,7 +42,7 @@ def mine(ctx: Context) -> str:
     if ranked and row.rank is not None:  # the rank as 排行 shows it; the band is the member's own to see
         rows = pts.standings(ctx.session, ctx.config, year, ctx.member.branch_id)
         rank = next((r for r, s in pts.public_ranking(rows) if s.member.id == ctx.member.id), row.rank)
-        lines.append(texts.t("points.mine_band", rank=rank, band=row.band))
+        lines.append(texts.t("points.mine_band", rank=rank, band=texts.band_words(row.band)))
     veto = pts.veto_of(ctx.session, ctx.member, year)
     if veto is not None:
         lines.append(texts.t("points.mine_vetoed", reason=veto.reason))

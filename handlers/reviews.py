@@ -22,7 +22,7 @@ def self_review(ctx: Context) -> str:
         row = reviews.submit(ctx.session, ctx.config, ctx.member, text)
     except reviews.ReviewError as exc:
         return str(exc)
-    return texts.t("reviews.submitted", number=row.number, period=row.period)
+    return texts.t("reviews.submitted", number=row.number, period=texts.period_words(row.period))
 
 
 def dispute(ctx: Context) -> str:

@@ -10,7 +10,6 @@ from bot.services import commitments, tickets, tickets_escalation
 from bot.services.approvals import parse_number
 
 MIN_TEXT = 4
-STATUS = {"open": "处理中", "closed": "已办结"}
 
 
 def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
@@ -42,7 +41,7 @@ def anonymous(ctx: Context) -> str:
 def _view(ctx: Context, ticket, handler: bool) -> str:
     grade = ticket.grade or texts.t("tickets.ungraded")
     lines = [texts.t("tickets.view_head", number=ticket.number, kind=tickets.label(ticket), category=ticket.category,
-                     status=STATUS.get(ticket.status, ticket.status)),
+                     status=texts.label("ticket_status", ticket.status)),
              texts.t("tickets.view_grade", grade=grade, due=ticket.due_on.isoformat() if ticket.due_on else "-")]
     if handler:
         lines.append(texts.t("tickets.view_reporter", who=tickets.who(ctx.session, ticket)))
@@ -66,7 +65,7 @@ def _listing(ctx: Context) -> str:
     ctx.sealed = ctx.sealed or any(t.anonymous for t in rows)  # the reply ties the sender to their reports
     lines = [texts.t("tickets.mine_head")] if rows else []
     lines += [texts.t("tickets.mine_line", number=t.number, kind=tickets.label(t), text=t.text[:20],
-                      status=STATUS.get(t.status, t.status)) for t in rows]
+                      status=texts.label("ticket_status", t.status)) for t in rows]
     if ctx.member.has_role(*SECRETARY_ROLES) and ctx.branch_id is not None:
         pending = tickets.open_in(ctx.session, ctx.branch_id)
         lines.append(texts.t("tickets.open_head", count=len(pending)) if pending else texts.t("tickets.open_none"))

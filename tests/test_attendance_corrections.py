@@ -85,21 +85,21 @@ def test_manual_sign_in_after_close_adds_correction_entries(app_rt):
     assert len(_state(rt, number, "m1")[1]) == 3  # nothing written twice
 
 
-def test_excuse_after_close_reverses_the_absence(app_rt):
+def test_excuse_after_close_reverses_the_absence(app_rt):  # m1: a regular member, penalised when absent
     client, rt = app_rt
     number = _number(say_wecom(client, "sec", "发布主题党日 2026-12-05 14:30 会议室 学习"))
     _close(rt)
-    assert "用法" in say_wecom(client, "sec", f"准假 {number} m2")  # the reason is needed
-    reply = say_wecom(client, "sec", f"准假 {number} 党员丙 临时出差")
+    assert "用法" in say_wecom(client, "sec", f"准假 {number} m1")  # the reason is needed
+    reply = say_wecom(client, "sec", f"准假 {number} 党员乙 临时出差")
     assert "退回缺席扣分 5 分" in reply
-    row, ledger, task, total = _state(rt, number, "m2")
+    row, ledger, task, total = _state(rt, number, "m1")
     assert row.result == "excused"
     assert [(r, p) for r, p, _ in ledger] == [("theme_day_absent", -5), ("theme_day_absent", 5)]
     assert "临时出差" in ledger[-1][2]
     assert task.status == "done"
     assert total == rt.config.points.base
-    assert "已是请假" in say_wecom(client, "sec", f"准假 {number} m2 临时出差")
-    assert len(_state(rt, number, "m2")[1]) == 2
+    assert "已是请假" in say_wecom(client, "sec", f"准假 {number} m1 临时出差")
+    assert len(_state(rt, number, "m1")[1]) == 2
 
 
 def test_excuse_before_close_marks_excused(app_rt):

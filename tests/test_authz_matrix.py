@@ -30,7 +30,7 @@ from bot import clock, db, inbound, texts
 from bot.message import InboundMessage
 from bot.models import Branch, Member, ThemeDay
 from bot.models import InboundMessage as InboundRow
-from bot.router import ROLE_LABELS, SECRETARY_ROLES, Router
+from bot.router import SECRETARY_ROLES, Router, role_label
 from bot.services import reviews
 from handlers import build_router
 from tests.conftest import DEFAULT_NOW, make_runtime
@@ -110,10 +110,10 @@ ROLES = {
     "stranger": ("nobody", ""),
 }
 B1_ACTORS = ("secretary", "deputy", "committee", "committee@b1")  # may act on b1's objects
-COMMITTEE_ONLY = texts.t("role.needed", role=ROLE_LABELS["committee"])
+COMMITTEE_ONLY = texts.t("role.needed", role=role_label("committee"))
 NOT_MEMBER = texts.t("roster.not_member")
 REFUSALS = {texts.t("role.secretary_only"), NOT_MEMBER, texts.t("roster.not_member_oa"),
-            *(texts.t("role.needed", role=label) for label in set(ROLE_LABELS.values()))}
+            *(texts.t("role.needed", role=label) for label in set(texts.labels("role").values()))}
 
 
 def router_words(router: Router) -> dict[str, tuple[str, ...]]:

@@ -30,6 +30,7 @@ def test_ten_absentees_one_message_and_pending_leave_excused_until_decided(rt):
     add_roster(rt)
     with rt.write() as s:
         sec, m2 = _member(s, "sec"), _member(s, "m2")
+        m2.member_type = "regular"  # a retired member would be exempt from the absence penalty checked below
         s.add_all([Member(userid=f"x{i}", name=f"党员{i:02d}号", branch_id=sec.branch_id) for i in range(9)])
         event = _past_event(s, sec.branch_id, at(2026, 11, 24, 14, 30))
         leave = approvals.create(s, "leave", m2, "党员丙 请假", {"event_id": event.id, "event": event.number})

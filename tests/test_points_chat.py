@@ -65,7 +65,7 @@ def test_ranking_toggle_by_secretary_only(app_rt):
     assert board[0] == "第一党支部 2026 年积分排行："
     assert board[1] == "1. 党员乙 105 分"
     assert sorted(board[2:4]) == ["2. 书记甲 100 分", "2. 党员丙 100 分"]
-    assert "支部排名第 1 名，档次 A" in say_wecom(client, "m1", "积分")
+    assert "支部排名第 1 名，位列第一档" in say_wecom(client, "m1", "积分")
     assert "已关闭" in say_wecom(client, "sec", "关闭排行")
     assert "没有开启" in say_wecom(client, "m1", "排行")
     # a committee member switches another branch with @code

@@ -33,7 +33,8 @@ AT = "2026-11-25T09:00:00+08:00"
 
 @pytest.fixture
 def url(backend):
-    rt = make_runtime(backend)
+    # m2 is retired: exempt from the absence penalty by default, so this scheme penalises everyone
+    rt = make_runtime(backend, points={"rules": {"theme_day_absent": {"exempt_types": []}}})
     add_roster(rt)
     with rt.session() as s:
         def get(userid):

@@ -61,7 +61,7 @@ def test_committee_settles_disputed_reviews(app_rt):
 
     reply = say_wecom(client, "cw", "裁定 1 维持 经支部核实帮扶两户属实")
     assert reply == "已裁定 #1：维持，已定稿，已通知本人和提出异议的党员。"
-    told = "党委裁定：党员乙 2026-H2 自评 #1 维持原评价，已定稿。说明：经支部核实帮扶两户属实"
+    told = "党委裁定：党员乙 2026 年下半年 自评 #1 维持原评价，已定稿。说明：经支部核实帮扶两户属实"
     assert texts_to(rt, "m1")[-1] == told
     assert texts_to(rt, "m2")[-1] == told
     assert told not in texts_to(rt, "sec")  # not a disputer of #1
@@ -70,7 +70,7 @@ def test_committee_settles_disputed_reviews(app_rt):
 
     reply = say_wecom(client, "cw", "裁定 ＃2，修改：基本合格，晨学打卡缺漏 12 天")  # full-width, `，` and `：`
     assert reply == "已裁定 #2：修改「基本合格」，已定稿，已通知本人和提出异议的党员。"
-    told = "党委裁定：党员丙 2026-H2 自评 #2 的结论改为「基本合格」，已定稿。说明：晨学打卡缺漏 12 天"
+    told = "党委裁定：党员丙 2026 年下半年 自评 #2 的结论改为「基本合格」，已定稿。说明：晨学打卡缺漏 12 天"
     assert texts_to(rt, "m2")[-1] == told
     assert texts_to(rt, "sec")[-1] == told
 

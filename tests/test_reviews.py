@@ -20,19 +20,19 @@ SELF = "本半年坚持晨学打卡，参加主题党日五次，帮扶困难群
 def test_review_round(app_rt):
     client, rt = app_rt
     assert say_wecom(client, "m1", "自评 很好").startswith("自评格式")
-    assert say_wecom(client, "m1", f"自评 {SELF}") == ("自评已提交，编号 #1（2026-H2），等待支部审核；"
+    assert say_wecom(client, "m1", f"自评 {SELF}") == ("自评已提交，编号 #1（2026 年下半年），等待支部审核；"
                                                       "审核通过后在支部公示 7 天。")
     assert say_wecom(client, "m1", f"自评 {SELF}（修改）").startswith("自评已提交，编号 #1")  # pending: replaced
     assert say_wecom(client, "m2", f"自评 {SELF}").startswith("自评已提交，编号 #2")
     with rt.session() as s:
         assert s.get(CaseNumber, 1).kind == "review"
     assert say_wecom(client, "m2", "异议 1 不属实").startswith("#1 不在公示期")
-    assert say_wecom(client, "sec", "通过 1").startswith("已通过 #1（自评：党员乙 2026-H2 自评")
+    assert say_wecom(client, "sec", "通过 1").startswith("已通过 #1（自评：党员乙 2026 年下半年 自评")
     assert say_wecom(client, "sec", "通过 2").startswith("已通过 #2")
-    assert texts_to(rt, "m2")[0].startswith("公示：党员乙 2026-H2 自评 #1（本年积分 100 分）")
+    assert texts_to(rt, "m2")[0].startswith("公示：党员乙 2026 年下半年 自评 #1（本年积分 100 分）")
     assert "公示至 2026-12-02" in texts_to(rt, "m2")[0]
     again = say_wecom(client, "m1", f"自评 {SELF}")
-    assert again == "您 2026-H2 的自评 #1 已审核，不能再修改；如有问题请联系支部书记。"
+    assert again == "您 2026 年下半年 的自评 #1 已审核，不能再修改；如有问题请联系支部书记。"
     assert say_wecom(client, "m1", "异议 1 自己") == "不能对自己的评价 #1 提出异议。"
     assert say_wecom(client, "cw", "异议 1 不清楚") == "#1 由本支部党员提出异议。"
     assert say_wecom(client, "m2", "异议 #1 帮扶只有一户") == "已记录您对 #1 的异议，支部书记会核实处理。"
@@ -46,5 +46,5 @@ def test_review_round(app_rt):
     with rt.session() as s:
         assert [(r.number, r.status) for r in s.exec(select(Review).order_by(Review.number))] == [
             (1, "disputed"), (2, "final")]
-    assert texts_to(rt, "m2")[-1] == "您的自评 #2（2026-H2）公示期满无异议，已定稿。"
+    assert texts_to(rt, "m2")[-1] == "您的自评 #2（2026 年下半年）公示期满无异议，已定稿。"
     assert texts_to(rt, "cw")[-1] == "评价 #1（党员乙）公示期满，收到 1 条异议，暂不定稿，请核实处理。"

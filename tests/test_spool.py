@@ -3,7 +3,6 @@ and the spool is replayed once the database is back: effect once, dated by recei
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import fcntl
 import json
@@ -87,7 +86,7 @@ def test_outage_spools_then_replays_once_dated_by_receipt(outage, tmp_path):
 def test_full_spool_answers_503(outage, tmp_path):
     client, folder, _ = outage
     rt = client.application.extensions["dangjian"]
-    rt.config = rt.config.replace(app=dataclasses.replace(rt.config.app, spool_max_mb=1))
+    rt.config = rt.config.replace(app=rt.config.app.replace(spool_max_mb=1))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "00000000000000000000-filler.json").write_bytes(b" " * (1024 * 1024))
     status, _ = _say(client, "m1", "积分", 9002)

@@ -334,7 +334,7 @@ def test_wengu_shows_in_study_and_the_reminder(srt):
         study_push.morning(s, srt.config, dt.date(2026, 11, 24))
         assert study_push.morning(s, srt.config, WED)[0].slug == "a1"
         assert study.fresh(s, WED) is None
-        assert study_push.remind(s, srt.config, WED) == 4
+        assert study_push.remind(s, srt.config, WED) == 3  # not m2: retired members are not reminded by default
     at_day(WED)
     with srt.session() as s:
         assert "「温故」标题a1" in study_push.show_today(s, srt.config, member(s, "m1"))
@@ -417,3 +417,25 @@ def test_study_pages_refuse_control_characters_and_send_security_headers(app_rt)
         assert "控制字符" in refused.get_data(as_text=True)
         assert refused.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/study/a1?from=wecom").status_code == 200
+
+
+def test_import_content_reports_every_problem_of_an_item(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[items]]\nslug = "Bad Slug"\nseries = "外星栏目"\ntitle = ""\nsummary = "' + "长" * 121
+                   + '"\nanswer = "x"\nstatus = "gone"\nurgent = "maybe"\ncolour = "red"\n'
+                   '[[items]]\nslug = "fine-1"\nseries = "党课团课"\ntitle = "t"\nsummary = "s"\nbody = "b"\n',
+                   encoding="utf-8")
+    with pytest.raises(study_content.ContentError) as err:
+        study_content.load(bad)
+    where = f"{bad} [items 1]"
+    assert sorted(err.value.errors) == sorted(f"{where}: {reason}" for reason in [
+        "slug must be 1-80 characters a-z, 0-9 and -",
+        "series must be one of " + "、".join(study_content.STUDY_SERIES),
+        "title is required",
+        "summary is 121 characters, over 120",
+        "body is required",
+        "answer given without a question",
+        "urgent: expected true or false, got 'maybe'",
+        "status must be one of draft, reviewed, scheduled, published",
+        "unknown field 'colour'",
+    ])

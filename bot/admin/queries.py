@@ -15,9 +15,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import audit, clock, texts
+from bot.enums import DeliveryStatus
 from bot.models import AuditLog, Branch, Delivery, JobRun, Member, OutboundMessage
 
-DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "expired", "folded", "skipped")
+DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus)
 # The outbox writes one audit row with this action per send that failed for a configuration reason
 # (bad secret, IP not trusted, unknown robot...): those rows are the admins' delivery alerts.
 CONFIG_ALERT_ACTION = "delivery_config_error"

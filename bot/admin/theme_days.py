@@ -20,7 +20,6 @@ from bot.models import Attendance, Branch, ThemeDay
 from bot.services import theme_day, theme_day_agenda
 from bot.services.theme_day_agenda import ThemeDayError
 
-STATUS_LABELS = {"scheduled": "待开", "postponed": "已推迟", "cancelled": "已取消", "held": "已召开"}
 RECENT_DAYS = 60
 LIMIT = 100
 
@@ -53,7 +52,7 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
     found = list(session.exec(stmt.limit(LIMIT)))
     counts = _counts(session, [e.id for e, _ in found])
     empty = {"going": 0, "leave": 0, "signed": 0, "late": 0}
-    return [{"event": e, "branch": name, "status": STATUS_LABELS.get(e.status, e.status),
+    return [{"event": e, "branch": name, "status": texts.label("theme_day_status", e.status),
              "open": e.status in theme_day.OPEN and e.closed_at is None,
              "agenda": theme_day_agenda.agenda_text(e.agenda), **counts.get(e.id, empty)} for e, name in found]
 
@@ -111,7 +110,7 @@ def _open_event(session: Session, event_id: int) -> ThemeDay | str | None:
     if event is None:
         return None
     if event.status not in theme_day.OPEN or event.closed_at is not None:
-        return texts.t("theme_day.closed", number=event.number, status=STATUS_LABELS.get(event.status, ""))
+        return texts.t("theme_day.closed", number=event.number, status=texts.label("theme_day_status", event.status))
     return event
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from bot import texts
 from bot.admin import queries
 from bot.admin.base import bp, runtime
 
-ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
-               "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
-TYPE_LABELS = {"regular": "在职", "retired": "退休", "mobile": "流动", "probationary": "预备", "frail": "老弱病残"}
-STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达", "failed": "失败", "expired": "过期",
-                 "folded": "已汇总", "skipped": "免打扰未发"}
 JOB_STATUS_LABELS = {"running": "运行中", "done": "完成", "skipped": "跳过", "failed": "失败"}
 LEVEL_LABELS = {"branch": "支部", "general_branch": "总支", "committee": "党委"}
 RANKING_CHOICES = (("", "默认"), ("on", "开启"), ("off", "关闭"))
@@ -41,7 +37,7 @@ def dashboard() -> ResponseReturnValue:
     with runtime().session() as s:
         data = queries.dashboard(s)
     return render_template("admin/dashboard.html", d=data, statuses=queries.DELIVERY_STATUSES,
-                           status_labels=STATUS_LABELS, job_labels=JOB_STATUS_LABELS,
+                           status_labels=texts.labels("delivery_status"), job_labels=JOB_STATUS_LABELS,
                            alert_days=queries.ALERT_DAYS, alert_action=queries.CONFIG_ALERT_ACTION)
 
 
@@ -53,8 +49,8 @@ def members() -> ResponseReturnValue:
     with runtime().session() as s:
         branch_list = queries.branches(s)
         page = queries.members(s, branch_id=branch_id, text=text, active=active, page=_page())
-    rows = [{"userid": r[0], "name": r[1], "roles": "、".join(ROLE_LABELS.get(x, x) for x in r[2].split(";") if x),
-             "type": TYPE_LABELS.get(r[3], r[3]), "active": r[4], "phone": mask_phone(r[5]),
+    rows = [{"userid": r[0], "name": r[1], "roles": "、".join(texts.label("role", x) for x in r[2].split(";") if x),
+             "type": texts.label("member_type", r[3]), "active": r[4], "phone": mask_phone(r[5]),
              "branch": r[7] or r[6] or ""} for r in page.items]
     return render_template("admin/members.html", page=page, rows=rows, branches=branch_list,
                            branch_id=branch_id, q=text, active=request.args.get("active", ""))
@@ -68,7 +64,7 @@ def deliveries() -> ResponseReturnValue:
     with runtime().session() as s:
         page = queries.deliveries(s, status=status or None, page=_page())
     return render_template("admin/deliveries.html", page=page, status=status,
-                           statuses=queries.DELIVERY_STATUSES, status_labels=STATUS_LABELS)
+                           statuses=queries.DELIVERY_STATUSES, status_labels=texts.labels("delivery_status"))
 
 
 @bp.get("/audit")

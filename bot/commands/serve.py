@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
@@ -93,7 +92,7 @@ def demo_config(cfg: Any, host: str, port: int) -> Any:
     if cfg.app.public_url != AppConfig().public_url:
         return cfg
     shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
-    return cfg.replace(app=dataclasses.replace(cfg.app, public_url=f"http://{shown}:{port}"))
+    return cfg.replace(app=cfg.app.replace(public_url=f"http://{shown}:{port}"))
 
 
 @command("demo")

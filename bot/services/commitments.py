@@ -23,6 +23,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, texts
+from bot.enums import PointsRule
 from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote, Member
 from bot.notify_group import Batch
 from bot.services import approvals
@@ -142,7 +143,7 @@ def fulfil(session: Session, config: Any, actor: Member, number: int, branch_id:
     row.vote_until = clock.add_workdays(clock.today(), config.commitments.vote_days)
     session.add(row)
     audit.record(session, actor.userid, "commitment_fulfilled", f"#{number}")
-    pts.award(session, config, owner, "commitment_fulfilled", on=clock.today(), actor=actor.userid,
+    pts.award(session, config, owner, PointsRule.COMMITMENT_FULFILLED, on=clock.today(), actor=actor.userid,
               reason=texts.t("commitments.reason_fulfilled", number=number), source=f"commitment:#{number}")
     voters = eligible(session, row)
     if voters:

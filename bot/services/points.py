@@ -119,7 +119,7 @@ def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.da
     note = (reason or "").strip()[:300] or label("rules", rule)
     _lock_member(session, member)
     if member.member_type in spec.exempt_types:
-        final, why = 0, texts.t("points.exempt", type=label("types", member.member_type), reason=note)
+        final, why = 0, texts.t("points.exempt", type=texts.label("member_type", member.member_type), reason=note)
     else:
         final, why = _apply_caps(session, member, rule, spec, on, amount, note,
                                  config.points.category_caps.get(spec.category))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot import audit, clock, notify, texts
+from bot.enums import PointsRule
 from bot.models import Approval, Branch, LedgerEntry, Member, Veto
 from bot.services import approvals
 from bot.services import points as pts
@@ -60,7 +61,7 @@ def adjust(session: Session, config: Any, actor: Member, target: Member, delta: 
                      f"#{request.number} {delta:+d} {reason}")
         _tell_committee(session, config, request, exclude=(actor.id, target.id))
         return request
-    entry = pts.award(session, config, target, "manual", on=day, reason=reason, source="chat",
+    entry = pts.award(session, config, target, PointsRule.MANUAL, on=day, reason=reason, source="chat",
                       actor=actor.userid, points=delta)
     audit.record(session, actor.userid, "points_adjust", target.userid, f"{delta:+d} {reason}")
     _tell_target(session, config, target, entry)
@@ -78,14 +79,14 @@ def month_adjusted(session: Session, member: Member, day: dt.date) -> int:
     first = day.replace(day=1)
     nxt = (first + dt.timedelta(days=32)).replace(day=1)
     stmt = select(func.coalesce(func.sum(func.abs(LedgerEntry.points)), 0)).where(
-        LedgerEntry.member_id == member.id, LedgerEntry.rule == "manual", LedgerEntry.period >= first,
+        LedgerEntry.member_id == member.id, LedgerEntry.rule == PointsRule.MANUAL, LedgerEntry.period >= first,
         LedgerEntry.period < nxt)
     written = int(session.exec(stmt).one())
     waiting = select(Approval).where(Approval.member_id == member.id, Approval.kind == "points",
                                      Approval.status == "pending")
     for request in session.exec(waiting):
         data = approvals.payload(request)
-        if data.get("rule") == "manual" and first <= dt.date.fromisoformat(data["on"]) < nxt:
+        if data.get("rule") == PointsRule.MANUAL and first <= dt.date.fromisoformat(data["on"]) < nxt:
             written += abs(int(data.get("points") or 0))
     return written
 
@@ -114,7 +115,8 @@ def _on_approve(session: Session, request: Approval, decider: Member, config: An
         return
     reason = texts.t("points.approved_reason", reason=data.get("reason") or "", number=request.number,
                      decider=decider.userid)
-    entry = pts.award(session, config, target, data.get("rule", "manual"), on=dt.date.fromisoformat(data["on"]),
+    entry = pts.award(session, config, target, data.get("rule", PointsRule.MANUAL),
+                      on=dt.date.fromisoformat(data["on"]),
                       reason=reason, source=data.get("source") or f"approval:#{request.number}",
                       actor=data.get("actor") or decider.userid, points=data.get("points"))
     audit.record(session, decider.userid, "points_adjust", target.userid,

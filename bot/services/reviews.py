@@ -55,12 +55,13 @@ def submit(session: Session, config: Any, member: Member, text: str) -> Review:
     stmt = select(Review).where(Review.member_id == member.id, Review.period == period, col(Review.status).in_(LIVE))
     live = session.exec(stmt).first()
     if live is not None and live.status != "submitted":
-        raise ReviewError(texts.t("reviews.already", number=live.number, period=period))
+        raise ReviewError(texts.t("reviews.already", number=live.number, period=texts.period_words(period)))
     if live is not None:  # still pending: the new text replaces the old one
         live.text = text[:1000]
         session.add(live)
         request = session.exec(select(Approval).where(Approval.number == live.number)).one()
-        request.summary = texts.t("reviews.summary", name=member.name, period=period, text=text[:100])[:200]
+        request.summary = texts.t("reviews.summary", name=member.name, period=texts.period_words(period),
+                                  text=text[:100])[:200]
         session.add(request)
         return live
     number = approvals.next_number(session, "review")
@@ -68,7 +69,7 @@ def submit(session: Session, config: Any, member: Member, text: str) -> Review:
     row = Review(number=number, member_id=member.id, branch_id=member.branch_id, period=period, text=text[:1000],
                  created_at=clock.now())
     session.add(row)
-    summary = texts.t("reviews.summary", name=member.name, period=period, text=text[:100])
+    summary = texts.t("reviews.summary", name=member.name, period=texts.period_words(period), text=text[:100])
     request = Approval(number=number, kind="review", member_id=member.id, branch_id=member.branch_id,
                        summary=summary[:200], payload=json.dumps({"review": number}), created_at=clock.now())
     session.add(request)
@@ -91,8 +92,8 @@ def _on_approve(session: Session, request: Approval, decider: Member, config: An
     row.status, row.approved_at = "notice", clock.now()
     row.notice_until = clock.today() + dt.timedelta(days=NOTICE_DAYS)
     session.add(row)
-    text = texts.t("reviews.notice", number=row.number, name=member.name, period=row.period, points=row.points,
-                   text=row.text[:300], until=row.notice_until.isoformat())
+    text = texts.t("reviews.notice", number=row.number, name=member.name, period=texts.period_words(row.period),
+                   points=row.points, text=row.text[:300], until=row.notice_until.isoformat())
     notify.members(session, config, _branch(session, row, exclude=member.id), text, key=f"review:{row.number}:notice",
                    topic="review_notice")
 
@@ -154,7 +155,8 @@ def finalise(session: Session, config: Any, today: dt.date) -> tuple[int, int]:
             member = session.get(Member, row.member_id)
             if member is not None:
                 notify.members(session, config, [member], texts.t("reviews.final", number=row.number,
-                               period=row.period), key=f"review:{row.number}:final", topic="review_notice")
+                               period=texts.period_words(row.period)), key=f"review:{row.number}:final",
+                               topic="review_notice")
         session.add(row)
         audit.record(session, "system", f"review_{row.status}", f"#{row.number}")
     return done, held
@@ -187,7 +189,7 @@ def rule(session: Session, config: Any, actor: Member, number: int, outcome: str
     ids = {d.member_id for d in disputes(session, row)}
     people = [m for m in ([member] if member else []) + [session.get(Member, i) for i in sorted(ids)] if m]
     key = "reviews.ruled_amended" if outcome == "修改" else "reviews.ruled_upheld"
-    text = texts.t(key, number=number, name=member.name if member else "-", period=row.period,
+    text = texts.t(key, number=number, name=member.name if member else "-", period=texts.period_words(row.period),
                    conclusion=conclusion[:200], note=note[:300])
     notify.members(session, config, people, text, key=f"review:{number}:ruling", topic="review_notice")
     return row

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from array import array
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bot import clock
-from bot.models import MEMBER_TYPES, ROLES, AuditLog, Branch, Member
+from bot.models import AuditLog, Branch, Member
 from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_branches import BranchIndex, import_branches
 from bot.services.roster_forget import FORGET_HOOKS, forget_hook, forget_member
@@ -40,11 +39,9 @@ from bot.services.roster_io import (
     fields_of,
     map_headers,
     open_table,
-    parse_bool,
-    parse_date,
     read_table,
-    split_list,
 )
+from bot.services.roster_row import parse_row
 
 __all__ = [
     "FORGET_HOOKS", "ImportResult", "MemberNotFound", "RosterError", "Table", "forget_hook",
@@ -64,86 +61,8 @@ ROSTER_HEADERS: dict[str, str] = {
 }
 REQUIRED = ("userid", "name", "branch")
 
-ROLE_WORDS: dict[str, str] = {r: r for r in ROLES} | {
-    "党员": "member", "书记": "secretary", "支部书记": "secretary", "副书记": "deputy", "党委": "committee",
-    "党委委员": "committee", "编辑": "editor", "审核": "reviewer", "管理员": "admin",
-}
-TYPE_WORDS: dict[str, str] = {t: t for t in MEMBER_TYPES} | {
-    "在职": "regular", "退休": "retired", "流动": "mobile", "预备": "probationary", "老弱病残": "frail",
-}
-USERID = re.compile(r"^[a-z0-9_.@-]{1,64}$")
-PHONE = re.compile(r"^\+?\d{5,20}$")
-EARLIEST = 1921  # the Party's founding year: an earlier date is a typo
-
 MEMBER_COLUMNS = ("userid", "name", "branch_id", "roles", "member_type", "joined_on", "full_member_on",
                   "phone", "active")
-
-
-def _parse_row(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """One row's fields as model values (only the columns present) and its problems."""
-    out: dict[str, Any] = {}
-    problems: list[str] = []
-    userid = values.get("userid", "").lower()
-    if not userid:
-        problems.append("userid is empty")
-    elif not USERID.match(userid):
-        problems.append(f"userid {values['userid']!r} may only use letters, digits and _ . @ - (at most 64)")
-    out["userid"] = userid
-    name = values.get("name", "")
-    if not name:
-        problems.append("name is empty")
-    elif len(name) > 64:
-        problems.append("name is longer than 64 characters")
-    out["name"] = name
-    out["branch"] = values.get("branch", "")
-    if not out["branch"]:
-        problems.append("branch is empty")
-    elif len(out["branch"]) > 64 or any(c.isspace() or c == "@" for c in out["branch"]):
-        problems.append(f"branch code {out['branch']!r} must be at most 64 characters, no spaces or @")
-    if "roles" in values:
-        roles = {"member"}
-        for word in split_list(values["roles"]):
-            role = ROLE_WORDS.get(word.lower())
-            if role is None:
-                problems.append(f"unknown role {word!r} (use {', '.join(ROLES)} or 党员/书记/副书记/党委/"
-                                "编辑/审核/管理员)")
-            else:
-                roles.add(role)
-        out["roles"] = ";".join(r for r in ROLES if r in roles)
-    if "member_type" in values:
-        word = values["member_type"]
-        member_type = TYPE_WORDS.get(word.lower()) if word else "regular"
-        if member_type is None:
-            problems.append(f"unknown member_type {word!r} (use {', '.join(MEMBER_TYPES)} or "
-                            "在职/退休/流动/预备/老弱病残)")
-        out["member_type"] = member_type
-    today = clock.today()
-    for key in ("joined_on", "full_member_on"):
-        if key not in values:
-            continue
-        try:
-            day = parse_date(values[key])
-        except ValueError as exc:
-            problems.append(f"{key}: {exc}")
-            day = None
-        if day is not None and day.year < EARLIEST:
-            problems.append(f"{key} {day} is before {EARLIEST}")
-        elif day is not None and day > today:
-            problems.append(f"{key} {day} is in the future")
-        out[key] = day
-    if out.get("joined_on") and out.get("full_member_on") and out["full_member_on"] < out["joined_on"]:
-        problems.append(f"full_member_on {out['full_member_on']} is before joined_on {out['joined_on']}")
-    if "phone" in values:
-        phone = re.sub(r"[\s\-()]", "", values["phone"])
-        if phone and not PHONE.match(phone):
-            problems.append("phone must be digits (5 to 20, optional leading +)")  # never echo the number
-        out["phone"] = phone or None
-    if "active" in values:
-        try:
-            out["active"] = parse_bool(values["active"])
-        except ValueError as exc:
-            problems.append(str(exc))
-    return out, problems
 
 
 CHUNK = 500  # rows written per statement batch: memory stays flat however long the file is
@@ -255,7 +174,7 @@ def import_roster(session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]
     repeated = False
     for line, row in rows:
         problems = control_problems(row, mapping)
-        values, more = _parse_row(fields_of(row, mapping)) if not problems else ({"userid": ""}, [])
+        values, more = parse_row(fields_of(row, mapping)) if not problems else ({"userid": ""}, [])
         problems += more
         if problems:
             errors.extend(f"line {line}: {p}" for p in problems)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot import clock, parse, texts
 from bot.db import table_of
+from bot.enums import PointsRule
 from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.services import approvals, study
 
@@ -120,7 +121,7 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
     created = result.first() is not None
     points = 0
     if created:
-        points = award(session, config, member, "study_checkin", on=day, source=f"study:{day}",
+        points = award(session, config, member, PointsRule.STUDY_CHECKIN, on=day, source=f"study:{day}",
                        reason=texts.t("study.reason_checkin", title=item.title if item else ""))
     return CheckInResult(created, streak(session, member.id, day), month_count(session, member.id, day), points,
                          item)
@@ -175,7 +176,7 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
     session.flush()
     if not correct:
         return texts.t("study.answer_wrong")
-    points = award(session, config, member, "study_answer", on=day, source=f"study:{day}",
+    points = award(session, config, member, PointsRule.STUDY_ANSWER, on=day, source=f"study:{day}",
                    reason=texts.t("study.reason_answer", title=item.title))
     return texts.t("study.answer_right", points=points, answer=item.answer.split("|")[0])
 
@@ -200,7 +201,7 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
     session.flush()
     if earlier:
         return texts.t("study.reflection_again")
-    points = award(session, config, member, "reflection", on=day, source=f"study:{day}",
+    points = award(session, config, member, PointsRule.REFLECTION, on=day, source=f"study:{day}",
                    reason=texts.t("study.reason_reflection"))
     return texts.t("study.reflection_saved", points=points)
 
@@ -268,7 +269,7 @@ def _approve_makeup(session: Session, request: Approval, decider: Member, config
         member_id=member.id, date=day, at=clock.now(), via="makeup", makeup=True, approval_id=request.id)
         .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     if result.first() is not None:
-        award(session, config, member, "makeup_checkin", on=day, source=f"approval:{request.number}",
+        award(session, config, member, PointsRule.MAKEUP_CHECKIN, on=day, source=f"approval:{request.number}",
               actor=decider.userid, reason=texts.t("study.reason_makeup", date=day.isoformat(),
                                                    number=request.number))
 

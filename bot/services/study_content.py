@@ -1,6 +1,7 @@
 """`import-content`: study items from TOML, Markdown (front matter) or XLSX files, or a folder of them.
 
-Upsert by `slug`, all or nothing: any bad item and nothing is applied; errors read `file: reason`.
+Upsert by `slug`, all or nothing: any bad item and nothing is applied; errors read `file: reason`, one line
+per problem (an item is checked by the pydantic model `ItemIn`, every field of it).
 - TOML: one item as top-level keys, or several as `[[items]]`.
 - Markdown: `+++` TOML front matter (or `---` lines of `key: value`), the rest is the body.
 - XLSX: the first row names the columns (English field names or the Chinese labels below).
@@ -8,8 +9,6 @@ Upsert by `slug`, all or nothing: any bad item and nothing is applied; errors re
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,21 +17,19 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot import audit, clock
-from bot.controlchars import has_control
-from bot.models import STUDY_SERIES, STUDY_STATUSES, StudyItem
+from bot.models import STUDY_SERIES, StudyItem
 from bot.services.roster_io import XLSX_ERRORS
+from bot.services.study_items import ItemErrors, validate
+
+__all__ = ["STUDY_SERIES", "ContentError", "ImportResult", "ItemErrors", "apply", "import_path", "load", "validate"]
 
 SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "study"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-SUMMARY_MAX = 120
 FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer", "publish_on", "urgent",
           "weekly_key", "status", "editor", "reviewer")
 CHINESE = {"编号": "slug", "栏目": "series", "系列": "series", "标题": "title", "摘要": "summary", "正文": "body",
            "问题": "question", "思考题": "question", "答案": "answer", "发布日期": "publish_on", "紧急": "urgent",
            "一周要点": "weekly_key", "状态": "status", "编辑": "editor", "审核": "reviewer"}
-TRUE = ("true", "1", "yes", "是", "y")
-FALSE = ("false", "0", "no", "否", "n", "")
 
 
 class ContentError(Exception):
@@ -139,68 +136,6 @@ def _read_xlsx(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _date(value: Any) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip())
-
-
-def validate(raw: dict[str, Any]) -> dict[str, Any]:
-    """A clean item dict, or ValueError with the reason."""
-    unknown = sorted(set(raw) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"unknown field {unknown[0]!r}")
-    text = {k: str(raw.get(k) or "").strip() for k in ("slug", "series", "title", "summary", "body", "question",
-                                                       "answer", "editor", "reviewer")}
-    for name, value in text.items():
-        if has_control(value):
-            raise ValueError(f"{name} contains a control character")
-    slug = text["slug"].lower()
-    if not SLUG.match(slug):
-        raise ValueError("slug must be 1-80 characters a-z, 0-9 and -")
-    if text["series"] not in STUDY_SERIES:
-        raise ValueError(f"series must be one of {'、'.join(STUDY_SERIES)}")
-    for name in ("title", "summary", "body"):
-        if not text[name]:
-            raise ValueError(f"{name} is required")
-    if len(text["title"]) > 128:
-        raise ValueError("title is over 128 characters")
-    if len(text["summary"]) > SUMMARY_MAX:
-        raise ValueError(f"summary is {len(text['summary'])} characters, over {SUMMARY_MAX}")
-    if len(text["question"]) > 500 or len(text["answer"]) > 200:
-        raise ValueError("question over 500 or answer over 200 characters")
-    if text["answer"] and not text["question"]:
-        raise ValueError("answer given without a question")
-    if text["question"] and not text["answer"]:
-        raise ValueError("question given without an answer")
-    status = str(raw.get("status") or "draft").strip().lower()
-    if status not in STUDY_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(STUDY_STATUSES)}")
-    try:
-        publish_on = _date(raw.get("publish_on"))
-    except ValueError:
-        raise ValueError("publish_on must be YYYY-MM-DD") from None
-    return {**text, "slug": slug, "question": text["question"] or None, "answer": text["answer"] or None,
-            "editor": text["editor"] or None, "reviewer": text["reviewer"] or None, "status": status,
-            "publish_on": publish_on, "urgent": _bool(raw.get("urgent", False)),
-            "weekly_key": _bool(raw.get("weekly_key", False))}
-
-
 def load(path: str | Path) -> list[dict[str, Any]]:
     """Read and validate every item under `path`; ContentError lists every problem."""
     root = Path(path)
@@ -218,8 +153,8 @@ def load(path: str | Path) -> list[dict[str, Any]]:
         for where, raw in raws:
             try:
                 item = validate(raw)
-            except (ValueError, TypeError) as exc:
-                errors.append(f"{where}: {exc}")
+            except ItemErrors as exc:
+                errors.extend(f"{where}: {reason}" for reason in exc.reasons)
                 continue
             if item["slug"] in seen:
                 errors.append(f"{where}: slug {item['slug']!r} already used in {seen[item['slug']]}")

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from bot import audit, clock, texts
+from bot.enums import PointsRule
 from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
 from bot.services import approvals, points
 from bot.services.member_lookup import MemberLookupError, one_member, scope
@@ -53,11 +54,11 @@ def _reverse_absence(session: Session, config: Any, actor: Member, event: ThemeD
     """A new entry cancelling the absence deduction of #N (if any); returns the points given back."""
     source = f"theme_day:#{event.number}"
     taken = int(session.exec(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.member_id == member.id, LedgerEntry.rule == "theme_day_absent",
+        LedgerEntry.member_id == member.id, LedgerEntry.rule == PointsRule.THEME_DAY_ABSENT,
         LedgerEntry.source == source)).one())
     if taken == 0:
         return 0
-    points.award(session, config, member, "theme_day_absent", on=clock.local(event.starts_at).date(),
+    points.award(session, config, member, PointsRule.THEME_DAY_ABSENT, on=clock.local(event.starts_at).date(),
                  points=-taken, source=source, actor=actor.userid,
                  reason=texts.t("theme_day.reason_fix", number=event.number, why=why))
     return -taken
@@ -104,7 +105,7 @@ def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int 
     entry.result = "present"
     session.add(entry)
     on, source = clock.local(event.starts_at).date(), f"theme_day:#{event.number}"
-    points.award(session, config, member, "theme_day_attend", on=on, source=source, actor=actor.userid,
+    points.award(session, config, member, PointsRule.THEME_DAY_ATTEND, on=on, source=source, actor=actor.userid,
                  reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
     back = _reverse_absence(session, config, actor, event, member, "补签到") if was == "absent" else 0
     _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_signin"))

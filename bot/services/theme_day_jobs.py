@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import clock, notify, outbox, texts
+from bot.enums import PointsRule
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.notify_group import Batch
 from bot.services import points, tasks
@@ -97,10 +98,10 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
         entry = rows.get(member.id) or Attendance(event_id=event.id, member_id=member.id)
         if entry.signed_at is not None:
             entry.result = "late" if entry.late else "present"
-            points.award(session, config, member, "theme_day_attend", on=on, source=source,
+            points.award(session, config, member, PointsRule.THEME_DAY_ATTEND, on=on, source=source,
                          reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
             if entry.late:
-                points.award(session, config, member, "theme_day_late", on=on, source=source,
+                points.award(session, config, member, PointsRule.THEME_DAY_LATE, on=on, source=source,
                              reason=texts.t("theme_day.reason_late", number=event.number))
         elif entry.rsvp in ("leave", "leave_pending"):
             entry.result = "excused"
@@ -121,7 +122,7 @@ def _record(session: Session, config: Any, event: ThemeDay) -> None:
 def _absent(session: Session, config: Any, event: ThemeDay, member: Member, entry: Attendance,
             batch: Batch | None) -> None:
     entry.result = "absent"
-    points.award(session, config, member, "theme_day_absent", on=clock.local(event.starts_at).date(),
+    points.award(session, config, member, PointsRule.THEME_DAY_ABSENT, on=clock.local(event.starts_at).date(),
                  source=f"theme_day:#{event.number}", reason=texts.t("theme_day.reason_absent", number=event.number))
     tasks.create(session, config, key=f"followup:{event.number}:{member.id}", kind="followup",
                  branch_id=event.branch_id, member=member, batch=batch,

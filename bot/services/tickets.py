@@ -29,6 +29,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, outbox, seal, texts
+from bot.enums import PointsRule
 from bot.models import Delivery, Member, OutboundMessage, Ticket, TicketEscalation, TicketEvent
 from bot.services import points as pts
 from bot.services.approvals import next_number
@@ -128,7 +129,7 @@ def report(session: Session, config: Any, member: Member, kind: str, text: str, 
     _event(session, ticket, "created", actor)
     _audit(session, ticket, "anonymous" if anonymous else member.userid, f"ticket_{kind}")
     if kind == "problem" and not anonymous:
-        pts.award(session, config, member, "problem_reported", on=clock.today(),
+        pts.award(session, config, member, PointsRule.PROBLEM_REPORTED, on=clock.today(),
                   reason=texts.t("tickets.reason_reported", number=number), source=f"ticket:#{number}")
     people = handlers_of(session, ticket.branch_id)
     if people:
@@ -323,7 +324,7 @@ def adopt(session: Session, config: Any, actor: Member, number: int, branch_id: 
     _audit(session, ticket, actor.userid, "ticket_adopt")
     reporter = session.get(Member, ticket.reporter_id) if ticket.reporter_id else None
     if reporter is not None and reporter.id != actor.id:
-        pts.award(session, config, reporter, "suggestion_adopted", on=clock.today(), actor=actor.userid,
+        pts.award(session, config, reporter, PointsRule.SUGGESTION_ADOPTED, on=clock.today(), actor=actor.userid,
                   reason=texts.t("tickets.reason_adopted", number=number), source=f"ticket:#{number}")
     tell_reporter(session, config, ticket, "adopted", "adopted")
     return ticket

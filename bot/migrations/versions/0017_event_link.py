@@ -1,7 +1,7 @@
 """theme days: the meeting link of an online event
 
 Revision ID: 0017_event_link
-Revises: 0013_inbound_lease
+Revises: 0015_enum_checks
 Create Date: 2026-11-29 21:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0017_event_link'
-down_revision = '0013_inbound_lease'
+down_revision = '0015_enum_checks'
 branch_labels = None
 depends_on = None
 
