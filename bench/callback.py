@@ -20,8 +20,22 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from _common import (KEYS, REDIS, add_members, env_int, machine, median, percentile, pg_database, python, start,
-                     stop, target, wait_http, write_config)
+from _common import (
+    KEYS,
+    REDIS,
+    add_members,
+    env_int,
+    machine,
+    median,
+    percentile,
+    pg_database,
+    python,
+    start,
+    stop,
+    target,
+    wait_http,
+    write_config,
+)
 from loadgen import Result, request_bytes, run
 
 from tests.callbacks import WECOM, sign_wecom, text_xml

@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (KEYS, add_members, bot_env, env_int, machine, pg_database, python, start, stop, target,
-                     write_config)
+from _common import KEYS, add_members, bot_env, env_int, machine, pg_database, python, start, stop, target, write_config
 
 from tests.fakewecom import FakeWecom
 

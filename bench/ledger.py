@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (KEYS, add_members, bot_env, env_int, machine, median, pg_database, python, target,
-                     write_config)
+from _common import KEYS, add_members, bot_env, env_int, machine, median, pg_database, python, target, write_config
 
 YEAR = 2026
 RULES = [("study_checkin", "study", 1), ("study_answer", "study", 1), ("theme_day_attend", "attendance", 2),
