@@ -42,6 +42,19 @@ def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, Any]:
             "control_socket_disable": True}
 
 
+def preload_shared() -> None:
+    """In the gunicorn master, before the workers fork: load jieba's dictionary and the intent model once and
+    freeze the garbage collector's view of them, so every worker shares those pages with the master instead
+    of building its own copy (web worker PSS; the engine and the Redis pool are still built per worker)."""
+    import gc
+
+    from bot import intents
+
+    intents.warm_up()
+    gc.collect()
+    gc.freeze()
+
+
 def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -54,6 +67,7 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
         def load(self) -> Any:
             return app_factory()  # once per worker: each builds its own engine and Redis pool
 
+    preload_shared()
     Server().run()
 
 
