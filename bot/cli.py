@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot import clock
+from bot import clock, logjson
 from bot import config as config_mod
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     # Processes that run for a while log what they do; one-shot commands only warnings and errors, so that
     # stdout (a reply, a CSV) and stderr (`line N: reason`) stay readable.
     level = logging.INFO if ctx.invoked_subcommand in LONG_RUNNING else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logjson.configure(level)  # text, or JSON lines with DANGJIAN_LOG_FORMAT=json
     logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = {"config_path": config_path}
 
