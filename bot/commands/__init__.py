@@ -1,25 +1,18 @@
 """The CLI subcommands, one module per area.
 
-`MODULES` names the module that defines each top-level command, so that a one-shot command imports only
-its own module (start-up time: `dangjian jobs` need not load Flask, jieba or openpyxl). A command missing
-here still works (bot.cli loads every module to find it); tests/test_cli_startup.py keeps the table complete.
+`MODULES` names the module that defines a one-shot command which needs nothing but its own module, so that
+it starts without importing the rest (`dangjian jobs` loads neither the database layer nor Flask, jieba or
+openpyxl). Every other command (a long-running process, `say`, `report`, `forget`, `run-job`,
+`import-duty`) loads every command module first, as all commands used to: importing the services registers
+approval kinds and forget hooks, which those commands rely on. tests/test_cli_startup.py checks the table.
 """
 
 MODULES: dict[str, str] = {
     "create-admin": "admin",
-    "demo": "serve",
-    "forget": "roster",
     "import-branches": "roster",
     "import-content": "study",
-    "import-duty": "duty",
     "import-roster": "roster",
     "init-db": "core",
     "jobs": "scheduler",
-    "run-job": "scheduler",
-    "say": "chat",
-    "scheduler": "scheduler",
-    "serve": "serve",
     "wecom-menu": "menu",
-    "worker": "outbox",
-    # "report" is a group whose subcommands live in several modules: it loads them all
 }
