@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-import bot.commands
-from bot.cli import cli
+from bot.cli import cli, load_commands
 
 
 def _load_commands() -> None:
-    for info in pkgutil.iter_modules(bot.commands.__path__):
-        importlib.import_module(f"bot.commands.{info.name}")
+    """Every command module (the CLI itself imports only the one a command needs)."""
+    load_commands()
 
 
 def main() -> None:
-    _load_commands()
     cli(prog_name="dangjian")
 
 

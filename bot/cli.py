@@ -7,16 +7,20 @@ Exit status: 0 success, 2 bad arguments / input / configuration (message on stde
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot import clock
+from bot import clock, logjson
 from bot import config as config_mod
-from bot.runtime import Runtime, build
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 LONG_RUNNING = frozenset({"serve", "demo", "worker", "scheduler"})
 
@@ -25,7 +29,32 @@ class UserError(Exception):
     """Bad input or arguments: printed on stderr, exit status 2."""
 
 
+def load_commands(name: str | None = None) -> None:
+    """Import the module defining command `name` (bot.commands.MODULES), or every command module."""
+    import bot.commands
+
+    module = bot.commands.MODULES.get(name or "")
+    if module is not None:
+        importlib.import_module(f"bot.commands.{module}")
+        return
+    for info in pkgutil.iter_modules(bot.commands.__path__):
+        importlib.import_module(f"bot.commands.{info.name}")
+
+
 class CliGroup(click.Group):
+    """The top-level group: a command's module is imported when the command is looked up."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            load_commands(cmd_name)
+            if cmd_name not in self.commands:
+                load_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("standalone_mode", True)
         try:
@@ -44,7 +73,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     # Processes that run for a while log what they do; one-shot commands only warnings and errors, so that
     # stdout (a reply, a CSV) and stderr (`line N: reason`) stay readable.
     level = logging.INFO if ctx.invoked_subcommand in LONG_RUNNING else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logjson.configure(level)  # text, or JSON lines with DANGJIAN_LOG_FORMAT=json
     logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = {"config_path": config_path}
 
@@ -65,6 +94,8 @@ def load_config(ctx: click.Context) -> config_mod.Config:
 def runtime(ctx: click.Context) -> Runtime:
     rt = ctx.obj.get("runtime")
     if rt is None:
+        from bot.runtime import build
+
         rt = build(load_config(ctx))
         ctx.obj["runtime"] = rt
         ctx.call_on_close(rt.close)

@@ -6,14 +6,16 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis as redis_lib
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import clock, db
 from bot.config import Config
+
+if TYPE_CHECKING:
+    import redis as redis_lib
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class Runtime:
     def redis_status(self) -> str:
         if self.redis is None:
             return "disabled"
+        import redis as redis_lib
+
         try:
             self.redis.ping()
         except redis_lib.RedisError:
@@ -84,6 +88,8 @@ def build(config: Config, pool_size: int = 5) -> Runtime:
     engine = db.make_engine(config.database.url, pool_size=pool_size)
     client = None
     if config.redis.url:
+        import redis as redis_lib  # only where Redis is configured (start-up time of one-shot commands)
+
         client = redis_lib.Redis.from_url(
             config.redis.url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30
         )

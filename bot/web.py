@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import clock, inbound, intents, spool, texts
+from bot import clock, inbound, intents, logjson, spool, texts
 from bot import config as config_mod
 from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
@@ -23,6 +24,7 @@ from bot.study_web import bp as study_bp
 from handlers import build_router
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("bot.request")
 bp = Blueprint("core", __name__)
 
 
@@ -53,11 +55,15 @@ def _body() -> bytes:
 def _answer(runtime: Runtime, msg: Any, render: Callable[[Reply], str], text_only: bool = False) -> Response:
     """Run the pipeline for an accepted message; the rendered reply, or an empty 200. `text_only`: the
     channel has no button replies (Official Account), so a reply without text is empty."""
+    g.dedup = logjson.hashed(msg.dedup_key())
+    started = time.perf_counter()
     try:
         reply = inbound.handle(runtime, current_app.extensions["dangjian.router"], msg,
                                timeout=runtime.config.app.reply_timeout)
     except spool.SpoolFull as exc:
         return _unavailable(exc)
+    finally:
+        g.handle_ms = round((time.perf_counter() - started) * 1000, 1)
     if reply is None or reply.empty or (text_only and not reply.text):
         return Response("", mimetype="text/plain")
     return Response(render(reply), mimetype="application/xml")
@@ -146,6 +152,22 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def start_request() -> None:
+    g.request_id = logjson.new_request_id(request.headers.get("X-Request-Id"))
+    g.started = time.perf_counter()
+
+
+def log_request(response: Response) -> Response:
+    """The request id goes back in X-Request-Id; with JSON logs, one line per request (bot/logjson.py)."""
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    if logjson.enabled():
+        ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
+        request_log.info("request", extra={"method": request.method, "path": request.path,
+                                           "endpoint": request.endpoint, "status": response.status_code, "ms": ms,
+                                           "dedup": g.get("dedup"), "handle_ms": g.get("handle_ms")})
+    return response
+
+
 def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     if runtime is None:
         cfg = config if isinstance(config, config_mod.Config) else config_mod.load(config)
@@ -156,8 +178,10 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     app.extensions["dangjian"] = runtime
     app.extensions["dangjian.router"] = build_router()
     intents.warm_up()
+    app.before_request(start_request)
     app.before_request(refuse_control_characters)
     app.after_request(security_headers)
+    app.after_request(log_request)
     app.register_blueprint(bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(admin_bp)

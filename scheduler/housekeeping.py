@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any
-
-from sqlalchemy import ColumnElement, delete, exists, select
-from sqlmodel import SQLModel, col
+from typing import TYPE_CHECKING, Any
 
 from bot import clock
-from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
-from bot.runtime import Runtime
 from scheduler.registry import job
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlmodel import SQLModel
+
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ BATCH = 1000
 
 
 def _purge(runtime: Runtime, model: type[SQLModel], condition: ColumnElement[bool]) -> int:
+    from sqlalchemy import delete, select
+
     table: Any = model
     total = 0
     while True:
@@ -42,6 +45,11 @@ def _purge(runtime: Runtime, model: type[SQLModel], condition: ColumnElement[boo
 @job("housekeeping")
 def housekeeping(runtime: Runtime, date: dt.date) -> str:
     """Purge old inbound messages and finished deliveries; one audit row with the counts."""
+    from sqlalchemy import exists
+    from sqlmodel import col
+
+    from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
+
     inbound_days = runtime.config.retention.inbound_days
     delivery_days = runtime.config.retention.delivery_days
     midnight = clock.at(date, dt.time(0))

@@ -2,7 +2,8 @@
 
 Each job lives in its feature's module and registers itself with `@job(...)` from scheduler.registry;
 this module imports those modules, so `JOBS` is complete once it is imported. A new feature adds one
-line to `JOB_MODULES` (and its default trigger to `bot.config.DEFAULT_SCHEDULE`).
+line to `JOB_MODULES` (and its default trigger to `bot.config.DEFAULT_SCHEDULE`). Job modules import their
+services inside the job function, so that `dangjian jobs` lists the table without loading the database layer.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import click
 from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
-from bot import clock, db, logsafe
+from bot import clock, db, logjson, logsafe
 from bot.cli import command, load_config, refuse_default_keys, runtime
 from bot.config import AppConfig
 from bot.models import AdminUser
@@ -36,9 +36,24 @@ def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, Any]:
     gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
     ~/.gunicorn/gunicorn.ctl): a second instance on the host unlinks the first one's socket and takes the
     path over. We never use `gunicornc`, so it is switched off; stop or reload with signals (TERM, HUP)."""
+    # With JSON logs (DANGJIAN_LOG_FORMAT=json) the app writes its own request line (bot/logjson.py) instead.
     return {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "timeout": 30, "graceful_timeout": 20,
-            "accesslog": "-", "access_log_format": logsafe.GUNICORN_ACCESS_FORMAT,  # no query strings (names)
+            "accesslog": None if logjson.enabled() else "-",
+            "access_log_format": logsafe.GUNICORN_ACCESS_FORMAT,  # no query strings (names)
             "control_socket_disable": True}
+
+
+def preload_shared() -> None:
+    """In the gunicorn master, before the workers fork: load jieba's dictionary and the intent model once and
+    freeze the garbage collector's view of them, so every worker shares those pages with the master instead
+    of building its own copy (web worker PSS; the engine and the Redis pool are still built per worker)."""
+    import gc
+
+    from bot import intents
+
+    intents.warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
@@ -53,6 +68,7 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
         def load(self) -> Any:
             return app_factory()  # once per worker: each builds its own engine and Redis pool
 
+    preload_shared()
     Server().run()
 
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
@@ -218,8 +218,9 @@ def assign_bands(config: Any, rows: list[Standing]) -> None:
 def standings(session: Session, config: Any, year: int, branch_id: int | None = None) -> list[Standing]:
     """One row per active member (and any member with entries that year), banded within their branch,
     ordered by branch code, rank, userid."""
-    counted = select(LedgerEntry.member_id).where(LedgerEntry.year == year)
-    stmt = select(Member).where(or_(col(Member.active).is_(True), col(Member.id).in_(counted)))
+    # EXISTS per member (an index probe), not IN (the year's whole ledger): one branch stays cheap at 8 M rows
+    counted = exists().where(col(LedgerEntry.member_id) == Member.id, col(LedgerEntry.year) == year)
+    stmt = select(Member).where(or_(col(Member.active).is_(True), counted))
     if branch_id is not None:
         stmt = stmt.where(Member.branch_id == branch_id)
     people = list(session.exec(stmt))

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
-
 from bot.controlchars import has_control
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -180,6 +178,8 @@ def read_csv_bytes(data: bytes) -> Table:
 
 
 def _open_book(source: Path | io.BytesIO) -> Any:
+    import openpyxl  # only for XLSX files (start-up time of every command that imports this module)
+
     with warnings.catch_warnings():
         # WPS/Excel files often lack a default style or carry data validation openpyxl cannot read.
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -58,6 +58,15 @@ def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.da
 def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: str) -> None:
     """The day's item reached these members (idempotent)."""
     now = clock.now()
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement per 50,000 members (an array parameter) instead of a row each: the morning push to
+        # 300,000 members spent seconds here.
+        for start in range(0, len(member_ids), 50_000):
+            session.execute(text("INSERT INTO study_receipt (member_id, date, via, at) "
+                                 "SELECT unnest(CAST(:ids AS integer[])), :day, :via, :at "
+                                 "ON CONFLICT (member_id, date) DO NOTHING"),
+                            {"ids": member_ids[start:start + 50_000], "day": day, "via": via, "at": now})
+        return
     rows = [{"member_id": m, "date": day, "via": via, "at": now} for m in member_ids]
     for start in range(0, len(rows), 1000):
         session.exec(_insert(session)(table_of(StudyReceipt))
