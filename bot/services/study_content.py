@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import audit, clock
+from bot import audit, clock, texts
 from bot.controlchars import has_control
 from bot.models import STUDY_SERIES, STUDY_STATUSES, StudyItem
 from bot.services.roster_io import XLSX_ERRORS
 
 SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
-LIBRARY = Path(__file__).resolve().parents[2] / "content" / "study"
+LIBRARY = texts.CONTENT / "study"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 SUMMARY_MAX = 120
 FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer", "publish_on", "urgent",
