@@ -1,21 +1,11 @@
-"""`dangjian` / `python -m bot`: the command line."""
+"""`dangjian` / `python -m bot`: the command line (its subcommands: bot/commands/__init__.py)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-import bot.commands
 from bot.cli import cli
 
 
-def _load_commands() -> None:
-    for info in pkgutil.iter_modules(bot.commands.__path__):
-        importlib.import_module(f"bot.commands.{info.name}")
-
-
 def main() -> None:
-    _load_commands()
     cli(prog_name="dangjian")
 
 

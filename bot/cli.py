@@ -1,21 +1,24 @@
 """The `dangjian` command group and the helpers every subcommand shares.
 
 Exit status: 0 success, 2 bad arguments / input / configuration (message on stderr, no traceback),
-1 otherwise. Subcommands live in `bot/commands/*.py`, one module per area.
+1 otherwise. Subcommands live in `bot/commands/*.py`, one module per area, and are listed once in
+`bot.commands.COMMANDS` (imported only when run).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 
 from bot import clock
 from bot import config as config_mod
+from bot.commands import COMMANDS
 from bot.runtime import Runtime, build
 
 LONG_RUNNING = frozenset({"serve", "demo", "worker", "scheduler"})
@@ -25,7 +28,28 @@ class UserError(Exception):
     """Bad input or arguments: printed on stderr, exit status 2."""
 
 
-class CliGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose subcommands come from a table (name -> "module:attribute"), each module imported when
+    its command is looked up."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            found = getattr(importlib.import_module(module), attribute)
+            if not isinstance(found, click.Command) or found.name != cmd_name:
+                raise TypeError(f"{self.lazy[cmd_name]} is not the click command {cmd_name!r}")
+            self.add_command(found)
+        return super().get_command(ctx, cmd_name)
+
+
+class CliGroup(LazyGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("standalone_mode", True)
         try:
@@ -35,7 +59,7 @@ class CliGroup(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=CliGroup)
+@click.group(cls=CliGroup, lazy=COMMANDS)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML configuration file (else $DANGJIAN_CONFIG, else ./config.toml).")
 @click.pass_context
@@ -91,9 +115,9 @@ def refuse_default_keys(cfg: config_mod.Config) -> None:
 Decorator = Callable[[Callable[..., Any]], click.Command]
 
 
-def command(*args: Any, group: click.Group | None = None, **kwargs: Any) -> Decorator:
-    """`group.command` (default: the top-level `cli`) whose expected errors become exit 2 with a message,
-    never a traceback."""
+def command(*args: Any, **kwargs: Any) -> Decorator:
+    """`click.command` whose expected errors become exit 2 with a message, never a traceback. The command
+    joins its group through the table in bot/commands/__init__.py, not here."""
 
     def wrap(func: Callable[..., Any]) -> click.Command:
         @functools.wraps(func)
@@ -103,6 +127,6 @@ def command(*args: Any, group: click.Group | None = None, **kwargs: Any) -> Deco
             except (config_mod.ConfigError, UserError) as exc:
                 fail(f"error: {exc}")
 
-        return (group or cli).command(*args, **kwargs)(run)
+        return click.command(*args, **kwargs)(run)
 
     return wrap

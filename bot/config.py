@@ -23,22 +23,11 @@ class ConfigError(Exception):
     """A configuration key is unknown or its value is bad."""
 
 
-DEFAULT_SCHEDULE: dict[str, str] = {
-    "morning_study": "07:50",
-    "study_reminder": "12:00",
-    "content_gap_alert": "15:00",
-    "political_birthday": "08:30",
-    "birthday_list": "08:30",
-    "theme_day_reminders": "every 10m",
-    "theme_day_close": "every 10m",
-    "theme_day_deadline": "09:00",
-    "attendance_rules": "09:00",
-    "duty_reminder": "17:00",
-    "ticket_escalation": "every 10m",
-    "review_finalise": "09:00",
-    "housekeeping": "03:30",
-    "secretary_digest": "17:30",
-}
+def default_schedule() -> dict[str, str]:
+    """`[schedule]` defaults: each job's own default trigger (scheduler/registry.py lists the jobs)."""
+    from scheduler import registry
+
+    return registry.defaults()
 
 DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "study_checkin": {"points": 1, "daily_cap": 1, "category": "study"},
@@ -342,7 +331,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
-    schedule: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULE))
+    schedule: dict[str, str] = field(default_factory=default_schedule)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     theme_day: ThemeDayConfig = field(default_factory=ThemeDayConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
@@ -504,9 +493,9 @@ def _build_rules(value: Any) -> dict[str, RuleConfig]:
 def _check_schedule(data: Any) -> dict[str, str]:
     if not isinstance(data, dict):
         raise ConfigError("[schedule] must be a table")
-    merged = dict(DEFAULT_SCHEDULE)
+    merged = default_schedule()
     for key, value in data.items():
-        if key not in DEFAULT_SCHEDULE:
+        if key not in merged:
             raise ConfigError(f"unknown key [schedule] {key}")
         try:
             parse_trigger(str(value))

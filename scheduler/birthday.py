@@ -6,10 +6,8 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import birthday
-from scheduler.registry import job
 
 
-@job("political_birthday")
 def political_birthday(runtime: Runtime, date: dt.date) -> str:
     """Greet members on their political birthday; their secretary gets a 谈心谈话 task."""
     with runtime.write() as session:
@@ -17,7 +15,6 @@ def political_birthday(runtime: Runtime, date: dt.date) -> str:
     return f"greeted={greeted} tasks={created}"
 
 
-@job("birthday_list", when="monthly")
 def birthday_list(runtime: Runtime, date: dt.date) -> str:
     """On the 1st each secretary gets the month's political birthdays (重温入党誓词)."""
     with runtime.write() as session:

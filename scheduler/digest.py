@@ -9,10 +9,9 @@ from bot import clock
 from bot.config import parse_trigger
 from bot.runtime import Runtime
 from bot.services import digest
-from scheduler.registry import JOBS, Skip, job
+from scheduler.registry import JOBS, Skip
 
 
-@job("secretary_digest", when="workdays")
 def secretary_digest(runtime: Runtime, date: dt.date) -> str | Skip:
     """Secretaries, deputies and committee members get one message: requests, tickets, escalations, tasks."""
     _, value = parse_trigger(JOBS["secretary_digest"].trigger(runtime.config))

@@ -6,10 +6,9 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import duty
-from scheduler.registry import Skip, job
+from scheduler.registry import Skip
 
 
-@job("duty_reminder")
 def duty_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     """Members on duty tomorrow get a reminder."""
     with runtime.write() as session:

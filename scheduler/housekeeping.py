@@ -19,7 +19,6 @@ from sqlmodel import SQLModel, col
 from bot import clock
 from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
 from bot.runtime import Runtime
-from scheduler.registry import job
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ def _purge(runtime: Runtime, model: type[SQLModel], condition: ColumnElement[boo
         total += len(ids)
 
 
-@job("housekeeping")
 def housekeeping(runtime: Runtime, date: dt.date) -> str:
     """Purge old inbound messages and finished deliveries; one audit row with the counts."""
     inbound_days = runtime.config.retention.inbound_days

@@ -7,10 +7,8 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import reviews
-from scheduler.registry import job
 
 
-@job("review_finalise")
 def review_finalise(runtime: Runtime, date: dt.date) -> str:
     """Reviews whose 7-day notice ended become final; disputed ones go to the secretaries and the committee."""
     with runtime.write() as session:

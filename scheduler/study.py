@@ -10,10 +10,9 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import study, study_push
-from scheduler.registry import Skip, job
+from scheduler.registry import Skip
 
 
-@job("morning_study", when="workdays")
 def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     """Push the day's study card to every active member (branch push on, not 免打扰); 温故 when nothing
     reviewed is left (an earlier item again, marked)."""
@@ -25,7 +24,6 @@ def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"item={item.slug} recipients={count}" + (" review" if review else "")
 
 
-@job("study_reminder", when="workdays")
 def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     """One reminder to members who got the card and have not checked in."""
     with runtime.write() as session:
@@ -35,7 +33,6 @@ def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"reminded={count}"
 
 
-@job("content_gap_alert", when="workdays")
 def content_gap_alert(runtime: Runtime, date: dt.date) -> str:
     """Tell the editors when the next workday has no reviewed study item."""
     with runtime.write() as session:

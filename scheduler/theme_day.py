@@ -8,10 +8,8 @@ import datetime as dt
 from bot import clock
 from bot.runtime import Runtime
 from bot.services import theme_day_jobs
-from scheduler.registry import job
 
 
-@job("theme_day_reminders")
 def theme_day_reminders(runtime: Runtime, date: dt.date) -> str:
     """Day-before and 2-hours-before reminders, once per (event, kind, member)."""
     with runtime.write() as session:
@@ -19,7 +17,6 @@ def theme_day_reminders(runtime: Runtime, date: dt.date) -> str:
     return f"queued={count}"
 
 
-@job("theme_day_close")
 def theme_day_close(runtime: Runtime, date: dt.date) -> str:
     """After an event: results, points; absentees without approved leave recorded as unexcused."""
     with runtime.write() as session:
@@ -27,7 +24,6 @@ def theme_day_close(runtime: Runtime, date: dt.date) -> str:
     return f"closed={count}"
 
 
-@job("theme_day_deadline")
 def theme_day_deadline(runtime: Runtime, date: dt.date) -> str:
     """On a branch's limit day, flag to the committee the branches with no theme day this month."""
     with runtime.write() as session:
@@ -35,7 +31,6 @@ def theme_day_deadline(runtime: Runtime, date: dt.date) -> str:
     return f"flagged={len(flagged)}"
 
 
-@job("attendance_rules")
 def attendance_rules(runtime: Runtime, date: dt.date) -> str:
     """Absence and late rules → alerts to the secretary and the committee, with follow-up tasks."""
     with runtime.write() as session:

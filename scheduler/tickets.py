@@ -9,10 +9,8 @@ import datetime as dt
 
 from bot.runtime import Runtime
 from bot.services import commitments, tickets_escalation
-from scheduler.registry import job
 
 
-@job("ticket_escalation")
 def ticket_escalation(runtime: Runtime, date: dt.date) -> str:
     """Overdue tickets go one level up with a supervision notice; closed commitment votes are evaluated."""
     with runtime.write() as session:
