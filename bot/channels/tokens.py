@@ -2,9 +2,9 @@
 
 A token is written to the `key_value` table and, when Redis answers, to Redis too (TTL = expires_in minus a
 margin); it is read from Redis first, else from the table, so a Redis outage costs no send and no extra
-`gettoken`. `refresh()` runs the fetch under a lock (redis-py `lock()` while Redis answers; else a process
-lock plus the row itself: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and skips it when
-another holder of the lock already stored a token different from the stale one.
+`gettoken`. `refresh()` runs the fetch under a lock (`bot.locks.redis_lock.RedisLock` while Redis answers;
+else a process lock plus the row itself: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL) and
+skips it when another holder of the lock already stored a token different from the stale one.
 """
 
 from __future__ import annotations
@@ -65,20 +65,26 @@ class TokenCache:
 
     def refresh(self, fetch: Fetch, stale: str | None) -> str:
         """A fresh token: `fetch()` -> (token, expires_in) unless someone replaced `stale` meanwhile."""
-        redis = self.runtime.live_redis()
-        if redis is not None:
+        from bot.locks import default_holder
+        from bot.locks.redis_lock import RedisLock
+
+        lock = RedisLock(self.runtime, self.name, default_holder(), ttl_seconds=self.wait_seconds + 30,
+                         wait_seconds=self.wait_seconds + 5)
+        if lock.acquire():  # else Redis is down or the holder is stuck: the database path below
             try:
-                with redis.lock(self.key + ":lock", timeout=self.wait_seconds + 30,
-                                blocking_timeout=self.wait_seconds + 5):
-                    current = self.get()
-                    if current and current != stale:
-                        return current
-                    fetched = fetch()
-                    token = self._db_refresh(lambda: fetched, stale)  # the copy a Redis outage reads
+                current = self.get()
+                if current and current != stale:
+                    return current
+                fetched = fetch()
+                token = self._db_refresh(lambda: fetched, stale)  # the copy a Redis outage reads
+                redis = self.runtime.live_redis()
+                if redis is not None:
                     redis.set(self.key, token, ex=token_ttl(fetched[1]))
-                    return token
-            except RedisError as exc:  # LockError included; a token fetched above is in the table already
+                return token
+            except RedisError as exc:  # a token fetched above is in the table already
                 self.runtime.redis_failed("token refresh", exc)
+            finally:
+                lock.release()
         return self._db_refresh(fetch, stale)
 
     def _db_get(self) -> str | None:
