@@ -23,6 +23,7 @@ import hashlib
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -104,36 +105,34 @@ class RateLimiter:
 
     def undo(self, key: str) -> None:
         """Give the latest hit of `key` back (e.g. a login that turned out right)."""
-        client = self.runtime.live_redis()
-        if client is not None:
-            try:
-                client.zpopmax(self.redis_key(key))
-                return
-            except redis_lib.RedisError as exc:
-                self.runtime.redis_failed(f"rate limit {self.name}", exc)
-        if self.fallback == "local":
-            with self._lock:
-                if self._local[key]:
-                    self._local[key].pop()
-            return
-        with self.runtime.write() as session:
-            session.execute(update(Counter).where(col(Counter.key) == self.db_key(key), col(Counter.count) > 0)
-                            .values(count=col(Counter.count) - 1))
+        def local(hits: collections.deque[float]) -> None:
+            if hits:
+                hits.pop()
+
+        self._change(key, lambda client, rkey: client.zpopmax(rkey), local,
+                     update(Counter).where(col(Counter.key) == self.db_key(key), col(Counter.count) > 0)
+                     .values(count=col(Counter.count) - 1))
 
     def reset(self, key: str) -> None:
+        """Forget every hit of `key`."""
+        self._change(key, lambda client, rkey: client.delete(rkey), lambda hits: hits.clear(),
+                     delete(Counter).where(col(Counter.key) == self.db_key(key)))
+
+    def _change(self, key: str, on_redis: Callable[[redis_lib.Redis, str], Any],
+                on_local: Callable[[collections.deque[float]], None], on_db: Any) -> None:
         client = self.runtime.live_redis()
         if client is not None:
             try:
-                client.delete(self.redis_key(key))
+                on_redis(client, self.redis_key(key))
                 return
             except redis_lib.RedisError as exc:
                 self.runtime.redis_failed(f"rate limit {self.name}", exc)
         if self.fallback == "local":
             with self._lock:
-                self._local.pop(key, None)
+                on_local(self._local[key])
             return
         with self.runtime.write() as session:
-            session.execute(delete(Counter).where(col(Counter.key) == self.db_key(key)))
+            session.execute(on_db)
 
     def _local_hit(self, key: str, now: float) -> Verdict:
         with self._lock:
