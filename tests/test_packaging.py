@@ -73,3 +73,27 @@ def test_installed_wheel_answers_help_outside_the_source_tree(installed: Path, t
     assert menu == expected
     assert "帮助" in menu
     assert len(menu.strip().splitlines()) >= 5  # the list of commands, not a one-line error
+
+
+def test_runtime_dependencies_are_bounded_and_pinned_within_their_bounds() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.split("#")[0].strip().partition("==")
+        if sep:
+            pins[canonicalize_name(name)] = version
+    names = set()
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        names.add(name)
+        assert any(spec.operator in ("<", "<=", "~=", "==") for spec in requirement.specifier) \
+            or name == "tzdata", f"{text}: no upper bound"  # tzdata: newer data is always right
+        assert name in pins, f"{text}: not pinned in constraints.txt"
+        assert requirement.specifier.contains(pins[name]), f"{text}: constraints.txt pins {pins[name]}"
+    assert {"tzdata", "pydantic"} <= names
