@@ -1,13 +1,8 @@
-"""`dangjian` / `python -m bot`: the command line."""
+"""`dangjian` / `python -m bot`: the command line (its subcommands: bot/commands/__init__.py)."""
 
 from __future__ import annotations
 
-from bot.cli import cli, load_commands
-
-
-def _load_commands() -> None:
-    """Every command module (the CLI itself imports only the one a command needs)."""
-    load_commands()
+from bot.cli import cli
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The `dangjian` command group and the helpers every subcommand shares.
 
 Exit status: 0 success, 2 bad arguments / input / configuration (message on stderr, no traceback),
-1 otherwise. Subcommands live in `bot/commands/*.py`, one module per area.
+1 otherwise. Subcommands live in `bot/commands/*.py`, one module per area, and are listed once in
+`bot.commands.COMMANDS` (imported only when run).
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import pkgutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot import clock, logjson
+from bot import clock
 from bot import config as config_mod
+from bot.commands import COMMANDS
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -29,32 +30,28 @@ class UserError(Exception):
     """Bad input or arguments: printed on stderr, exit status 2."""
 
 
-def load_commands(name: str | None = None) -> None:
-    """Import the module defining command `name` (bot.commands.MODULES), or every command module."""
-    import bot.commands
+class LazyGroup(click.Group):
+    """A group whose subcommands come from a table (name -> "module:attribute"), each module imported when
+    its command is looked up."""
 
-    module = bot.commands.MODULES.get(name or "")
-    if module is not None:
-        importlib.import_module(f"bot.commands.{module}")
-        return
-    for info in pkgutil.iter_modules(bot.commands.__path__):
-        importlib.import_module(f"bot.commands.{info.name}")
-
-
-class CliGroup(click.Group):
-    """The top-level group: a command's module is imported when the command is looked up."""
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
-            load_commands(cmd_name)
-            if cmd_name not in self.commands:
-                load_commands()
-        return super().get_command(ctx, cmd_name)
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        load_commands()
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *self.lazy})
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            found = getattr(importlib.import_module(module), attribute)
+            if not isinstance(found, click.Command) or found.name != cmd_name:
+                raise TypeError(f"{self.lazy[cmd_name]} is not the click command {cmd_name!r}")
+            self.add_command(found)
+        return super().get_command(ctx, cmd_name)
+
+
+class CliGroup(LazyGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("standalone_mode", True)
         try:
@@ -64,7 +61,7 @@ class CliGroup(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=CliGroup)
+@click.group(cls=CliGroup, lazy=COMMANDS)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML configuration file (else $DANGJIAN_CONFIG, else ./config.toml).")
 @click.pass_context
@@ -73,7 +70,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     # Processes that run for a while log what they do; one-shot commands only warnings and errors, so that
     # stdout (a reply, a CSV) and stderr (`line N: reason`) stay readable.
     level = logging.INFO if ctx.invoked_subcommand in LONG_RUNNING else logging.WARNING
-    logjson.configure(level)  # text, or JSON lines with DANGJIAN_LOG_FORMAT=json
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = {"config_path": config_path}
 
@@ -94,7 +91,7 @@ def load_config(ctx: click.Context) -> config_mod.Config:
 def runtime(ctx: click.Context) -> Runtime:
     rt = ctx.obj.get("runtime")
     if rt is None:
-        from bot.runtime import build
+        from bot.runtime import build  # sqlalchemy and the rest: only for commands that use the database
 
         rt = build(load_config(ctx))
         ctx.obj["runtime"] = rt
@@ -122,9 +119,9 @@ def refuse_default_keys(cfg: config_mod.Config) -> None:
 Decorator = Callable[[Callable[..., Any]], click.Command]
 
 
-def command(*args: Any, group: click.Group | None = None, **kwargs: Any) -> Decorator:
-    """`group.command` (default: the top-level `cli`) whose expected errors become exit 2 with a message,
-    never a traceback."""
+def command(*args: Any, **kwargs: Any) -> Decorator:
+    """`click.command` whose expected errors become exit 2 with a message, never a traceback. The command
+    joins its group through the table in bot/commands/__init__.py, not here."""
 
     def wrap(func: Callable[..., Any]) -> click.Command:
         @functools.wraps(func)
@@ -134,6 +131,6 @@ def command(*args: Any, group: click.Group | None = None, **kwargs: Any) -> Deco
             except (config_mod.ConfigError, UserError) as exc:
                 fail(f"error: {exc}")
 
-        return (group or cli).command(*args, **kwargs)(run)
+        return click.command(*args, **kwargs)(run)
 
     return wrap

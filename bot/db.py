@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,7 +21,7 @@ from bot import clock
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(str(resources.files("bot").joinpath("migrations")))  # package data
 PG_CONNECT_TIMEOUT = 3  # seconds: a callback must still answer (from the spool) when the server is gone
 LOCK_RETRY_SECONDS = 20.0  # SQLite: how long a write retries "database is locked" before giving up
 

@@ -27,11 +27,12 @@ import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 import jieba
 
-from bot.texts import CONTENT
+from bot.texts import read_content
 
 _lock = threading.Lock()
 SEED = 20261129
@@ -87,7 +88,8 @@ def _tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     tok.initialize()
-    with (CONTENT / "jieba_user.txt").open("rb") as handle:  # a path would leave the file open
+    # a file object: jieba given a path would leave the file open
+    with resources.files("bot").joinpath("content", "jieba_user.txt").open("rb") as handle:
         tok.load_userdict(handle)
     return tok
 
@@ -206,7 +208,7 @@ def _negated(folded: str) -> bool:
 def load_phrases() -> list[tuple[str, str]]:
     """(label, text) of content/intent_phrases.tsv, in file order."""
     pairs = []
-    for line in (CONTENT / "intent_phrases.tsv").read_text(encoding="utf-8").splitlines():
+    for line in read_content("intent_phrases.tsv").splitlines():
         if line.strip() and not line.startswith("#"):
             label, _, text = line.partition("\t")
             pairs.append((label.strip(), text.strip()))
@@ -215,7 +217,7 @@ def load_phrases() -> list[tuple[str, str]]:
 
 @functools.cache
 def _intents_toml() -> dict[str, Any]:
-    return tomllib.loads((CONTENT / "intents.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(read_content("intents.toml"))
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from bot import clock, texts
 from bot.message import MAX_TEXT_BYTES, Reply
 from bot.models import ReplyPages
-from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_forget import Forgotten
 
 if TYPE_CHECKING:
     from bot.models import Member
@@ -130,7 +130,6 @@ def next_page(session: Session, member: Member) -> str:
     return page
 
 
-@forget_hook
 def scrub_pages(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's waiting pages, and anyone's that name them, are dropped."""
     session.execute(delete(ReplyPages).where(or_(

@@ -12,7 +12,7 @@ def pending(ctx: Context) -> str:
         return texts.t("approval.none")
     lines = [texts.t("approval.header", count=len(rows))]
     for r in rows:  # a long list goes out in pages (bot.paging)
-        label = approvals.KINDS[r.kind].label if r.kind in approvals.KINDS else r.kind
+        label = approvals.label(r.kind)
         lines.append(f"#{r.number} {label}：{r.summary}")
     lines.append(texts.t("approval.how"))
     return "\n".join(lines)
@@ -27,7 +27,7 @@ def _decide(ctx: Context, approve: bool) -> str:
         request = approvals.decide(ctx.session, ctx.config, ctx.member, number, approve, reason)
     except approvals.ApprovalError as exc:
         return str(exc)
-    label = approvals.KINDS[request.kind].label
+    label = approvals.label(request.kind)
     key = "approval.approved_reply" if approve else "approval.rejected_reply"
     return texts.t(key, number=number, label=label, summary=request.summary)
 

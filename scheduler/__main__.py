@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import bot.commands.scheduler  # noqa: F401  registers the `scheduler` command
 from bot.cli import cli
 
 

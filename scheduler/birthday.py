@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from scheduler.registry import job
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.runtime import Runtime
+from bot.services import birthday
 
 
-@job("political_birthday")
 def political_birthday(runtime: Runtime, date: dt.date) -> str:
     """Greet members on their political birthday; their secretary gets a 谈心谈话 task."""
-    from bot.services import birthday
-
     with runtime.write() as session:
         greeted, created = birthday.greet(session, runtime.config, date)
     return f"greeted={greeted} tasks={created}"
 
 
-@job("birthday_list", when="monthly")
 def birthday_list(runtime: Runtime, date: dt.date) -> str:
     """On the 1st each secretary gets the month's political birthdays (重温入党誓词)."""
-    from bot.services import birthday
-
     with runtime.write() as session:
         told = birthday.month_list(session, runtime.config, date)
     return f"branches={told}"

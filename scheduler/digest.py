@@ -4,21 +4,16 @@ what waits for them (requests, tickets, escalations, tasks), counts per kind and
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from bot import clock
 from bot.config import parse_trigger
-from scheduler.registry import JOBS, Skip, job
+from bot.runtime import Runtime
+from bot.services import digest
+from scheduler.registry import JOBS, Skip
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
-
-@job("secretary_digest", when="workdays")
 def secretary_digest(runtime: Runtime, date: dt.date) -> str | Skip:
     """Secretaries, deputies and committee members get one message: requests, tickets, escalations, tasks."""
-    from bot.services import digest
-
     _, value = parse_trigger(JOBS["secretary_digest"].trigger(runtime.config))
     since = (digest.previous_run(date, value) if isinstance(value, dt.time)
              else clock.at(date, dt.time(0)))  # an interval trigger: tickets of the day count as new

@@ -11,16 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, exists, select
+from sqlmodel import SQLModel, col
 
 from bot import clock
-from scheduler.registry import job
-
-if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
-    from sqlmodel import SQLModel
-
-    from bot.runtime import Runtime
+from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +27,6 @@ BATCH = 1000
 
 
 def _purge(runtime: Runtime, model: type[SQLModel], condition: ColumnElement[bool]) -> int:
-    from sqlalchemy import delete, select
-
     table: Any = model
     total = 0
     while True:
@@ -42,14 +38,8 @@ def _purge(runtime: Runtime, model: type[SQLModel], condition: ColumnElement[boo
         total += len(ids)
 
 
-@job("housekeeping")
 def housekeeping(runtime: Runtime, date: dt.date) -> str:
     """Purge old inbound messages and finished deliveries; one audit row with the counts."""
-    from sqlalchemy import exists
-    from sqlmodel import col
-
-    from bot.models import AuditLog, Delivery, InboundMessage, OutboundMessage
-
     inbound_days = runtime.config.retention.inbound_days
     delivery_days = runtime.config.retention.delivery_days
     midnight = clock.at(date, dt.time(0))

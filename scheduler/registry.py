@@ -1,30 +1,29 @@
-"""The job registry: `Job` rows, the `@job(...)` decorator feature modules use, and trigger arithmetic.
+"""The job registry: the JOBS table (every scheduled job, listed once, with its default trigger), `Job`,
+and trigger arithmetic.
 
 A job is `run(runtime, date) -> str | Skip | None`: the returned text is stored as the run's detail,
-`SKIPPED` (or `Skip("reason")`) records that the job had nothing to do on that date.
-
-    from scheduler.registry import job
-
-    @job("morning_study", when="workdays")
-    def morning_study(runtime, date): ...
+`SKIPPED` (or `Skip("reason")`) records that the job had nothing to do on that date. Its function lives in
+its feature's module (`scheduler/study.py`, ...) and is named here as "module:function": importing this
+module imports none of them. A new job: write the function, add its `Job(...)` line to `JOBS` below.
 
 `when` says on which dates a job does its work (`WHEN`): "daily", "workdays" (`bot.clock.is_workday`, so
 调休 Saturdays run and holidays do not) or "monthly" (the 1st). The trigger itself always fires daily (a
 cron `mon-fri` would miss 调休 Saturdays); `Job.run` skips the other dates and `next_run` skips them too.
-
-then add the module to `JOB_MODULES` in scheduler/jobs.py and the default trigger to
-`bot.config.DEFAULT_SCHEDULE`. This module is light (no APScheduler) so services can import it.
+`default` is the trigger used when `[schedule]` has no key for the job; `[schedule]` is validated against
+this table (`job_ids()`, `defaults()`, called by bot.config). This module is light (no APScheduler, no
+feature module) so configuration and services can import it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import clock
-from bot.config import DEFAULT_SCHEDULE, Config, ConfigError, parse_trigger
+from bot.config import Config, ConfigError, parse_trigger
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -62,29 +61,42 @@ JobFunc = Callable[["Runtime", dt.date], "str | Skip | None"]
 class Job:
     """One row of the JOBS table.
 
-    id: stable; also the `[schedule]` key. per_date: guarded by a (job, date) `JobRun` row so its effect
-    happens once per date; False for interval jobs that guard their own items (e.g. one reminder per
-    (event, kind, member)). default: trigger when `[schedule]` has no key for the job. when: see `WHEN`.
+    id: stable; also the `[schedule]` key. func: the function, or "module:function" imported when first
+    run. default: trigger when `[schedule]` has no key for the job. per_date: guarded by a (job, date)
+    `JobRun` row so its effect happens once per date; by default True for a daily ("HH:MM") default and
+    False for an "every ..." one, whose job guards its own items (e.g. one reminder per (event, kind,
+    member)). when: see `WHEN`.
     """
 
     id: str
-    func: JobFunc
-    per_date: bool = True
+    func: JobFunc | str
+    per_date: bool | None = None
     default: str | None = None
     when: str = "daily"
 
     def __post_init__(self) -> None:
         if self.when not in WHEN:
             raise ValueError(f"job {self.id!r}: when must be one of {', '.join(WHEN)}")
+        if self.per_date is None:
+            interval = (self.default or "").strip().lower().startswith("every")
+            object.__setattr__(self, "per_date", not interval)
+
+    @property
+    def function(self) -> JobFunc:
+        if callable(self.func):
+            return self.func
+        module, _, name = self.func.partition(":")
+        found: JobFunc = getattr(importlib.import_module(module), name)
+        return found
 
     @property
     def description(self) -> str:
-        doc = (self.func.__doc__ or "").strip()
+        doc = (self.function.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else ""
 
     def trigger(self, config: Config) -> str:
         """The `[schedule]` value for this job (`"HH:MM"` or `"every 10m"`), validated."""
-        value = config.schedule.get(self.id) or self.default or DEFAULT_SCHEDULE.get(self.id)
+        value = config.schedule.get(self.id) or self.default
         if not value:
             raise ConfigError(f"missing key [schedule] {self.id}")
         try:
@@ -107,35 +119,36 @@ class Job:
     def run(self, runtime: Runtime, date: dt.date) -> str | Skip | None:
         if not runs_on(self.when, date):
             return Skip(_skip_reason(self.when, date))
-        return self.func(runtime, date)
+        return self.function(runtime, date)
 
 
-JOBS: dict[str, Job] = {}
+JOBS: dict[str, Job] = {job.id: job for job in (
+    Job("morning_study", "scheduler.study:morning_study", default="07:50", when="workdays"),
+    Job("study_reminder", "scheduler.study:study_reminder", default="12:00", when="workdays"),
+    Job("content_gap_alert", "scheduler.study:content_gap_alert", default="15:00", when="workdays"),
+    Job("political_birthday", "scheduler.birthday:political_birthday", default="08:30"),
+    Job("birthday_list", "scheduler.birthday:birthday_list", default="08:30", when="monthly"),
+    Job("theme_day_reminders", "scheduler.theme_day:theme_day_reminders", default="every 10m"),
+    Job("theme_day_close", "scheduler.theme_day:theme_day_close", default="every 10m"),
+    Job("theme_day_deadline", "scheduler.theme_day:theme_day_deadline", default="09:00"),
+    Job("attendance_rules", "scheduler.theme_day:attendance_rules", default="09:00"),
+    Job("duty_reminder", "scheduler.duty:duty_reminder", default="17:00"),
+    # also closes commitment satisfaction votes
+    Job("ticket_escalation", "scheduler.tickets:ticket_escalation", default="every 10m"),
+    Job("review_finalise", "scheduler.reviews:review_finalise", default="09:00"),
+    Job("housekeeping", "scheduler.housekeeping:housekeeping", default="03:30"),
+    Job("secretary_digest", "scheduler.digest:secretary_digest", default="17:30", when="workdays"),
+)}
 
 
-def register(entry: Job) -> Job:
-    if entry.id in JOBS and JOBS[entry.id].func is not entry.func:
-        raise ValueError(f"job {entry.id!r} is registered twice")
-    JOBS[entry.id] = entry
-    return entry
+def job_ids() -> list[str]:
+    """Every job id: the keys `[schedule]` may have."""
+    return list(JOBS)
 
 
-def job(job_id: str, *, when: str = "daily", per_date: bool | None = None,
-        default: str | None = None) -> Callable[[JobFunc], JobFunc]:
-    """Register `func(runtime, date)` as job `job_id` doing its work on the dates `when` names.
-
-    per_date defaults to True for a daily ("HH:MM") default trigger and False for an "every ..." one.
-    """
-
-    def wrap(func: JobFunc) -> JobFunc:
-        guard = per_date
-        if guard is None:
-            base = default or DEFAULT_SCHEDULE.get(job_id, "")
-            guard = not base.strip().lower().startswith("every")
-        register(Job(job_id, func, per_date=guard, default=default, when=when))
-        return func
-
-    return wrap
+def defaults() -> dict[str, str]:
+    """The default `[schedule]`: job id -> trigger."""
+    return {job.id: job.default for job in JOBS.values() if job.default}
 
 
 def next_run(trigger: str, after: dt.datetime, when: str = "daily") -> dt.datetime:

@@ -4,19 +4,13 @@ member raised 异议), see bot/services/reviews.py."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from scheduler.registry import job
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.runtime import Runtime
+from bot.services import reviews
 
 
-@job("review_finalise")
 def review_finalise(runtime: Runtime, date: dt.date) -> str:
     """Reviews whose 7-day notice ended become final; disputed ones go to the secretaries and the committee."""
-    from bot.services import reviews
-
     with runtime.write() as session:
         final, disputed = reviews.finalise(session, runtime.config, date)
     return f"final={final} disputed={disputed}"

@@ -7,20 +7,15 @@ outbox messages are keyed by date as well, so even a forced rerun never sends an
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from scheduler.registry import Skip, job
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.runtime import Runtime
+from bot.services import study, study_push
+from scheduler.registry import Skip
 
 
-@job("morning_study", when="workdays")
 def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     """Push the day's study card to every active member (branch push on, not 免打扰); 温故 when nothing
     reviewed is left (an earlier item again, marked)."""
-    from bot.services import study, study_push
-
     with runtime.write() as session:
         item, count = study_push.morning(session, runtime.config, date)
         review = item is not None and study.is_review(session, date)
@@ -29,11 +24,8 @@ def morning_study(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"item={item.slug} recipients={count}" + (" review" if review else "")
 
 
-@job("study_reminder", when="workdays")
 def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     """One reminder to members who got the card and have not checked in."""
-    from bot.services import study_push
-
     with runtime.write() as session:
         count = study_push.remind(session, runtime.config, date)
     if count is None:
@@ -41,11 +33,8 @@ def study_reminder(runtime: Runtime, date: dt.date) -> str | Skip:
     return f"reminded={count}"
 
 
-@job("content_gap_alert", when="workdays")
 def content_gap_alert(runtime: Runtime, date: dt.date) -> str:
     """Tell the editors when the next workday has no reviewed study item."""
-    from bot.services import study_push
-
     with runtime.write() as session:
         nxt, told = study_push.gap_alert(session, runtime.config, date)
     return f"next={nxt} ok" if told is None else f"next={nxt} editors_told={told}"

@@ -6,22 +6,13 @@ satisfaction votes whose window ended and escalates those below the threshold (b
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from scheduler.registry import job
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.runtime import Runtime
+from bot.services import commitments, tickets_escalation
 
 
-@job("ticket_escalation")
 def ticket_escalation(runtime: Runtime, date: dt.date) -> str:
     """Overdue tickets go one level up with a supervision notice; closed commitment votes are evaluated."""
-    from bot.services import (
-        commitments,
-        tickets_escalation,
-    )
-
     with runtime.write() as session:
         batch = tickets_escalation.supervision_batch(date)  # one 督办 message per person per run
         notices = tickets_escalation.escalate(session, runtime.config, date, batch)

@@ -10,8 +10,6 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-import bot.commands.report_cases  # registers the subcommands
-import bot.commands.roster  # noqa: F401  (forget)
 from bot import clock
 from bot.cli import cli
 from bot.models import Member

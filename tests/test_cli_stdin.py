@@ -7,7 +7,6 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlmodel import select
 
-import bot.commands.admin  # noqa: F401  (registers the subcommand)
 from bot.admin import auth
 from bot.cli import cli
 from bot.models import AdminUser

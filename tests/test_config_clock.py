@@ -146,6 +146,6 @@ def test_example_file_documents_every_key_and_loads():
         if section == "points":
             documented.add("rules")
         assert fields == documented, section
-    assert set(data["schedule"]) == set(config.DEFAULT_SCHEDULE)
+    assert set(data["schedule"]) == set(config.default_schedule())
     assert set(data["robot"]) == {"per_minute", "webhooks"}
     assert set(data["points"]["rules"]) == set(config.DEFAULT_RULES)

@@ -125,6 +125,6 @@ def test_the_cli_prints_the_problems_and_exits_2(tmp_path):
 def test_schedule_keys_are_the_registered_jobs():
     from scheduler import jobs
 
-    assert set(config.DEFAULT_SCHEDULE) == set(jobs.load())
+    assert set(config.default_schedule()) == set(jobs.load())
     cfg = make_config(schedule={"secretary_digest": "every 30m"})
     assert {job.id: job.trigger(cfg) for job in jobs.load().values()}["secretary_digest"] == "every 30m"

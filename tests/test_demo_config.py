@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-import bot.commands.serve  # noqa: F401  (registers demo)
 from bot.cli import cli
 from bot.commands.serve import demo_config
 from bot.services import study

@@ -8,7 +8,6 @@ import datetime as dt
 import openpyxl
 from click.testing import CliRunner
 
-import bot.commands.duty  # noqa: F401  (registers import-duty and report attendance)
 from bot.cli import cli
 from bot.models import Attendance
 from bot.services import theme_day

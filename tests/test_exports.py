@@ -9,7 +9,6 @@ import io
 import openpyxl
 from click.testing import CliRunner
 
-import bot.commands.report_cases  # noqa: F401  (registers the report subcommands)
 from bot import clock, export
 from bot.cli import cli
 from bot.models import Branch, Member

@@ -156,3 +156,51 @@ def test_bad_ttl_is_rejected(sqlite_url: str) -> None:
             LeaderLock(runtime, "x", "a", 0)
     finally:
         runtime.close()
+
+
+# -- the Redis backend (redis-py's Lock): coordination with a database fallback, never leadership ---------
+
+
+def test_redis_lock_excludes_renews_expires_and_releases(sqlite_url: str, redis_url: str, redis_prefix: str) -> None:
+    from bot.locks.redis_lock import RedisLock
+
+    runtime = make_runtime(sqlite_url, redis={"url": redis_url, "prefix": redis_prefix})
+    try:
+        name = _name()
+        first, second = RedisLock(runtime, name, "a", 0.5), RedisLock(runtime, name, "b", 5)
+        assert first.acquire() is True
+        assert first.acquire() is True  # already ours: extended
+        assert second.acquire() is False
+        assert runtime.redis is not None
+        assert runtime.redis.get(f"{redis_prefix}lock:{name}") == b"a"  # the holder is redis-py's token
+        assert first.renew() is True
+        time.sleep(0.7)  # the ttl passes without a renewal
+        assert second.acquire() is True
+        assert first.renew() is False  # expired and taken
+        first.release()  # not ours any more: a no-op
+        assert runtime.redis.get(f"{redis_prefix}lock:{name}") == b"b"
+        second.release()
+        assert runtime.redis.get(f"{redis_prefix}lock:{name}") is None
+        waiting = RedisLock(runtime, name, "c", 5, wait_seconds=2)
+        with RedisLock(runtime, name, "d", 0.3):
+            started = time.monotonic()
+            assert waiting.acquire() is True  # waited for the 0.3 s holder to expire
+            assert time.monotonic() - started < 2
+        waiting.release()
+    finally:
+        runtime.close()
+
+
+def test_redis_lock_with_redis_down_is_not_acquired(sqlite_url: str) -> None:
+    from bot.locks.redis_lock import RedisLock
+
+    runtime = make_runtime(sqlite_url, redis={"url": DEAD_REDIS})
+    try:
+        lock = RedisLock(runtime, _name(), "a", 5)
+        assert lock.acquire() is False
+        assert lock.renew() is False
+        lock.release()
+        with pytest.raises(LockBusy):
+            lock.__enter__()
+    finally:
+        runtime.close()

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from bot import clock
-from bot.__main__ import _load_commands
 from bot.cli import cli
 from bot.models import Approval, AuditLog, Branch, Delivery, LedgerEntry, Member
 from bot.services import points as pts
@@ -203,7 +202,6 @@ def test_say_passes_a_negative_number_through(sqlite_url):
     rt = make_runtime(sqlite_url)
     add_roster(rt)
     rt.close()
-    _load_commands()
     env = {"DANGJIAN_DATABASE_URL": sqlite_url, "DANGJIAN_NOW": "2026-11-25T09:00", "DANGJIAN_CONFIG": None}
     result = CliRunner().invoke(cli, ["say", "--user", "sec", "扣分", "m1", "-2", "原因"], env=env)
     assert result.exit_code == 0, result.output

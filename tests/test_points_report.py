@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-import bot.commands.report  # noqa: F401  (registers the subcommands)
 from bot.cli import cli
 from bot.models import Member
 from bot.services import points as pts

@@ -154,10 +154,7 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(world, fake_wecom):
 def test_processes_refuse_default_keys_once_a_platform_is_set(sqlite_url, command, env):
     from click.testing import CliRunner
 
-    from bot.__main__ import _load_commands
     from bot.cli import cli
-
-    _load_commands()
 
     base = {"DANGJIAN_DATABASE_URL": sqlite_url, "DANGJIAN_CONFIG": None}
     result = CliRunner().invoke(cli, command, env={**base, **env}, catch_exceptions=False)

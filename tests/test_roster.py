@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
-import bot.commands.roster  # noqa: F401  (registers the subcommands)
 from bot.cli import cli
 from bot.models import ROLES, AuditLog, Branch, Delivery, InboundMessage, Member, OutboundMessage
 from bot.runtime import Runtime

@@ -15,8 +15,6 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import select
 
-import bot.commands.outbox  # registers `worker` on `cli`
-import bot.commands.scheduler  # noqa: F401  registers the commands on `cli`
 from bot import clock
 from bot.cli import cli
 from bot.models import AuditLog, Delivery, InboundMessage, JobRun, OutboundMessage
@@ -263,14 +261,12 @@ def test_interval_jobs_are_not_guarded_per_date(rt: Runtime, monkeypatch: pytest
     assert runs(rt, "tick") == []
 
 
-def test_job_decorator_guard_follows_the_default_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "JOBS", {})
-    registry.job("daily_thing", default="08:00")(lambda _rt, _d: None)
-    registry.job("polling_thing", default="every 5m")(lambda _rt, _d: None)
-    assert registry.JOBS["daily_thing"].per_date is True
-    assert registry.JOBS["polling_thing"].per_date is False
-    with pytest.raises(ValueError, match="registered twice"):
-        registry.job("daily_thing", default="08:00")(lambda _rt, _d: None)
+def test_job_guard_follows_the_default_trigger() -> None:
+    assert Job("daily_thing", lambda _rt, _d: None, default="08:00").per_date is True
+    assert Job("polling_thing", lambda _rt, _d: None, default="every 5m").per_date is False
+    assert Job("forced", lambda _rt, _d: None, default="every 5m", per_date=True).per_date is True
+    assert registry.JOBS["ticket_escalation"].per_date is False
+    assert registry.JOBS["morning_study"].per_date is True
 
 
 # -- housekeeping ---------------------------------------------------------------------------------

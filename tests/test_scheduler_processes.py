@@ -91,15 +91,15 @@ LAUNCHER = '''
 import os, runpy, sys
 from bot import clock
 from bot.models import AuditLog
-from scheduler.registry import job
+from scheduler.registry import JOBS, Job
 
 def _record(runtime, date, action):
     with runtime.write() as session:
         session.add(AuditLog(at=clock.now(), actor=str(os.getpid()), action=action, target=date.isoformat()))
     return str(os.getpid())
 
-job("probe_daily", per_date=True, default="every 1s")(lambda rt, d: _record(rt, d, "probe_daily"))
-job("probe_tick", per_date=False, default="every 1s")(lambda rt, d: _record(rt, d, "probe_tick"))
+JOBS["probe_daily"] = Job("probe_daily", lambda rt, d: _record(rt, d, "probe_daily"), per_date=True, default="every 1s")
+JOBS["probe_tick"] = Job("probe_tick", lambda rt, d: _record(rt, d, "probe_tick"), per_date=False, default="every 1s")
 runpy.run_module("scheduler", run_name="__main__", alter_sys=True)
 '''
 REPO = Path(__file__).resolve().parent.parent

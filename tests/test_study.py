@@ -355,7 +355,6 @@ def test_an_empty_library_still_skips(srt):
 def _import_content(url, path):
     from click.testing import CliRunner
 
-    import bot.commands.study  # noqa: F401  (registers import-content)
     from bot.cli import cli
 
     env = {"DANGJIAN_DATABASE_URL": url, "DANGJIAN_CONFIG": None, "DANGJIAN_NOW": "2026-11-25T09:00"}

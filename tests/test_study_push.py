@@ -9,8 +9,6 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-import bot.commands.report_study  # registers report study (bot.commands.study is unused otherwise)
-import bot.commands.study  # noqa: F401  (registers import-content)
 from bot import clock, outbox
 from bot.cli import cli
 from bot.models import Branch, JobRun, OutboundMessage, StudyDay, StudyItem

@@ -1,17 +1,19 @@
-"""The wechatpy wrappers against the fake server: configured host, shared token, bounded token retry,
-Official Account customer-service messages."""
+"""Our platform client against the fake server: configured host, shared token, bounded token retry,
+bounded connection retry, typed errors, Official Account customer-service messages."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+import requests
 from sqlmodel import select
 
 from bot import outbox
-from bot.channels.senders import ConfigurationError, sender_for
-from bot.channels.wechat_api import WechatApi
-from bot.channels.wecom_api import WecomApi
+from bot.channels.platform import PlatformError, wechat_client, wecom_client
+from bot.channels.senders import ConfigurationError, TransientError, classify, sender_for
+from bot.channels.wechat_api import send_custom
+from bot.channels.wecom_api import send_message
 from bot.models import AuditLog, Delivery, KeyValue
 
 pytest_plugins = ("tests.fakewecom",)
@@ -64,7 +66,7 @@ def test_one_token_for_many_sends_and_across_workers(make_rt, fake_wecom, token_
 
 def test_concurrent_clients_fetch_one_token(make_rt, fake_wecom, token_store):
     fake_wecom.token_delay = 0.2
-    clients = [WecomApi(make_rt(**token_store)) for _ in range(5)]
+    clients = [wecom_client(make_rt(**token_store)) for _ in range(5)]
     tokens: list[str] = []
     threads = [threading.Thread(target=lambda c=c: tokens.append(c.access_token)) for c in clients]
     for t in threads:
@@ -89,11 +91,12 @@ def test_expired_token_is_refreshed_once_and_the_send_succeeds(make_rt, fake_wec
 
 
 def test_token_errors_are_retried_once_only(make_rt, fake_wecom):
-    api = WecomApi(make_rt())
+    api = wecom_client(make_rt())
     fake_wecom.fail_next(40014, times=5)
-    with pytest.raises(Exception, match="40014") as info:
-        api.send("text", {"content": "x"}, ["a"])
-    assert getattr(info.value, "errcode", None) == 40014
+    with pytest.raises(PlatformError, match="40014") as info:
+        send_message(api, 1, 60, "text", {"content": "x"}, ["a"])
+    assert info.value.errcode == 40014
+    assert isinstance(classify(info.value), TransientError)
     assert len(fake_wecom.sends()) == 2
     assert fake_wecom.gettoken_calls == 2
 
@@ -112,11 +115,10 @@ def test_bad_secret_is_a_configuration_error(make_rt, fake_wecom):
 
 
 def test_every_call_goes_to_the_configured_host(make_rt, fake_wecom):
-    api = WecomApi(make_rt())
-    assert api.API_BASE_URL == fake_wecom.url + "/cgi-bin/"
-    assert api._rebase("https://qyapi.weixin.qq.com/cgi-bin/menu/create") == fake_wecom.url + "/cgi-bin/menu/create"
+    api = wecom_client(make_rt())
+    assert api.url("menu/create") == api.url("/cgi-bin/menu/create") == fake_wecom.url + "/cgi-bin/menu/create"
     assert api.timeout == 2.0
-    api.send("markdown", {"content": "**x**"}, ["a", "b"])
+    send_message(api, 1, 60, "markdown", {"content": "**x**"}, ["a", "b"])
     assert [c["path"] for c in fake_wecom.calls] == ["/cgi-bin/gettoken", "/cgi-bin/message/send"]
     assert fake_wecom.calls[1]["body"]["touser"] == "a|b"
 
@@ -140,10 +142,10 @@ def test_official_account_messages(make_rt, fake_wecom):
 
 def test_official_account_stale_token_and_busy(make_rt, fake_wecom):
     rt = make_rt()
-    api = WechatApi(rt)
-    api.send("text", {"content": "a"}, "o-1")
+    api = wechat_client(rt)
+    send_custom(api, "text", {"content": "a"}, "o-1")
     fake_wecom.fail_next(40001, path="/cgi-bin/message/custom/send")  # stale token on an Official Account
-    api.send("textcard", {"title": "t", "description": "d", "url": "http://x"}, "o-1")
+    send_custom(api, "textcard", {"title": "t", "description": "d", "url": "http://x"}, "o-1")
     assert fake_wecom.gettoken_calls == 2
     assert fake_wecom.delivered["o-1"][1] == {"articles": [
         {"title": "t", "description": "d", "url": "http://x", "picurl": ""}]}
@@ -151,3 +153,35 @@ def test_official_account_stale_token_and_busy(make_rt, fake_wecom):
     result = sender_for(rt, "wechat").send("text", {"content": "b"}, ["o-1", "o-2"])
     assert result.sent == []
     assert set(result.retry) == {"o-1", "o-2"}
+
+
+def test_http_errors_and_refused_connections_are_typed(make_rt, fake_wecom):
+    api = wecom_client(make_rt())
+    api.access_token  # noqa: B018 - fetched before the failures below
+    fake_wecom.fail_with_status(502)
+    with pytest.raises(PlatformError) as info:
+        send_message(api, 1, 60, "text", {"content": "x"}, ["a"])
+    assert (info.value.errcode, info.value.status) == (None, 502)
+    assert isinstance(classify(info.value), TransientError)
+    dead = wecom_client(make_rt(wecom={"api_base_url": "http://127.0.0.1:9"}))
+    with pytest.raises(requests.ConnectionError):
+        dead.get("user/get", {"userid": "a"})
+    assert isinstance(classify(requests.ConnectionError("refused")), TransientError)
+
+
+def test_a_connection_that_fails_once_is_tried_again(make_rt, fake_wecom, monkeypatch):
+    api = wecom_client(make_rt())
+    real = api.http.request
+    calls = []
+
+    def flaky(method, url, **kwargs):
+        calls.append(url)
+        if len(calls) == 1:
+            raise requests.ConnectionError("connection reset before the request was sent")
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(api.http, "request", flaky)
+    monkeypatch.setattr("bot.channels.platform.RETRY_PAUSE", 0.0)
+    assert send_message(api, 1, 60, "text", {"content": "again"}, ["a"])["errcode"] == 0
+    assert len(calls) == 3  # gettoken refused once then answered, then the send
+    assert fake_wecom.delivered["a"] == [{"content": "again"}]

@@ -1,24 +1,20 @@
 """Group robot (群机器人) webhooks: one robot per branch code from `[robot.webhooks]`, push only.
 
-At most `[robot] per_minute` messages in any 60 s per robot (a sliding window in Redis when configured,
-so every worker shares it; else, and while Redis is down, in this process). A message over the limit is
+At most `[robot] per_minute` messages in any 60 s per robot (bot.ratelimit: a sliding window in Redis when
+configured, so every worker shares it; else, and while Redis is down, in this process). A message over the limit is
 not dropped: it waits (stays queued with retry_at at the moment a slot frees). errcode 130101 (the
 platform's own limit) is transient and backs off.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import logging
-import threading
-import uuid
 from typing import TYPE_CHECKING, Any
 
-import redis
 import requests
 
-from bot import clock
+from bot import clock, ratelimit
 from bot.channels.senders import (
     SEND_EXCEPTIONS,
     ConfigurationError,
@@ -37,50 +33,6 @@ log = logging.getLogger(__name__)
 
 WINDOW = 60.0
 
-# KEYS[1] window key; ARGV: now, window, limit, member. Returns "ok" or the time a slot frees.
-_SLIDING_WINDOW = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
-  return 'ok'
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(tonumber(oldest[2]) + tonumber(ARGV[2]))
-"""
-
-
-class RateLimiter:
-    """At most `limit` acquisitions per robot in any WINDOW seconds of wall time."""
-
-    def __init__(self, runtime: Runtime, limit: int) -> None:
-        self.limit = limit
-        self.runtime = runtime
-        self.prefix = runtime.config.redis.prefix + "robot:"
-        self._script = runtime.redis.register_script(_SLIDING_WINDOW) if runtime.redis is not None else None
-        self._local: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
-        self._lock = threading.Lock()
-
-    def acquire(self, robot: str) -> float | None:
-        """None when a send may go now (and is counted), else the wall time a slot frees."""
-        now = clock.wall()
-        if self._script is not None and self.runtime.live_redis() is not None:
-            try:
-                answer = self._script(keys=[self.prefix + robot], args=[now, WINDOW, self.limit, uuid.uuid4().hex])
-            except redis.RedisError as exc:  # counted in this process until Redis answers again
-                self.runtime.redis_failed("robot rate limit", exc)
-            else:
-                answer = answer.decode() if isinstance(answer, bytes) else str(answer)
-                return None if answer == "ok" else float(answer)
-        with self._lock:
-            sent = self._local[robot]
-            while sent and sent[0] <= now - WINDOW:
-                sent.popleft()
-            if len(sent) < self.limit:
-                sent.append(now)
-                return None
-            return sent[0] + WINDOW
-
 
 def robot_body(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The webhook JSON for a message kind (a textcard becomes a one-article news message)."""
@@ -98,7 +50,7 @@ class RobotSender:
     def __init__(self, runtime: Runtime) -> None:
         self.webhooks = runtime.config.robot.webhooks
         self.timeout = runtime.config.wecom.timeout
-        self.limiter = RateLimiter(runtime, runtime.config.robot.per_minute)
+        self.limiter = ratelimit.RateLimiter(runtime, "robot", runtime.config.robot.per_minute, WINDOW)
         self.http = requests.Session()
 
     def close(self) -> None:
@@ -114,7 +66,7 @@ class RobotSender:
                 result.config_error = result.failed[code]
                 continue
             try:
-                free_at = self.limiter.acquire(hashlib.sha256(url.encode()).hexdigest()[:16])
+                free_at = self.limiter.hit(hashlib.sha256(url.encode()).hexdigest()[:16]).retry_at
                 if free_at is not None:
                     log.info("robot of %s at its per-minute limit: waits %.1f s", code, free_at - clock.wall())
                     result.wait[code] = free_at

@@ -3,7 +3,7 @@
 A sender takes one message body (`kind`, `payload`) and a batch of recipients and reports, per recipient,
 what happened (`SendResult`); a failure of the whole call raises a `SendError` that says whether it is
 worth retrying (`TransientError`) or a configuration problem an admin must fix (`ConfigurationError`).
-`classify()` turns what wechatpy, requests and redis raise into one of those two.
+`classify()` turns what our platform client (`PlatformError`), requests and redis raise into one of those two.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import redis
 import requests
-from wechatpy.exceptions import WeChatClientException
+
+from bot.channels.platform import PlatformError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -81,18 +82,18 @@ class Sender(Protocol):
 
 
 # What a channel call may raise for reasons outside our code; `classify` maps each to a SendError.
-SEND_EXCEPTIONS = (WeChatClientException, requests.RequestException, redis.RedisError,
+SEND_EXCEPTIONS = (PlatformError, requests.RequestException, redis.RedisError,
                    ConnectionError, TimeoutError)
 
 
 def classify(exc: Exception) -> SendError:
-    """Map an exception from wechatpy/requests/redis to a TransientError or a ConfigurationError."""
+    """Map an exception from the platform client/requests/redis to a TransientError or a ConfigurationError."""
     if isinstance(exc, SendError):
         return exc
-    if isinstance(exc, WeChatClientException):
-        if exc.errcode is None:  # wechatpy wraps HTTP status errors with errcode None
-            status = getattr(exc.response, "status_code", None)
-            if status is None or status >= 500 or status == 429:
+    if isinstance(exc, PlatformError):
+        if exc.errcode is None:  # an HTTP error status, or a body that is not a JSON object
+            status = exc.status
+            if status is None or status >= 500 or status == 429 or status < 400:
                 return TransientError(f"HTTP {status}")
             return ConfigurationError(f"HTTP {status} (check api_base_url)")
         code = int(exc.errcode)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from wechatpy.exceptions import WeChatClientException
 
 from bot.cli import UserError, command, runtime
 from bot.texts import CONTENT
@@ -57,15 +56,23 @@ def _button(path: Path, button: dict[str, Any], top_level: bool) -> dict[str, An
 @click.pass_context
 def wecom_menu(ctx: click.Context, menu_file: Path) -> None:
     """Publish the app menu from content/menu.toml through the WeCom API."""
-    from bot.channels.wecom_api import WecomApi
+    import requests
+
+    from bot.channels.platform import PlatformError, wecom_client
 
     menu = load_menu(menu_file)
     rt = runtime(ctx)
     if not rt.config.wecom.enabled or not rt.config.wecom.secret:
         raise UserError("[wecom] corp_id and secret are needed to publish the menu")
+    client = wecom_client(rt)
     try:
-        WecomApi(rt).menu.create(rt.config.wecom.agent_id, menu)
-    except WeChatClientException as exc:
-        click.echo(f"error: WeCom refused the menu: {exc.errcode} {exc.errmsg}", err=True)
+        client.post("menu/create", menu, params={"agentid": rt.config.wecom.agent_id})
+    except PlatformError as exc:
+        click.echo(f"error: WeCom refused the menu: {exc}", err=True)
         raise SystemExit(1) from exc
+    except requests.RequestException as exc:
+        click.echo(f"error: WeCom could not be reached at {rt.config.wecom.api_base_url}: {exc}", err=True)
+        raise SystemExit(1) from exc
+    finally:
+        client.close()
     click.echo(f"menu published: {sum(len(b.get('sub_button', [b])) for b in menu['button'])} items")

@@ -26,21 +26,22 @@ import click
 from sqlmodel import col, select
 
 from bot import clock, export
-from bot.cli import UserError, cli, command, runtime
+from bot.cli import LazyGroup, UserError, command, runtime
+from bot.commands import REPORTS
 from bot.models import Branch, LedgerEntry, Member
 from bot.services import points as pts
 
 FORMATS = ("csv", "xlsx")
 
 
-@cli.group("report")
+@click.group("report", cls=LazyGroup, lazy=REPORTS)
 def report() -> None:
     """Tables for secretaries: CSV to stdout or -o FILE, XLSX with -o FILE."""
 
 
 def report_command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
     """`report.command` whose expected errors become exit 2 with a message, never a traceback."""
-    return command(*args, group=report, **kwargs)
+    return command(*args, **kwargs)
 
 
 def table_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,12 +13,34 @@ from bot.config.domain import CalendarConfig, CommitmentsConfig, StudyConfig, Th
 from bot.config.loader import SECTIONS, Config, from_dict, load, parse_now
 from bot.config.platforms import RobotConfig, WechatConfig, WecomConfig
 from bot.config.points import ABSENCE_EXEMPT, DEFAULT_RULES, PointsConfig, RuleConfig
-from bot.config.schedule import DEFAULT_SCHEDULE
+from bot.config.schedule import default_schedule
 
 __all__ = [
-    "ABSENCE_EXEMPT", "DEFAULT_RULES", "DEFAULT_SCHEDULE", "MEMBER_TYPES", "SECTIONS", "AppConfig",
-    "CalendarConfig", "CommitmentsConfig", "Config", "ConfigError", "DatabaseConfig", "DeliveryConfig",
-    "PointsConfig", "RedisConfig", "RetentionConfig", "RobotConfig", "RuleConfig", "StudyConfig",
-    "ThemeDayConfig", "TicketsConfig", "WechatConfig", "WecomConfig", "from_dict", "load", "parse_hhmm",
-    "parse_now", "parse_trigger",
+    "ABSENCE_EXEMPT",
+    "DEFAULT_RULES",
+    "MEMBER_TYPES",
+    "SECTIONS",
+    "AppConfig",
+    "CalendarConfig",
+    "CommitmentsConfig",
+    "Config",
+    "ConfigError",
+    "DatabaseConfig",
+    "DeliveryConfig",
+    "PointsConfig",
+    "RedisConfig",
+    "RetentionConfig",
+    "RobotConfig",
+    "RuleConfig",
+    "StudyConfig",
+    "ThemeDayConfig",
+    "TicketsConfig",
+    "WechatConfig",
+    "WecomConfig",
+    "default_schedule",
+    "from_dict",
+    "load",
+    "parse_hhmm",
+    "parse_now",
+    "parse_trigger",
 ]

@@ -19,7 +19,7 @@ from bot.config.delivery import DeliveryConfig
 from bot.config.domain import CalendarConfig, CommitmentsConfig, StudyConfig, ThemeDayConfig, TicketsConfig
 from bot.config.platforms import RobotConfig, WechatConfig, WecomConfig
 from bot.config.points import PointsConfig
-from bot.config.schedule import DEFAULT_SCHEDULE, schedule_problems
+from bot.config.schedule import default_schedule, schedule_problems
 
 
 class Config(Section):
@@ -32,7 +32,7 @@ class Config(Section):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     study: StudyConfig = Field(default_factory=StudyConfig)
-    schedule: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULE))
+    schedule: dict[str, str] = Field(default_factory=default_schedule)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     theme_day: ThemeDayConfig = Field(default_factory=ThemeDayConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)

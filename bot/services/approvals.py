@@ -1,7 +1,8 @@
 """Requests a secretary decides: 待审 lists them, 通过 N / 驳回 N 原因 decide them.
 
 Numbers come from the one `#N` sequence shared with tickets and commitments. Each kind (make-up
-check-in, leave, points adjustment, ...) registers what approval and rejection do; this module owns
+check-in, leave, points adjustment, ...) is a `Kind` defined by its feature saying what approval and
+rejection do, listed once in `bot.services.registry.approval_kinds()`; this module owns
 the who-may-decide rules: a secretary or deputy of the member's branch, or a committee member; a
 `needs_role = "committee"` request only a committee member; nobody decides their own request.
 """
@@ -31,21 +32,30 @@ _NUMBER = re.compile(r"^#?(\d{1,9})$")
 @dataclass(frozen=True)
 class Kind:
     name: str
-    label: str  # 补签 / 请假 / 积分调整 ...
+    label_key: str  # the messages.toml key of its label: 补签 / 请假 / 积分调整 ...
     on_approve: Callable[[Session, Approval, Member, Any], None]  # (session, request, decider, config)
     on_reject: Callable[[Session, Approval, Member, Any], None] | None = None
 
+    @property
+    def label(self) -> str:
+        return texts.t(self.label_key)
 
-KINDS: dict[str, Kind] = {}
+
+def kinds() -> dict[str, Kind]:
+    """Every approval kind by name (bot.services.registry lists them)."""
+    from bot.services import registry
+
+    return registry.approval_kinds()
+
+
+def label(kind: str) -> str:
+    """A request kind's label; an unknown kind (a kind since removed) shows its name."""
+    found = kinds().get(kind)
+    return found.label if found is not None else kind
 
 
 class ApprovalError(Exception):
     """A decision that cannot be made; the message is the Chinese reply."""
-
-
-def register_kind(kind: Kind) -> Kind:
-    KINDS[kind.name] = kind
-    return kind
 
 
 def next_number(session: Session, kind: str, sealed: bool = False) -> int:
@@ -66,7 +76,7 @@ def create(session: Session, kind: str, member: Member, summary: str, payload: d
            needs_role: str = "secretary", requested_by: str | None = None) -> Approval:
     """A pending request about `member`, filed by `requested_by` (default: the member); neither of them
     may decide it."""
-    if kind not in KINDS:
+    if kind not in kinds():
         raise KeyError(f"unknown approval kind {kind}")
     payload = dict(payload or {})
     if requested_by:
@@ -118,7 +128,7 @@ def decide(session: Session, config: Any, decider: Member, number: int, approve:
         raise ApprovalError(texts.t("approval.already", number=number, status=texts.t(f"approval.{request.status}")))
     if not approve and not reason.strip():
         raise ApprovalError(texts.t("approval.reason_needed", number=number))
-    kind = KINDS.get(request.kind)
+    kind = kinds().get(request.kind)
     if kind is None:
         raise ApprovalError(texts.t("approval.not_found", number=number))
     _claim_decision(session, request, decider, approve, reason)
@@ -184,9 +194,8 @@ def announce(session: Session, config: Any, request: Approval, timed_until: dt.d
     people = deciders(session, request)
     if not people:
         return 0
-    label = KINDS[request.kind].label if request.kind in KINDS else request.kind
     key = "approval.new_timed" if timed_until is not None else "approval.new_notice"
-    text = texts.t(key, number=request.number, label=label, summary=request.summary)
+    text = texts.t(key, number=request.number, label=label(request.kind), summary=request.summary)
     topic = "new_request" if timed_until is None else "leave_request_urgent"
     return notify.members(session, config, people, text, key=f"approval:{request.number}:new", topic=topic,
                           anchor=timed_until)

@@ -28,7 +28,7 @@ from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote,
 from bot.notify_group import Batch
 from bot.services import approvals
 from bot.services import points as pts
-from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_forget import Forgotten
 
 KINDS = ("yearly", "instant")
 STATUSES = ("pending", "approved", "rejected", "fulfilled")
@@ -90,8 +90,7 @@ def _on_reject(session: Session, request: Approval, decider: Member, config: Any
     session.add(row)
 
 
-approvals.register_kind(approvals.Kind("commitment", texts.t("commitments.approval_label"), _on_approve,
-                                       _on_reject))
+APPROVAL_KIND = approvals.Kind("commitment", "commitments.approval_label", _on_approve, _on_reject)
 
 
 def mine(session: Session, member: Member, year: int | None = None) -> list[Commitment]:
@@ -229,7 +228,6 @@ def evaluate_due(session: Session, config: Any, today: dt.date, batch: Batch | N
     return sum(1 for row in list(session.exec(stmt)) if evaluate(session, config, row, batch))
 
 
-@forget_hook
 def scrub_commitments(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's commitments keep status and votes (aggregates) but lose their text (searched for
     elsewhere too)."""

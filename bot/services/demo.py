@@ -6,14 +6,13 @@ importers when the database has no members yet. The constants name demo userids 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import Session, select
 
+from bot import texts
 from bot.models import Member
 from bot.services.roster import RosterError, import_branches, import_roster, read_table
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "content" / "demo"
+DEMO_DIR = texts.CONTENT / "demo"
 BRANCHES_FILE = DEMO_DIR / "branches.csv"
 ROSTER_FILE = DEMO_DIR / "roster.csv"
 

@@ -33,7 +33,7 @@ def _requests_by_person(session: Session) -> dict[int, collections.Counter[str]]
     by_person: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     pending = session.exec(select(Approval).where(Approval.status == "pending").order_by(col(Approval.number)))
     for request in pending:
-        label = approvals.KINDS[request.kind].label if request.kind in approvals.KINDS else request.kind
+        label = approvals.label(request.kind)
         for member in approvals.deciders(session, request):
             if member.id is not None:
                 by_person[member.id][label] += 1

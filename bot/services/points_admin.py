@@ -123,7 +123,7 @@ def _on_approve(session: Session, request: Approval, decider: Member, config: An
                  f"#{request.number} {entry.points:+d} {data.get('reason') or ''}")
 
 
-approvals.register_kind(approvals.Kind("points", texts.t("points.approval_label"), _on_approve))
+APPROVAL_KIND = approvals.Kind("points", "points.approval_label", _on_approve)
 
 
 def _tell_target(session: Session, config: Any, target: Member, entry: LedgerEntry) -> None:

@@ -28,7 +28,7 @@ from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
 from bot.services import approvals
 from bot.services import points as pts
-from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_forget import Forgotten
 
 NOTICE_DAYS = 7
 RULINGS = {"维持": "upheld", "修改": "amended"}
@@ -104,7 +104,7 @@ def _on_reject(session: Session, request: Approval, decider: Member, config: Any
     session.add(row)
 
 
-approvals.register_kind(approvals.Kind("review", texts.t("reviews.approval_label"), _on_approve, _on_reject))
+APPROVAL_KIND = approvals.Kind("review", "reviews.approval_label", _on_approve, _on_reject)
 
 
 def dispute(session: Session, config: Any, member: Member, number: int, text: str) -> Review:
@@ -195,7 +195,6 @@ def rule(session: Session, config: Any, actor: Member, number: int, outcome: str
     return row
 
 
-@forget_hook
 def scrub_reviews(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's reviews and disputes keep their status but lose their text (searched for elsewhere)."""
     gone.keep_words(r.text for r in session.exec(select(Review).where(Review.member_id == gone.member_id)))

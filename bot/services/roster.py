@@ -28,7 +28,7 @@ from bot import clock
 from bot.models import AuditLog, Branch, Member
 from bot.services.console_sessions import end_member_sessions
 from bot.services.roster_branches import BranchIndex, import_branches
-from bot.services.roster_forget import FORGET_HOOKS, forget_hook, forget_member
+from bot.services.roster_forget import forget_member
 from bot.services.roster_io import (
     ImportResult,
     MemberNotFound,
@@ -44,7 +44,7 @@ from bot.services.roster_io import (
 from bot.services.roster_row import parse_row
 
 __all__ = [
-    "FORGET_HOOKS", "ImportResult", "MemberNotFound", "RosterError", "Table", "forget_hook",
+    "ImportResult", "MemberNotFound", "RosterError", "Table",
     "forget_member", "import_branches", "import_roster", "open_table", "read_table",
 ]
 

@@ -4,7 +4,8 @@ The member row stays (other tables keep pointing at its numeric id, so counts an
 but loses everything that identifies the person: the name becomes `已注销#<id>`, the userid an opaque
 token, phone, openid and dates are cleared, roles drop to `member` and the member is inactive.
 
-Tables that store the member's own texts by member id register a hook with `@forget_hook`; each hook gets the
+Tables that store the member's own texts by member id have a hook, listed in
+`bot.services.registry.forget_hooks()`; each hook gets the
 session and a `Forgotten` (old identifiers, the new token, the member's own sentences) and scrubs its rows in
 the same transaction through `gone.scrub(...)`, which records what changed. Then `roster_sweep.sweep` removes
 the userid (any case), openid, name, phone and those sentences from every text column of every table (copies
@@ -79,14 +80,6 @@ class Forgotten:
 
 
 ForgetHook = Callable[[Session, Forgotten], None]
-FORGET_HOOKS: list[ForgetHook] = []
-
-
-def forget_hook(func: ForgetHook) -> ForgetHook:
-    """Register `func(session, forgotten)` to run whenever a member is forgotten (once per function)."""
-    if func not in FORGET_HOOKS:
-        FORGET_HOOKS.append(func)
-    return func
 
 
 TOKEN_PREFIX = "forgotten-"
@@ -110,7 +103,9 @@ def forget(session: Session, userid: str, actor: str) -> tuple[int, dict[str, in
     gone = Forgotten(member_id=member.id, userid=member.userid, openid=member.openid, name=member.name,
                      token=f"{TOKEN_PREFIX}{secrets.token_hex(8)}", phone=member.phone)
     _collect_words(session, gone)
-    for hook in FORGET_HOOKS:
+    from bot.services import registry
+
+    for hook in registry.forget_hooks():
         hook(session, gone)
     names = session.execute(select(col(Member.name)).where(col(Member.id) != member.id)).scalars()
     others = [n for n in names if n]
@@ -174,7 +169,6 @@ def _collect_words(session: Session, gone: Forgotten) -> None:
                 gone.words.add(tail)
 
 
-@forget_hook
 def scrub_inbound(session: Session, gone: Forgotten) -> None:
     """Received messages from the member (their userid or openid in any case): the sender becomes the token,
     the text and the stored reply are dropped."""
@@ -182,14 +176,12 @@ def scrub_inbound(session: Session, gone: Forgotten) -> None:
                reply=None)
 
 
-@forget_hook
 def scrub_deliveries(session: Session, gone: Forgotten) -> None:
     """Deliveries keep their status (aggregates); queued ones are never sent. The sweep renames the recipient."""
     gone.scrub(session, Delivery, gone.matches(Delivery.recipient) & (Delivery.status == "queued"),
                status="expired", last_error="recipient forgotten")
 
 
-@forget_hook
 def scrub_own_texts(session: Session, gone: Forgotten) -> None:
     """The member's answers, reflections, disputes and requests keep their facts but lose their words;
     their pending requests are withdrawn."""
@@ -202,7 +194,6 @@ def scrub_own_texts(session: Session, gone: Forgotten) -> None:
     gone.scrub(session, TicketEvent, gone.matches(TicketEvent.actor) & (TicketEvent.text != ""), text=ERASED_TEXT)
 
 
-@forget_hook
 def scrub_audit_targets(session: Session, gone: Forgotten) -> None:
     """Audit rows aimed at the member by userid/openid point at the numeric id instead."""
     gone.scrub(session, AuditLog, or_(gone.matches(AuditLog.target)), target=f"member#{gone.member_id}")

@@ -283,7 +283,7 @@ def _approve_makeup(session: Session, request: Approval, decider: Member, config
                                                    number=request.number))
 
 
-approvals.register_kind(approvals.Kind("makeup", texts.t("study.makeup_label"), _approve_makeup))
+APPROVAL_KIND = approvals.Kind("makeup", "study.makeup_label", _approve_makeup)
 
 
 # -- 统计 / 未学 --------------------------------------------------------------------------------------------

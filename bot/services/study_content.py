@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import audit, clock
+from bot import audit, clock, texts
 from bot.models import STUDY_SERIES, StudyItem
 from bot.services.roster_io import XLSX_ERRORS
 from bot.services.study_items import ItemErrors, validate
@@ -24,7 +24,7 @@ from bot.services.study_items import ItemErrors, validate
 __all__ = ["STUDY_SERIES", "ContentError", "ImportResult", "ItemErrors", "apply", "import_path", "load", "validate"]
 
 SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
-LIBRARY = Path(__file__).resolve().parents[2] / "content" / "study"
+LIBRARY = texts.CONTENT / "study"
 FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer", "publish_on", "urgent",
           "weekly_key", "status", "editor", "reviewer")
 CHINESE = {"编号": "slug", "栏目": "series", "系列": "series", "标题": "title", "摘要": "summary", "正文": "body",

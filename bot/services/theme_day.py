@@ -258,8 +258,7 @@ def _decided(rsvp: str):
     return apply
 
 
-approvals.register_kind(approvals.Kind("leave", texts.t("theme_day.label_leave"), _decided("leave"),
-                                       _decided("leave_rejected")))
+APPROVAL_KIND = approvals.Kind("leave", "theme_day.label_leave", _decided("leave"), _decided("leave_rejected"))
 
 
 def signin_code(session: Session, config: Any, branch_id: int | None) -> str:

@@ -11,7 +11,7 @@ from bot import texts
 
 @functools.cache
 def _categories() -> tuple[tuple[str, frozenset[str]], ...]:
-    data = tomllib.loads((texts.CONTENT / "ticket_categories.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads(texts.read_content("ticket_categories.toml"))
     return tuple((name, frozenset(spec["keywords"])) for name, spec in data["categories"].items())
 
 

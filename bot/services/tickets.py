@@ -34,7 +34,7 @@ from bot.models import Delivery, Member, OutboundMessage, Ticket, TicketEscalati
 from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.member_lookup import MemberLookupError, one_member
-from bot.services.roster_forget import Forgotten, forget_hook
+from bot.services.roster_forget import Forgotten
 from bot.services.roster_sweep import ERASED_TEXT
 from bot.services.ticket_categories import categorise
 
@@ -378,7 +378,6 @@ def events(session: Session, ticket: Ticket) -> list[TicketEvent]:
     return list(session.exec(stmt))
 
 
-@forget_hook
 def scrub_tickets(session: Session, gone: Forgotten) -> None:
     """`forget`: the member's named tickets keep their counts but lose their text (searched for elsewhere too).
     Anonymous tickets are out of reach by design: their seals are never computed or searched here."""
