@@ -35,11 +35,15 @@ class Page:
     form: dict[str, str] = field(default_factory=dict)
     open: bool = False  # reachable without a login
     acts: bool = False  # a successful POST changes the database
+    status: int = 0  # what an open page answers when not 200 (WeCom sign-in without [wecom], a bad link: 403)
 
 
 CONSOLE: dict[str, list[Page]] = {
     "admin.static": [Page("GET", "/admin/static/admin.css", open=True)],
     "admin.login": [Page("GET", "/admin/login", open=True), Page("POST", "/admin/login", open=True)],
+    "admin.login_wecom": [Page("GET", "/admin/login/wecom", open=True, status=403)],
+    "admin.login_wecom_callback": [Page("GET", "/admin/login/wecom/callback?code=x&state=y", open=True, status=403)],
+    "admin.login_demo": [Page("GET", "/admin/login/demo?token=x", open=True, status=403)],
     "admin.logout": [Page("POST", "/admin/logout")],
     "admin.dashboard": [Page("GET", "/admin/")],
     "admin.members": [Page("GET", "/admin/members?q=党员&branch={b1}&active=1&page=2")],
@@ -118,7 +122,7 @@ def test_anonymous(console, endpoint, page):
     resp.close()
     assert resp.status_code < 500
     if page.open:
-        assert resp.status_code == (200 if page.method == "GET" else 400)  # the login form needs its CSRF token
+        assert resp.status_code == (page.status or (200 if page.method == "GET" else 400))  # login needs CSRF
     elif page.method == "GET":
         assert resp.status_code == 302
         assert resp.headers["Location"].startswith("/admin/login?next="), path
@@ -136,7 +140,7 @@ def test_admin(console, endpoint, page):
     if page.method == "GET":
         resp = client.get(path)
         resp.close()
-        assert resp.status_code == 200, (path, resp.status_code)
+        assert resp.status_code == (page.status or 200), (path, resp.status_code)
         return
     if endpoint == "admin.login":
         return  # the login form itself: covered by tests/test_admin.py

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot import clock, texts
 from bot.admin.base import bp, runtime
+from bot.admin.principal import area
 from bot.models import Attendance, Branch, ThemeDay
 from bot.services import theme_day, theme_day_agenda
 from bot.services.theme_day_agenda import ThemeDayError
@@ -59,6 +60,7 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
 
 
 @bp.get("/theme-days")
+@area("branch")
 def theme_days() -> ResponseReturnValue:
     with runtime().session() as s:
         upcoming, recent = _rows(s, True), _rows(s, False)
@@ -76,6 +78,7 @@ def _form_text(name: str, limit: int) -> str:
 
 
 @bp.post("/theme-days")
+@area("branch")
 def theme_day_create() -> ResponseReturnValue:
     raw_branch = request.form.get("branch_id", "")
     place, topic = _form_text("place", 64), _form_text("topic", 200)
@@ -116,6 +119,7 @@ def _open_event(session: Session, event_id: int) -> ThemeDay | str | None:
 
 
 @bp.post("/theme-days/<int:event_id>/postpone")
+@area("branch")
 def theme_day_postpone(event_id: int) -> ResponseReturnValue:
     try:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
@@ -136,6 +140,7 @@ def theme_day_postpone(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/theme-days/<int:event_id>/cancel")
+@area("branch")
 def theme_day_cancel(event_id: int) -> ResponseReturnValue:
     with runtime().write() as s:
         event = _open_event(s, event_id)

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from bot.admin import queries
 from bot.admin.base import bp, runtime
+from bot.admin.principal import area
 
 ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
                "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
@@ -36,6 +37,7 @@ def _page() -> int:
 
 
 @bp.get("/")
+@area("any")
 def dashboard() -> ResponseReturnValue:
     with runtime().session() as s:
         data = queries.dashboard(s)
@@ -45,6 +47,7 @@ def dashboard() -> ResponseReturnValue:
 
 
 @bp.get("/members")
+@area("branch")
 def members() -> ResponseReturnValue:
     branch_id = _int_arg("branch")
     text = request.args.get("q", "").strip()[:64]
@@ -60,6 +63,7 @@ def members() -> ResponseReturnValue:
 
 
 @bp.get("/deliveries")
+@area("global")
 def deliveries() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status not in queries.DELIVERY_STATUSES:
@@ -71,6 +75,7 @@ def deliveries() -> ResponseReturnValue:
 
 
 @bp.get("/audit")
+@area("global")
 def audit_log() -> ResponseReturnValue:
     action = request.args.get("action", "").strip()[:64]
     with runtime().session() as s:
@@ -79,6 +84,7 @@ def audit_log() -> ResponseReturnValue:
 
 
 @bp.get("/branches")
+@area("global")
 def branches() -> ResponseReturnValue:
     with runtime().session() as s:
         tree = queries.branch_tree(s)
@@ -106,6 +112,7 @@ def _theme_day_form() -> tuple[str | None, int | None, int | None] | str | None:
 
 
 @bp.post("/branches/<int:branch_id>")
+@area("global")
 def branch_settings(branch_id: int) -> ResponseReturnValue:
     ranking = request.form.get("ranking_enabled", "")
     if ranking not in ("", "on", "off"):
