@@ -19,13 +19,14 @@ import pytest
 from sqlmodel import select
 
 from bot import clock, db
-from bot.models import Branch, ThemeDay
+from bot.admin.principal import AREAS
+from bot.models import Branch, Member, ThemeDay
 from bot.web import build_app
 from handlers import build_router
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
 from tests.test_admin import add_admin, csrf, login
-from tests.test_authz_matrix import restore_sqlite, say, snapshot
+from tests.test_authz_matrix import number_in, restore_sqlite, say, snapshot
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Page:
     open: bool = False  # reachable without a login
     acts: bool = False  # a successful POST changes the database
     status: int = 0  # what an open page answers when not 200 (WeCom sign-in without [wecom], a bad link: 403)
+    admin_status: int = 0  # what a POST answers the operator when not 302 (approvals: only members decide)
 
 
 CONSOLE: dict[str, list[Page]] = {
@@ -53,6 +55,9 @@ CONSOLE: dict[str, list[Page]] = {
     "admin.branch_settings": [Page("POST", "/admin/branches/{b1}", {"ranking_enabled": "on", "push_enabled": "on"},
                                    acts=True)],
     "admin.theme_days": [Page("GET", "/admin/theme-days")],
+    "admin.approvals_list": [Page("GET", "/admin/approvals"), Page("GET", "/admin/approvals?format=xlsx")],
+    "admin.approval_approve": [Page("POST", "/admin/approvals/{leave}/approve", admin_status=400)],
+    "admin.approval_reject": [Page("POST", "/admin/approvals/{leave}/reject", {"reason": "不行"}, admin_status=400)],
     "admin.theme_day_create": [Page("POST", "/admin/theme-days", {"branch_id": "{b1}", "date": "2026-12-12",
                                                                   "time": "14:00", "place": "会议室",
                                                                   "topic": "学习党章"}, acts=True)],
@@ -76,9 +81,13 @@ def prepared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     add_roster(runtime)
     add_admin(runtime)
     say(runtime, build_router(), "sec", "发布主题党日 2026-12-05 14:00 会议室 学习党章")
+    leave = number_in(say(runtime, build_router(), "m1", "请假 出差在外"))
+    with runtime.session() as s:
+        b1 = s.exec(select(Branch).where(Branch.code == "b1")).one()
+        s.add(Member(userid="ed", name="编辑己", branch_id=b1.id, roles="member;editor"))
     with runtime.session() as s:
         ids = {"b1": s.exec(select(Branch).where(Branch.code == "b1")).one().id,
-               "event": s.exec(select(ThemeDay)).one().id}
+               "event": s.exec(select(ThemeDay)).one().id, "leave": leave}
     runtime.close()
     shutil.copyfile(template, work)
     working = make_runtime(f"sqlite:///{work}")
@@ -149,7 +158,7 @@ def test_admin(console, endpoint, page):
     assert refused.status_code == 400
     assert snapshot(runtime) == before
     done = client.post(path, data={**form, "csrf_token": csrf(client, "/admin/")})
-    assert done.status_code == 302, (path, done.status_code, done.get_data(as_text=True)[:200])
+    assert done.status_code == (page.admin_status or 302), (path, done.status_code, done.get_data(as_text=True)[:200])
     if page.acts:
         assert snapshot(runtime) != before, path
     if endpoint == "admin.logout":
@@ -166,3 +175,29 @@ def test_admin_unknown_ids_are_404(console, path):
     resp = client.post(path, data={"csrf_token": csrf(client, "/admin/"), "date": "2026-12-06", "time": "15:00"})
     assert resp.status_code == 404
     assert snapshot(runtime) == before
+
+
+ROLE_AREAS = {"ed": {"any", "study"}, "sec": {"any", "branch"}, "cw": {"any", "branch", "study", "global"}}
+
+
+@pytest.mark.parametrize("userid", sorted(ROLE_AREAS))
+def test_member_roles_reach_their_areas_only(console, userid):
+    """WeCom-signed-in members: a page outside the role's area is 403 (a POST too, nothing changed)."""
+    from tests.test_console_scope import member_login
+
+    app, runtime, ids = console
+    client = member_login(app.test_client(), runtime, userid)
+    token = csrf(client, "/admin/")
+    for endpoint, page in CASES:
+        if page.open:
+            continue
+        where = AREAS.get(endpoint, "global")
+        path, form = fill(page, ids)
+        if where in ROLE_AREAS[userid]:
+            if page.method == "GET":
+                assert client.get(path).status_code == 200, (userid, path)
+            continue
+        before = snapshot(runtime)
+        resp = client.get(path) if page.method == "GET" else client.post(path, data={**form, "csrf_token": token})
+        assert resp.status_code == 403, (userid, path, resp.status_code)
+        assert snapshot(runtime) == before

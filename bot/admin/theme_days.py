@@ -46,6 +46,9 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
     now = clock.now()
     starts_at = col(ThemeDay.starts_at)
     stmt = select(ThemeDay, Branch.name).join(Branch, col(Branch.id) == ThemeDay.branch_id)
+    only = g.admin.branch_filter()
+    if only is not None:  # a secretary sees their own branch's theme days only
+        stmt = stmt.where(ThemeDay.branch_id == only)
     if upcoming:
         stmt = stmt.where(starts_at >= now).order_by(starts_at)
     else:
@@ -64,7 +67,7 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
 def theme_days() -> ResponseReturnValue:
     with runtime().session() as s:
         upcoming, recent = _rows(s, True), _rows(s, False)
-        branches = list(s.exec(select(Branch).order_by(Branch.code)))
+        branches = [b for b in s.exec(select(Branch).order_by(Branch.code)) if g.admin.sees_branch(b.id)]
     return render_template("admin/theme_days.html", upcoming=upcoming, recent=recent, branches=branches,
                            items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS)
 
@@ -94,7 +97,7 @@ def theme_day_create() -> ResponseReturnValue:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
         with runtime().write() as s:
             branch = s.get(Branch, int(raw_branch))
-            if branch is None:
+            if branch is None or not g.admin.sees_branch(branch.id):
                 return "没有这个支部", 404
             assert branch.id is not None  # a row from the session
             event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
@@ -111,8 +114,8 @@ def theme_day_create() -> ResponseReturnValue:
 
 def _open_event(session: Session, event_id: int) -> ThemeDay | str | None:
     event = session.get(ThemeDay, event_id, with_for_update=True)
-    if event is None:
-        return None
+    if event is None or not g.admin.sees_branch(event.branch_id):
+        return None  # another branch's event is none of a secretary's business: 404 like a missing one
     if event.status not in theme_day.OPEN or event.closed_at is not None:
         return texts.t("theme_day.closed", number=event.number, status=STATUS_LABELS.get(event.status, ""))
     return event

@@ -50,10 +50,12 @@ def dashboard() -> ResponseReturnValue:
 @area("branch")
 def members() -> ResponseReturnValue:
     branch_id = _int_arg("branch")
+    if g.admin.branch_filter() is not None:  # a secretary: their own branch, whatever the URL says
+        branch_id = g.admin.branch_filter()
     text = request.args.get("q", "").strip()[:64]
     active = {"1": True, "0": False}.get(request.args.get("active", ""))
     with runtime().session() as s:
-        branch_list = queries.branches(s)
+        branch_list = [b for b in queries.branches(s) if g.admin.sees_branch(b.id)]
         page = queries.members(s, branch_id=branch_id, text=text, active=active, page=_page())
     rows = [{"userid": r[0], "name": r[1], "roles": "、".join(ROLE_LABELS.get(x, x) for x in r[2].split(";") if x),
              "type": TYPE_LABELS.get(r[3], r[3]), "active": r[4], "phone": mask_phone(r[5]),
