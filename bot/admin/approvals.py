@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.admin.base import bp, runtime
+from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Approval, Branch, Member
@@ -24,12 +24,8 @@ from bot.services.approvals import ApprovalError
 HEADER = ("编号", "类别", "党员", "支部", "内容", "提交时间")
 
 
-def _decider(session: Session) -> Member | None:
-    return session.get(Member, g.admin.id) if g.admin.kind == "member" else None
-
-
 def _pending(session: Session) -> list[Approval]:
-    decider = _decider(session)
+    decider = acting_member(session)
     if decider is not None:
         return approvals.pending_for(session, decider)
     stmt = select(Approval).where(Approval.status == "pending").order_by(col(Approval.number)).limit(200)
@@ -48,7 +44,7 @@ def _rows(session: Session) -> list[dict[str, Any]]:
 def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
     with runtime().session() as s:
         rows = _rows(s)
-        can_decide = _decider(s) is not None
+        can_decide = acting_member(s) is not None
     if wants_export():
         return download("待审", HEADER, [(r["number"], r["kind"], r["member"], r["branch"], r["summary"],
                                           r["created"].replace(tzinfo=None) if r["created"] else None)
@@ -69,7 +65,7 @@ def _decide(number: int, approve: bool) -> ResponseReturnValue:
         return _page({number: "驳回须写明原因，党员会收到这条原因。"}, 400)
     try:
         with runtime().write() as s:
-            decider = _decider(s)
+            decider = acting_member(s)
             if decider is None:
                 raise ApprovalError("运维账号不能审批：请用企业微信登录，以书记或党委委员身份审批。")
             request_row = approvals.decide(s, runtime().config, decider, number, approve, reason)

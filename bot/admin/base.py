@@ -67,7 +67,8 @@ def csrf_token() -> str:
 
 NAV: list[tuple[str, str, str]] = [  # (endpoint, label, area): the pages in the top bar
     ("admin.dashboard", "概览", "any"), ("admin.members", "党员", "branch"), ("admin.theme_days", "主题党日", "branch"),
-    ("admin.approvals_list", "待审", "branch"),
+    ("admin.approvals_list", "待审", "branch"), ("admin.tickets_list", "问题建议", "branch"),
+    ("admin.points_table", "积分", "branch"),
     ("admin.branches", "支部", "global"), ("admin.deliveries", "投递", "global"), ("admin.audit_log", "审计", "global"),
 ]
 
@@ -113,6 +114,12 @@ def _load_principal() -> Principal | None:
     if not hmac.compare_digest(fp, str(session.get("admin_fp", ""))):
         return None
     return Principal.of_admin(user)
+
+
+def acting_member(session: Any) -> Member | None:
+    """The roster member behind this console session (None for an operator account): the `actor` of the
+    service functions the chat commands use too."""
+    return session.get(Member, g.admin.id) if g.admin.kind == "member" else None
 
 
 def _wants_json() -> bool:

@@ -1,0 +1,87 @@
+"""Console pages acting through the chat's service functions: tickets (grade, assign, reply, close, adopt;
+an anonymous reporter never shown), points (table per branch, a member's ledger), exports."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from bot.models import AuditLog, Member, Ticket
+from handlers import build_router
+from tests.test_authz_matrix import number_in, say
+from tests.test_console_scope import member_login, token, world  # noqa: F401  (the fixture)
+
+
+def tickets_world(rt):
+    router = build_router()
+    return {"problem": number_in(say(rt, router, "m1", "反映 楼道灯坏了")),
+            "anon": number_in(say(rt, router, "m2", "匿名反映 食堂太贵")),
+            "idea": number_in(say(rt, router, "m1", "建议 每月一次读书会"))}
+
+
+def test_secretary_handles_tickets_and_anonymous_stays_anonymous(world):  # noqa: F811
+    app, rt, _ = world
+    numbers = tickets_world(rt)
+    client = member_login(app.test_client(), rt, "sec")
+    page = client.get("/admin/tickets").get_data(as_text=True)
+    assert "楼道灯坏了" in page
+    assert "食堂太贵" in page
+    assert "党员丙" not in page  # m2 wrote the anonymous one: never shown
+    assert "匿名" in page
+    csrf = token(client)
+    n = numbers["problem"]
+    assert client.post(f"/admin/tickets/{n}/grade", data={"csrf_token": csrf, "grade": "一般"}).status_code == 302
+    empty = client.post(f"/admin/tickets/{n}/assign", data={"csrf_token": csrf, "text": ""})
+    assert empty.status_code == 400
+    assert "请填写承办人" in empty.get_data(as_text=True)
+    assert client.post(f"/admin/tickets/{n}/assign", data={"csrf_token": csrf, "text": "sec"}).status_code == 302
+    assert client.post(f"/admin/tickets/{n}/reply", data={"csrf_token": csrf, "text": "已报修"}).status_code == 302
+    assert client.post(f"/admin/tickets/{n}/close", data={"csrf_token": csrf, "text": "已修好"}).status_code == 302
+    assert client.post(f"/admin/tickets/{numbers['idea']}/adopt", data={"csrf_token": csrf}).status_code == 302
+    again = client.post(f"/admin/tickets/{numbers['idea']}/adopt", data={"csrf_token": csrf})
+    assert again.status_code == 400  # the service's own refusal, shown on the page
+    with rt.session() as s:
+        problem = s.exec(select(Ticket).where(Ticket.number == n)).one()
+        assert (problem.grade, problem.status, problem.resolution) == ("一般", "closed", "已修好")
+        assert s.exec(select(Ticket).where(Ticket.number == numbers["idea"])).one().adopted
+        actions = {a.action for a in s.exec(select(AuditLog).where(AuditLog.actor == "sec"))}
+        assert {"ticket_grade", "ticket_reply", "ticket_close"} <= actions
+    sheet = load_workbook(io.BytesIO(client.get("/admin/tickets?format=xlsx").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("编号", "类别", "反映人")
+    assert "党员丙" not in {cell for row in rows for cell in row}
+
+
+def test_other_branch_secretary_cannot_touch_tickets(world):  # noqa: F811
+    app, rt, _ = world
+    numbers = tickets_world(rt)
+    client = member_login(app.test_client(), rt, "sec2")
+    assert "楼道灯坏了" not in client.get("/admin/tickets").get_data(as_text=True)
+    resp = client.post(f"/admin/tickets/{numbers['problem']}/grade", data={"csrf_token": token(client),
+                                                                            "grade": "急难"})
+    assert resp.status_code == 400
+    with rt.session() as s:
+        assert s.exec(select(Ticket).where(Ticket.number == numbers["problem"])).one().grade is None
+
+
+def test_points_table_and_ledger(world):  # noqa: F811
+    app, rt, _ = world
+    router = build_router()
+    say(rt, router, "sec", "加分 m1 3 志愿服务")
+    client = member_login(app.test_client(), rt, "sec")
+    table = client.get("/admin/points").get_data(as_text=True)
+    assert "党员乙" in table
+    assert "党员辛" not in table  # b2's member
+    ledger = client.get("/admin/points/m1")
+    assert ledger.status_code == 200
+    assert "志愿服务" in ledger.get_data(as_text=True)
+    sheet = load_workbook(io.BytesIO(client.get("/admin/points?format=xlsx").data)).active
+    header = next(sheet.iter_rows(values_only=True))
+    assert header[:3] == ("支部", "工号", "姓名")
+    assert "总分" in header
+    other = member_login(app.test_client(), rt, "sec2")
+    assert other.get("/admin/points/m1").status_code == 404
+    with rt.session() as s:
+        assert s.exec(select(Member).where(Member.userid == "m1")).one()
