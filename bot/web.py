@@ -16,6 +16,7 @@ from bot import config as config_mod
 from bot.admin import bp as admin_bp
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
+from bot.checkin_web import bp as checkin_bp
 from bot.controlchars import any_control, has_control
 from bot.message import Reply
 from bot.runtime import Runtime, build
@@ -161,6 +162,7 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(checkin_bp)
     if runtime.config.app.public_url.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     if runtime.config.app.trusted_proxies:

@@ -4,7 +4,7 @@
 views to `bp`.
 """
 
-from bot.admin import approvals, login, points, theme_days, tickets, views, wecom_login
+from bot.admin import approvals, attendance, login, points, theme_days, tickets, views, wecom_login
 from bot.admin.base import bp
 
-__all__ = ["approvals", "bp", "login", "points", "theme_days", "tickets", "views", "wecom_login"]
+__all__ = ["approvals", "attendance", "bp", "login", "points", "theme_days", "tickets", "views", "wecom_login"]
