@@ -85,3 +85,20 @@ def test_points_table_and_ledger(world):  # noqa: F811
     assert other.get("/admin/points/m1").status_code == 404
     with rt.session() as s:
         assert s.exec(select(Member).where(Member.userid == "m1")).one()
+
+
+def test_dashboard_draws_its_charts_for_the_secretarys_branch(world):  # noqa: F811
+    app, rt, _ = world
+    tickets_world(rt)
+    client = member_login(app.test_client(), rt, "sec")
+    html = client.get("/admin/").get_data(as_text=True)
+    for chart in ("chart-study", "chart-attendance", "chart-tickets", "chart-bands"):
+        assert f'id="{chart}"' in html
+    tickets_svg = html.split('id="chart-tickets"')[1].split("</svg>")[0]
+    assert tickets_svg.count('class="bar"') == 2
+    assert ">3<" in tickets_svg  # three open tickets of b1
+    bands_svg = html.split('id="chart-bands"')[1].split("</svg>")[0]
+    assert "人<" in bands_svg
+    other = member_login(app.test_client(), rt, "sec2")
+    other_tickets = other.get("/admin/").get_data(as_text=True).split('id="chart-tickets"')[1].split("</svg>")[0]
+    assert ">0<" in other_tickets  # b2 has none: b1's are not counted for its secretary

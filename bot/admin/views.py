@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from bot.admin import queries
 from bot.admin.base import bp, runtime
+from bot.admin.charts import dashboard_charts
 from bot.admin.principal import area
 
 ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
@@ -41,7 +42,8 @@ def _page() -> int:
 def dashboard() -> ResponseReturnValue:
     with runtime().session() as s:
         data = queries.dashboard(s)
-    return render_template("admin/dashboard.html", d=data, statuses=queries.DELIVERY_STATUSES,
+        charts = dashboard_charts(s, runtime().config, g.admin)
+    return render_template("admin/dashboard.html", d=data, charts=charts, statuses=queries.DELIVERY_STATUSES,
                            status_labels=STATUS_LABELS, job_labels=JOB_STATUS_LABELS,
                            alert_days=queries.ALERT_DAYS, alert_action=queries.CONFIG_ALERT_ACTION)
 
