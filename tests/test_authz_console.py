@@ -50,6 +50,7 @@ CONSOLE: dict[str, list[Page]] = {
     "admin.dashboard": [Page("GET", "/admin/")],
     "admin.members": [Page("GET", "/admin/members?q=党员&branch={b1}&active=1&page=2")],
     "admin.deliveries": [Page("GET", "/admin/deliveries?status=failed&page=x")],
+    "admin.delivery_retry": [Page("POST", "/admin/deliveries/999999/retry")],
     "admin.audit_log": [Page("GET", "/admin/audit?page=99999")],
     "admin.branches": [Page("GET", "/admin/branches")],
     "admin.branch_settings": [Page("POST", "/admin/branches/{b1}", {"ranking_enabled": "on", "push_enabled": "on"},

@@ -102,3 +102,25 @@ def test_dashboard_draws_its_charts_for_the_secretarys_branch(world):  # noqa: F
     other = member_login(app.test_client(), rt, "sec2")
     other_tickets = other.get("/admin/").get_data(as_text=True).split('id="chart-tickets"')[1].split("</svg>")[0]
     assert ">0<" in other_tickets  # b2 has none: b1's are not counted for its secretary
+
+
+def test_failed_delivery_is_retried_from_the_console(world):  # noqa: F811
+    from sqlalchemy import update
+
+    from bot.models import Delivery
+
+    app, rt, _ = world
+    with rt.session() as s:
+        first = s.exec(select(Delivery)).first()
+        s.execute(update(Delivery).where(Delivery.id == first.id).values(status="failed", last_error="81013"))
+    client = member_login(app.test_client(), rt, "cw")
+    page = client.get("/admin/deliveries?status=failed").get_data(as_text=True)
+    assert "重发" in page
+    done = client.post(f"/admin/deliveries/{first.id}/retry", data={"csrf_token": token(client)})
+    assert done.status_code == 302
+    with rt.session() as s:
+        row = s.get(Delivery, first.id)
+        assert (row.status, row.last_error) == ("queued", None)
+        assert s.exec(select(AuditLog).where(AuditLog.action == "delivery_retry")).first()
+    sec = member_login(app.test_client(), rt, "sec")
+    assert sec.post(f"/admin/deliveries/{first.id}/retry", data={"csrf_token": token(sec)}).status_code == 403

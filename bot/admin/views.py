@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from bot import audit, outbox
 from bot.admin import queries
 from bot.admin.base import bp, runtime
 from bot.admin.charts import dashboard_charts
@@ -76,6 +77,19 @@ def deliveries() -> ResponseReturnValue:
         page = queries.deliveries(s, status=status or None, page=_page())
     return render_template("admin/deliveries.html", page=page, status=status,
                            statuses=queries.DELIVERY_STATUSES, status_labels=STATUS_LABELS)
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@area("global")
+def delivery_retry(delivery_id: int) -> ResponseReturnValue:
+    """Send a failed or expired delivery again (outbox.requeue), audited."""
+    with runtime().write() as s:
+        count = outbox.requeue(s, [delivery_id])
+        if count:
+            audit.record(s, g.admin.username, "delivery_retry", f"delivery:{delivery_id}", "")
+    flash(f"#{delivery_id} 已重新排队发送。" if count else f"#{delivery_id} 不是失败或过期的投递，无需重发。",
+          "ok" if count else "error")
+    return redirect(url_for("admin.deliveries", status=request.args.get("status", "")))
 
 
 @bp.get("/audit")
