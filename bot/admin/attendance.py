@@ -97,7 +97,7 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
 
 def qr_svg(text: str) -> Markup:
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
+    segno.make(text, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, omitsize=True,
                                      title="签到二维码")
     return Markup(out.getvalue().decode("utf-8"))
 
