@@ -74,6 +74,7 @@ def test_secretary_month_in_the_browser(browser, site, tmp_path):
     shots = tmp_path / "shots"
     shots.mkdir()
     context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(10_000)
     page = context.new_page()
     # sign in through the WeCom flow (the fake's QR login page sends the browser back with a code)
     fake.login_as(userid="sec")
@@ -118,11 +119,27 @@ def test_secretary_month_in_the_browser(browser, site, tmp_path):
     check_page(page, f"/admin/theme-days/{event.id}", shots, "attendance")
     check_page(page, f"/admin/theme-days/{event.id}/screen", shots, "screen")
     assert page.locator(".qr svg").count() == 1
-    for path in ("/admin/members", "/admin/tickets", "/admin/points", "/admin/points/m1"):
+    # import a roster with one bad row: the preview names it and nothing is written
+    roster = tmp_path / "roster.csv"
+    roster.write_text("工号,姓名,支部,角色\nnew1,新党员一,b1,党员\nnew2,,b1,党员\n", encoding="utf-8")
+    page.goto("/admin/members/import")
+    page.set_input_files("input[name=file]", str(roster))
+    page.click("button:has-text('预览')")
+    page.wait_for_load_state()
+    assert "line 3: name is empty" in page.inner_text("#preview")
+    check_page(page, "/admin/members/import", shots, "import")
+    page.set_viewport_size(PHONE)
+    page.goto("/admin/members/import")
+    page.set_input_files("input[name=file]", str(roster))
+    page.click("button:has-text('预览')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(shots / "import-preview-360.png"), full_page=True)
+    for path in ("/admin/members", "/admin/members/m1", "/admin/tickets", "/admin/points", "/admin/points/m1"):
         check_page(page, path, shots, path.strip("/").replace("/", "-"))
     with rt.session() as s:
         assert s.exec(select(Approval).where(Approval.kind == "leave")).one().status == "approved"
         m2 = s.exec(select(Member).where(Member.userid == "m2")).one()
+        assert s.exec(select(Member).where(Member.userid == "new1")).first() is None
         assert s.exec(select(Attendance).where(Attendance.event_id == event.id,
                                                Attendance.member_id == m2.id)).one().signed_at is not None
     context.close()
@@ -133,6 +150,7 @@ def test_committee_pages_fit_a_phone(browser, site, tmp_path):
     shots = tmp_path / "shots"
     shots.mkdir()
     context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(10_000)
     page = context.new_page()
     fake.login_as(userid="cw")
     page.goto("/admin/login/wecom")

@@ -43,6 +43,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.static", "admin.login_wecom", "admin.login_wecom_callback",
                             "admin.login_demo"})
 SESSION_HOURS = 12
+MAX_UPLOAD = 20 * 1024 * 1024  # console uploads (a roster, a study file)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
@@ -150,6 +151,7 @@ def guard() -> Any:
     g.admin = None
     if request.endpoint == "admin.static":
         return None
+    request.max_content_length = MAX_UPLOAD  # the app's 64 KiB limit is for the callbacks
     if request.endpoint not in OPEN_ENDPOINTS:
         user = _load_principal()
         if user is None:

@@ -10,10 +10,12 @@ from bot.admin import queries
 from bot.admin.base import bp, runtime
 from bot.admin.charts import dashboard_charts
 from bot.admin.principal import area
+from bot.admin.tables import download, export_url, wants_export
 
 ROLE_LABELS = {"member": "党员", "secretary": "书记", "deputy": "副书记", "committee": "党委",
                "editor": "编辑", "reviewer": "审核", "admin": "管理员"}
 TYPE_LABELS = {"regular": "在职", "retired": "退休", "mobile": "流动", "probationary": "预备", "frail": "老弱病残"}
+EXPORT_ROWS = 50_000
 STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已送达", "failed": "失败", "expired": "过期"}
 JOB_STATUS_LABELS = {"running": "运行中", "done": "完成", "skipped": "跳过", "failed": "失败"}
 LEVEL_LABELS = {"branch": "支部", "general_branch": "总支", "committee": "党委"}
@@ -59,11 +61,16 @@ def members() -> ResponseReturnValue:
     active = {"1": True, "0": False}.get(request.args.get("active", ""))
     with runtime().session() as s:
         branch_list = [b for b in queries.branches(s) if g.admin.sees_branch(b.id)]
-        page = queries.members(s, branch_id=branch_id, text=text, active=active, page=_page())
+        page = queries.members(s, branch_id=branch_id, text=text, active=active, page=_page(),
+                               per_page=EXPORT_ROWS if wants_export() else 50)
     rows = [{"userid": r[0], "name": r[1], "roles": "、".join(ROLE_LABELS.get(x, x) for x in r[2].split(";") if x),
              "type": TYPE_LABELS.get(r[3], r[3]), "active": r[4], "phone": mask_phone(r[5]),
              "branch": r[7] or r[6] or ""} for r in page.items]
-    return render_template("admin/members.html", page=page, rows=rows, branches=branch_list,
+    if wants_export():
+        return download("党员名册", ("账号", "姓名", "支部", "角色", "类别", "手机", "在册"),
+                        [(r["userid"], r["name"], r["branch"], r["roles"], r["type"], r["phone"],
+                          "是" if r["active"] else "否") for r in rows])
+    return render_template("admin/members.html", page=page, rows=rows, branches=branch_list, export=export_url(),
                            branch_id=branch_id, q=text, active=request.args.get("active", ""))
 
 
