@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from bot import clock, db
 from bot.admin.principal import AREAS
-from bot.models import Branch, Member, ThemeDay
+from bot.models import Branch, Member, StudyItem, ThemeDay
 from bot.web import build_app
 from handlers import build_router
 from tests.conftest import DEFAULT_NOW, make_runtime
@@ -54,6 +54,12 @@ CONSOLE: dict[str, list[Page]] = {
     "admin.members_import_apply": [Page("POST", "/admin/members/import/apply")],
     "admin.member_edit": [Page("GET", "/admin/members/m1"), Page("POST", "/admin/members/m2", {"name": "党员丙丙"},
                                                                   acts=True)],
+    "admin.study_library": [Page("GET", "/admin/study?month=2026-12"), Page("GET", "/admin/study?format=xlsx")],
+    "admin.study_new": [Page("GET", "/admin/study/new"), Page("POST", "/admin/study/new", {
+        "slug": "authz-1", "series": "理论摘编", "title": "标题", "summary": "摘要", "body": "正文"}, acts=True)],
+    "admin.study_edit": [Page("GET", "/admin/study/authz-item"), Page("POST", "/admin/study/authz-item", {
+        "series": "理论摘编", "title": "新标题", "summary": "摘要", "body": "正文"}, acts=True)],
+    "admin.study_step": [Page("POST", "/admin/study/authz-item/review", admin_status=400)],
     "admin.deliveries": [Page("GET", "/admin/deliveries?status=failed&page=x")],
     "admin.delivery_retry": [Page("POST", "/admin/deliveries/999999/retry")],
     "admin.audit_log": [Page("GET", "/admin/audit?page=99999")],
@@ -101,6 +107,8 @@ def prepared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     with runtime.session() as s:
         b1 = s.exec(select(Branch).where(Branch.code == "b1")).one()
         s.add(Member(userid="ed", name="编辑己", branch_id=b1.id, roles="member;editor"))
+        s.add(StudyItem(slug="authz-item", series="理论摘编", title="标题", summary="摘要", body="正文",
+                        status="draft", editor="someone"))
     with runtime.session() as s:
         ids = {"b1": s.exec(select(Branch).where(Branch.code == "b1")).one().id,
                "event": s.exec(select(ThemeDay)).one().id, "leave": leave}

@@ -158,3 +158,56 @@ def test_committee_pages_fit_a_phone(browser, site, tmp_path):
     for path in ("/admin/", "/admin/branches", "/admin/deliveries", "/admin/audit", "/admin/approvals"):
         check_page(page, path, shots, "cw-" + (path.strip("/").replace("/", "-") or "home"))
     context.close()
+
+
+def sign_in(browser: Any, base: str, fake: FakeWecom, userid: str) -> tuple[Any, Any]:
+    context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    fake.login_as(userid=userid)
+    page.goto("/admin/login/wecom")
+    page.wait_for_url(f"{base}/admin/")
+    return context, page
+
+
+def test_study_write_review_schedule_and_push(browser, site, tmp_path):
+    import datetime as dt
+
+    from bot.models import StudyItem
+    from bot.services import study_push
+
+    base, rt, fake = site
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with rt.session() as s:
+        b1 = s.exec(select(Member).where(Member.userid == "sec")).one().branch_id
+        s.add_all([Member(userid="ed", name="编辑己", branch_id=b1, roles="member;editor"),
+                   Member(userid="rv", name="审核庚", branch_id=b1, roles="member;reviewer")])
+    editor, page = sign_in(browser, base, fake, "ed")
+    page.goto("/admin/study/new")
+    page.fill("input[name=slug]", "browser-1")
+    page.fill("input[name=title]", "浏览器里写的学习")
+    page.fill("input[name=summary]", "一句话摘要。")
+    page.fill("textarea[name=body]", "正文。" * 50)
+    page.click("button:has-text('保存草稿')")
+    page.wait_for_url(f"{base}/admin/study/browser-1")
+    check_page(page, "/admin/study/browser-1", shots, "study-draft")
+    editor.close()
+    reviewer, page = sign_in(browser, base, fake, "rv")
+    page.goto("/admin/study/browser-1")
+    page.click("button:has-text('审核通过')")
+    page.wait_for_load_state()
+    page.goto("/admin/study/browser-1")
+    page.fill("input[name=publish_on]", "2026-11-27")
+    page.click("button:has-text('排期')")
+    page.wait_for_url(f"{base}/admin/study?month=2026-11")
+    assert "浏览器里写的学习" in page.inner_text("#calendar")
+    check_page(page, "/admin/study?month=2026-11", shots, "study-calendar")
+    reviewer.close()
+    with rt.session() as s:
+        item = s.exec(select(StudyItem).where(StudyItem.slug == "browser-1")).one()
+        assert (item.status, item.editor, item.reviewer) == ("scheduled", "ed", "rv")
+        study_push.morning(s, rt.config, dt.date(2026, 11, 27))
+    Worker(rt, "browser-test").drain()
+    cards = [str(body) for body in fake.delivered["m1"]]
+    assert any("浏览器里写的学习" in body for body in cards), cards

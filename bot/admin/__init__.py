@@ -4,8 +4,19 @@
 views to `bp`.
 """
 
-from bot.admin import approvals, attendance, login, members, points, theme_days, tickets, views, wecom_login
+from bot.admin import (
+    approvals,
+    attendance,
+    login,
+    members,
+    points,
+    study,
+    theme_days,
+    tickets,
+    views,
+    wecom_login,
+)
 from bot.admin.base import bp
 
-__all__ = ["approvals", "attendance", "bp", "login", "members", "points", "theme_days", "tickets", "views",
-           "wecom_login"]
+__all__ = ["approvals", "attendance", "bp", "login", "members", "points", "study", "theme_days", "tickets",
+           "views", "wecom_login"]

@@ -1,0 +1,82 @@
+"""The study workflow in the console: 编辑 → 审核 → 排期 → 发布 with the role rules (nobody reviews or
+schedules what they wrote), reasons beside the field, a body over 3,000 characters refused, the calendar,
+and the scheduled item pushed on its day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from bot.models import AuditLog, Member, StudyItem
+from bot.services import study_push
+from tests.test_console_scope import member_login, token, world  # noqa: F401  (the fixture)
+
+ITEM = {"slug": "dangzhang-1", "series": "理论摘编", "title": "学习新党章", "summary": "党章的总纲。",
+        "body": "正文" * 100, "question": "", "answer": ""}
+DAY = dt.date(2026, 11, 27)  # a Friday, two days after the tests' clock
+
+
+@pytest.fixture
+def people(world):  # noqa: F811
+    app, rt, _ = world
+    with rt.session() as s:
+        b1 = s.exec(select(Member).where(Member.userid == "sec")).one().branch_id
+        s.add_all([Member(userid="ed", name="编辑己", branch_id=b1, roles="member;editor;reviewer"),
+                   Member(userid="rv", name="审核庚", branch_id=b1, roles="member;reviewer")])
+    return app, rt
+
+
+def item(rt):
+    with rt.session() as s:
+        return s.exec(select(StudyItem).where(StudyItem.slug == ITEM["slug"])).one()
+
+
+def test_write_review_schedule_and_push(people):
+    app, rt = people
+    ed = member_login(app.test_client(), rt, "ed")
+    long_body = ed.post("/admin/study/new", data={**ITEM, "body": "字" * 3001, "csrf_token": token(ed)})
+    assert long_body.status_code == 400
+    assert 'id="err-body"' in long_body.get_data(as_text=True)
+    assert ed.post("/admin/study/new", data={**ITEM, "csrf_token": token(ed)}).status_code == 302
+    assert item(rt).status == "draft"
+    assert item(rt).editor == "ed"
+    own = ed.post(f"/admin/study/{ITEM['slug']}/review", data={"csrf_token": token(ed)})
+    assert own.status_code == 400  # an editor cannot approve what they wrote
+    assert "不能审核自己撰写的内容" in own.get_data(as_text=True)
+    assert item(rt).status == "draft"
+    rv = member_login(app.test_client(), rt, "rv")
+    assert rv.post(f"/admin/study/{ITEM['slug']}/review", data={"csrf_token": token(rv)}).status_code == 302
+    assert item(rt).status == "reviewed"
+    assert ed.post(f"/admin/study/{ITEM['slug']}/schedule",
+                   data={"csrf_token": token(ed), "publish_on": DAY.isoformat()}).status_code == 400
+    weekend = rv.post(f"/admin/study/{ITEM['slug']}/schedule", data={"csrf_token": token(rv),
+                                                                     "publish_on": "2026-11-28"})
+    assert weekend.status_code == 400
+    assert "不是工作日" in weekend.get_data(as_text=True)
+    done = rv.post(f"/admin/study/{ITEM['slug']}/schedule", data={"csrf_token": token(rv),
+                                                                  "publish_on": DAY.isoformat()})
+    assert done.status_code == 302
+    assert (item(rt).status, item(rt).publish_on) == ("scheduled", DAY)
+    calendar = rv.get("/admin/study?month=2026-11").get_data(as_text=True)
+    assert "学习新党章" in calendar.split('id="calendar"')[1]
+    with rt.session() as s:
+        pushed, count = study_push.morning(s, rt.config, DAY)
+        assert pushed is not None
+        assert pushed.slug == ITEM["slug"]
+        assert count > 0
+    assert item(rt).status == "published"
+    with rt.session() as s:
+        steps = {a.action for a in s.exec(select(AuditLog).where(AuditLog.target == f"study:{ITEM['slug']}"))}
+        assert {"study_write", "study_review", "study_schedule"} <= steps
+
+
+def test_secretary_cannot_open_the_study_pages(people):
+    app, rt = people
+    sec = member_login(app.test_client(), rt, "sec")
+    assert sec.get("/admin/study").status_code == 403
+    resp = sec.post("/admin/study/new", data={**ITEM, "csrf_token": token(sec)})
+    assert resp.status_code == 403
+    with rt.session() as s:
+        assert s.exec(select(StudyItem).where(StudyItem.slug == ITEM["slug"])).first() is None
