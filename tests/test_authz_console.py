@@ -60,6 +60,9 @@ CONSOLE: dict[str, list[Page]] = {
     "admin.study_edit": [Page("GET", "/admin/study/authz-item"), Page("POST", "/admin/study/authz-item", {
         "series": "理论摘编", "title": "新标题", "summary": "摘要", "body": "正文"}, acts=True)],
     "admin.study_step": [Page("POST", "/admin/study/authz-item/review", admin_status=400)],
+    "admin.commitments_list": [Page("GET", "/admin/commitments?year=2026"),
+                               Page("GET", "/admin/commitments?format=xlsx")],
+    "admin.commitment_fulfil": [Page("POST", "/admin/commitments/999999/fulfil")],
     "admin.deliveries": [Page("GET", "/admin/deliveries?status=failed&page=x")],
     "admin.delivery_retry": [Page("POST", "/admin/deliveries/999999/retry")],
     "admin.audit_log": [Page("GET", "/admin/audit?page=99999")],

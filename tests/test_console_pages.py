@@ -124,3 +124,27 @@ def test_failed_delivery_is_retried_from_the_console(world):  # noqa: F811
         assert s.exec(select(AuditLog).where(AuditLog.action == "delivery_retry")).first()
     sec = member_login(app.test_client(), rt, "sec")
     assert sec.post(f"/admin/deliveries/{first.id}/retry", data={"csrf_token": token(sec)}).status_code == 403
+
+
+def test_commitment_fulfilled_from_the_console(world):  # noqa: F811
+    from bot.models import Commitment
+
+    app, rt, _ = world
+    router = build_router()
+    number = number_in(say(rt, router, "m1", "承诺 每月读一本书"))
+    say(rt, router, "sec", f"通过 {number}")
+    say(rt, router, "m1", f"践诺 {number} 读完了第一本")
+    other = member_login(app.test_client(), rt, "sec2")
+    assert "每月读一本书" not in other.get("/admin/commitments").get_data(as_text=True)
+    other.post(f"/admin/commitments/{number}/fulfil", data={"csrf_token": token(other)})
+    with rt.session() as s:
+        assert s.exec(select(Commitment).where(Commitment.number == number)).one().status == "approved"
+    client = member_login(app.test_client(), rt, "sec")
+    page = client.get("/admin/commitments").get_data(as_text=True)
+    assert "每月读一本书" in page
+    assert "读完了第一本" in page
+    done = client.post(f"/admin/commitments/{number}/fulfil", data={"csrf_token": token(client)})
+    assert done.status_code == 302
+    with rt.session() as s:
+        assert s.exec(select(Commitment).where(Commitment.number == number)).one().status == "fulfilled"
+    assert "已确认践诺完成" in client.get("/admin/commitments").get_data(as_text=True)

@@ -7,6 +7,7 @@ views to `bp`.
 from bot.admin import (
     approvals,
     attendance,
+    commitments,
     login,
     members,
     points,
@@ -18,5 +19,5 @@ from bot.admin import (
 )
 from bot.admin.base import bp
 
-__all__ = ["approvals", "attendance", "bp", "login", "members", "points", "study", "theme_days", "tickets",
-           "views", "wecom_login"]
+__all__ = ["approvals", "attendance", "bp", "commitments", "login", "members", "points", "study", "theme_days",
+           "tickets", "views", "wecom_login"]
