@@ -65,11 +65,17 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
 @bp.get("/theme-days")
 @area("branch")
 def theme_days() -> ResponseReturnValue:
+    return _listing()
+
+
+def _listing(errors: dict[str, str] | None = None) -> ResponseReturnValue:
+    """The page; after a refused create, with the form's values and the reason beside the field (400)."""
     with runtime().session() as s:
         upcoming, recent = _rows(s, True), _rows(s, False)
         branches = [b for b in s.exec(select(Branch).order_by(Branch.code)) if g.admin.sees_branch(b.id)]
     return render_template("admin/theme_days.html", upcoming=upcoming, recent=recent, branches=branches,
-                           items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS)
+                           items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS, errors=errors or {},
+                           form=request.form if errors else {}), 400 if errors else 200
 
 
 def _back() -> ResponseReturnValue:
@@ -85,9 +91,11 @@ def _form_text(name: str, limit: int) -> str:
 def theme_day_create() -> ResponseReturnValue:
     raw_branch = request.form.get("branch_id", "")
     place, topic = _form_text("place", 64), _form_text("topic", 200)
-    if not (raw_branch.isdigit() and place and topic):
-        flash("请填写支部、地点和主题。", "error")
-        return _back()
+    missing = {name: f"请填写{label}。" for name, label, value in
+               (("branch_id", "支部", raw_branch.isdigit()), ("place", "地点", place), ("topic", "主题", topic))
+               if not value}
+    if missing:
+        return _listing(missing)
     picked = request.form.getlist("agenda")
     agenda = theme_day_agenda.clean_agenda(
         [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
@@ -95,19 +103,24 @@ def theme_day_create() -> ResponseReturnValue:
     guests = theme_day_agenda.clean_guests(request.form.get("guests"))
     try:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
+    except ThemeDayError as exc:
+        return _listing({"date": str(exc)})
+    try:
         with runtime().write() as s:
             branch = s.get(Branch, int(raw_branch))
             if branch is None or not g.admin.sees_branch(branch.id):
                 return "没有这个支部", 404
             assert branch.id is not None  # a row from the session
+            if not theme_day.branch_members(s, branch.id):
+                raise ThemeDayError(f"{branch.name}没有在册党员：主题党日请在有党员的支部发布"
+                                    "（总支、党委请选下属支部）。")
             event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
                                             agenda=agenda, guests=guests,
                                             online=True if request.form.get("online") == "on" else None)
             note = theme_day_agenda.off_rule_note(runtime().config, branch, event.starts_at)
             message = texts.t("theme_day.console_created", number=event.number, count=count)
     except ThemeDayError as exc:
-        flash(str(exc), "error")
-        return _back()
+        return _listing({"branch_id": str(exc)})
     flash(message + (f" {note}" if note else ""), "ok")
     return _back()
 

@@ -111,28 +111,38 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/branches")
 @area("global")
 def branches() -> ResponseReturnValue:
+    return _branch_page()
+
+
+def _branch_page(errors: dict[int, dict[str, str]] | None = None) -> ResponseReturnValue:
+    """The branch settings; after a refused save, that row keeps the values typed with the reason (400)."""
     with runtime().session() as s:
         tree = queries.branch_tree(s)
     names = {b.id: b.name for b, _, _ in tree}
     conf = runtime().config.theme_day
     return render_template("admin/branches.html", tree=tree, names=names, levels=LEVEL_LABELS,
-                           ranking_choices=RANKING_CHOICES, rule_choices=THEME_RULE_CHOICES, theme_day=conf)
+                           ranking_choices=RANKING_CHOICES, rule_choices=THEME_RULE_CHOICES, theme_day=conf,
+                           errors=errors or {}, form=request.form if errors else {}), 400 if errors else 200
 
 
-def _theme_day_form() -> tuple[str | None, int | None, int | None] | str | None:
+def _theme_day_form() -> tuple[str | None, int | None, int | None] | dict[str, str] | None:
     """The branch's theme-day override from the form: (rule, day, limit_day), None for a field left at the
-    default; None when the form has no such fields; a message when a value is invalid."""
+    default; None when the form has no such fields; {field: reason} when a value is invalid."""
     if "theme_day_rule" not in request.form:
         return None
     rule = request.form.get("theme_day_rule", "")
     if rule not in ("", "fixed", "free"):
-        return "主题党日规则：默认 / 固定日 / 自定"
+        return {"theme_day_rule": "主题党日规则：默认 / 固定日 / 自定"}
     days: list[int | None] = []
     for name in ("theme_day_day", "theme_day_limit_day"):
         raw = request.form.get(name, "").strip()
         if raw and not (raw.isdigit() and 1 <= int(raw) <= 28):
-            return "主题党日固定日、截止日须为 1–28 的整数，留空则跟随全局配置"
+            return {name: f"“{raw[:10]}”不行：须为 1–28 的整数（每个月都有的日子），留空则跟随全局配置"}
         days.append(int(raw) if raw else None)
+    conf = runtime().config.theme_day
+    day, limit = days[0] or conf.day, days[1] or conf.limit_day
+    if (rule or conf.rule) == "fixed" and limit < day:
+        return {"theme_day_limit_day": f"截止日（{limit} 日）不能早于固定日（{day} 日）"}
     return rule or None, days[0], days[1]
 
 
@@ -140,11 +150,11 @@ def _theme_day_form() -> tuple[str | None, int | None, int | None] | str | None:
 @area("global")
 def branch_settings(branch_id: int) -> ResponseReturnValue:
     ranking = request.form.get("ranking_enabled", "")
-    if ranking not in ("", "on", "off"):
-        return "ranking_enabled: 默认 / 开启 / 关闭", 400
     theme_day = _theme_day_form()
-    if isinstance(theme_day, str):
-        return theme_day, 400
+    if ranking not in ("", "on", "off"):
+        theme_day = {"ranking_enabled": "积分排行：默认 / 开启 / 关闭"}
+    if isinstance(theme_day, dict):
+        return _branch_page({branch_id: theme_day})
     with runtime().write() as s:
         branch = queries.update_branch(s, branch_id, push_enabled=request.form.get("push_enabled") == "on",
                                        ranking_enabled={"on": True, "off": False}.get(ranking),
