@@ -148,3 +148,33 @@ def test_commitment_fulfilled_from_the_console(world):  # noqa: F811
     with rt.session() as s:
         assert s.exec(select(Commitment).where(Commitment.number == number)).one().status == "fulfilled"
     assert "已确认践诺完成" in client.get("/admin/commitments").get_data(as_text=True)
+
+
+def test_committee_rules_a_disputed_review(world):  # noqa: F811
+    import datetime as dt
+
+    from bot import clock
+    from bot.models import Review
+    from scheduler import jobs
+
+    app, rt, _ = world
+    router = build_router()
+    number = number_in(say(rt, router, "m1", "自评 今年按时学习，参加了全部主题党日。"))
+    say(rt, router, "sec", f"通过 {number}")
+    say(rt, router, "m2", f"异议 {number} 帮扶只有一户")
+    clock.freeze(dt.datetime(2026, 12, 3, 9, 0, tzinfo=clock.tz()))
+    jobs.get("review_finalise").run(rt, dt.date(2026, 12, 3))
+    assert member_login(app.test_client(), rt, "sec").get("/admin/reviews").status_code == 403
+    client = member_login(app.test_client(), rt, "cw")
+    page = client.get("/admin/reviews").get_data(as_text=True)
+    assert "帮扶只有一户" in page
+    bad = client.post(f"/admin/reviews/{number}/rule", data={"csrf_token": token(client), "outcome": "修改",
+                                                             "note": "核实后修改"})
+    assert bad.status_code == 400  # 修改 needs the new conclusion: the chat's usage, beside the form
+    assert 'value="核实后修改"' in bad.get_data(as_text=True)
+    done = client.post(f"/admin/reviews/{number}/rule", data={"csrf_token": token(client), "outcome": "修改",
+                                                              "conclusion": "基本合格", "note": "核实后修改"})
+    assert done.status_code == 302
+    with rt.session() as s:
+        assert s.exec(select(Review).where(Review.number == number)).one().status == "final"
+        assert s.exec(select(AuditLog).where(AuditLog.action == "review_ruling")).one().actor == "cw"

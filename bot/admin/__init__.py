@@ -11,6 +11,7 @@ from bot.admin import (
     login,
     members,
     points,
+    reviews,
     study,
     theme_days,
     tickets,
@@ -19,5 +20,5 @@ from bot.admin import (
 )
 from bot.admin.base import bp
 
-__all__ = ["approvals", "attendance", "bp", "commitments", "login", "members", "points", "study", "theme_days",
-           "tickets", "views", "wecom_login"]
+__all__ = ["approvals", "attendance", "bp", "commitments", "login", "members", "points", "reviews", "study",
+           "theme_days", "tickets", "views", "wecom_login"]

@@ -69,8 +69,8 @@ def csrf_token() -> str:
 NAV: list[tuple[str, str, str]] = [  # (endpoint, label, area): the pages in the top bar
     ("admin.dashboard", "概览", "any"), ("admin.members", "党员", "branch"), ("admin.theme_days", "主题党日", "branch"),
     ("admin.approvals_list", "待审", "branch"), ("admin.tickets_list", "问题建议", "branch"),
-    ("admin.commitments_list", "承诺", "branch"),
-    ("admin.points_table", "积分", "branch"), ("admin.study_library", "学习", "study"),
+    ("admin.commitments_list", "承诺", "branch"), ("admin.points_table", "积分", "branch"),
+    ("admin.study_library", "学习", "study"), ("admin.reviews_list", "述评", "global"),
     ("admin.branches", "支部", "global"), ("admin.deliveries", "投递", "global"), ("admin.audit_log", "审计", "global"),
 ]
 
