@@ -80,3 +80,20 @@ def test_secretary_cannot_open_the_study_pages(people):
     assert resp.status_code == 403
     with rt.session() as s:
         assert s.exec(select(StudyItem).where(StudyItem.slug == ITEM["slug"])).first() is None
+
+
+def test_import_content_refuses_a_status_above_reviewed_and_a_long_body(sqlite_url, tmp_path):
+    import openpyxl
+
+    from tests.test_study import _import_content
+
+    book = openpyxl.Workbook()
+    book.active.append(["编号", "栏目", "标题", "摘要", "正文", "状态"])
+    book.active.append(["ok-one", "廉政建设", "好", "守纪律", "正文内容", "reviewed"])
+    book.active.append(["up-one", "廉政建设", "跳步", "守纪律", "正文内容", "published"])
+    book.active.append(["long-one", "廉政建设", "太长", "守纪律", "字" * 3001, "draft"])
+    book.save(tmp_path / "items.xlsx")
+    result = _import_content(sqlite_url, tmp_path / "items.xlsx")
+    assert result.exit_code == 2
+    assert "line 3: status 'published' cannot be imported" in result.output
+    assert "line 4: body is 3001 characters, over 3000" in result.output

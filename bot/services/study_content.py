@@ -26,6 +26,8 @@ SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
 LIBRARY = Path(__file__).resolve().parents[2] / "content" / "study"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 SUMMARY_MAX = 120
+BODY_MAX = 3000
+IMPORT_STATUSES = ("draft", "reviewed")
 FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer", "publish_on", "urgent",
           "weekly_key", "status", "editor", "reviewer")
 CHINESE = {"编号": "slug", "栏目": "series", "系列": "series", "标题": "title", "摘要": "summary", "正文": "body",
@@ -201,6 +203,15 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             "weekly_key": _bool(raw.get("weekly_key", False))}
 
 
+def imported(item: dict[str, Any]) -> None:
+    """What an imported file may hold beyond `validate`: a status up to `reviewed` (scheduling and
+    publishing are workflow steps, see study_workflow) and a body of at most BODY_MAX characters."""
+    if item["status"] not in IMPORT_STATUSES:
+        raise ValueError(f"status {item['status']!r} cannot be imported (draft or reviewed; 排期 in the console)")
+    if len(item["body"]) > BODY_MAX:
+        raise ValueError(f"body is {len(item['body'])} characters, over {BODY_MAX}")
+
+
 def load(path: str | Path) -> list[dict[str, Any]]:
     """Read and validate every item under `path`; ContentError lists every problem."""
     root = Path(path)
@@ -218,6 +229,7 @@ def load(path: str | Path) -> list[dict[str, Any]]:
         for where, raw in raws:
             try:
                 item = validate(raw)
+                imported(item)
             except (ValueError, TypeError) as exc:
                 errors.append(f"{where}: {exc}")
                 continue

@@ -21,7 +21,7 @@ from bot import audit, clock
 from bot.models import StudyItem
 from bot.services import study_content
 
-BODY_MAX = 3000
+BODY_MAX = study_content.BODY_MAX
 WRITERS = frozenset({"editor", "reviewer", "committee", "admin"})
 REVIEWERS = frozenset({"reviewer"})
 SCHEDULERS = frozenset({"reviewer", "committee", "admin"})
