@@ -59,6 +59,7 @@ CONSOLE: dict[str, list[Page]] = {
         "slug": "authz-1", "series": "理论摘编", "title": "标题", "summary": "摘要", "body": "正文"}, acts=True)],
     "admin.study_edit": [Page("GET", "/admin/study/authz-item"), Page("POST", "/admin/study/authz-item", {
         "series": "理论摘编", "title": "新标题", "summary": "摘要", "body": "正文"}, acts=True)],
+    "admin.study_upload": [Page("GET", "/admin/study/upload"), Page("POST", "/admin/study/upload", admin_status=400)],
     "admin.study_step": [Page("POST", "/admin/study/authz-item/review", admin_status=400)],
     "admin.commitments_list": [Page("GET", "/admin/commitments?year=2026"),
                                Page("GET", "/admin/commitments?format=xlsx")],

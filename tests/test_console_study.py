@@ -97,3 +97,35 @@ def test_import_content_refuses_a_status_above_reviewed_and_a_long_body(sqlite_u
     assert result.exit_code == 2
     assert "line 3: status 'published' cannot be imported" in result.output
     assert "line 4: body is 3001 characters, over 3000" in result.output
+
+
+TOML = ('[[items]]\nslug = "up-a"\nseries = "健康知识"\ntitle = "睡眠"\nsummary = "睡够"\nbody = "正文"\n'
+        'status = "reviewed"\n')
+
+
+def send(client, text, name):
+    import io
+
+    return client.post("/admin/study/upload", data={"csrf_token": token(client),
+                                                    "file": (io.BytesIO(text.encode()), name)},
+                       content_type="multipart/form-data")
+
+
+def test_upload_lands_as_draft_or_reviewed_for_a_reviewer(people):
+    app, rt = people
+    with rt.session() as s:
+        b1 = s.exec(select(Member).where(Member.userid == "sec")).one().branch_id
+        s.add(Member(userid="only-ed", name="编辑辛", branch_id=b1, roles="member;editor"))
+    ed = member_login(app.test_client(), rt, "only-ed")
+    assert send(ed, TOML, "a.toml").status_code == 302
+    with rt.session() as s:
+        row = s.exec(select(StudyItem).where(StudyItem.slug == "up-a")).one()
+        assert (row.status, row.editor) == ("draft", "only-ed")  # an editor's upload is a draft
+    rv = member_login(app.test_client(), rt, "rv")
+    again = TOML.replace("up-a", "up-b")
+    assert send(rv, again, "b.toml").status_code == 302
+    with rt.session() as s:
+        assert s.exec(select(StudyItem).where(StudyItem.slug == "up-b")).one().status == "reviewed"
+    bad = send(ed, TOML.replace("up-a", "up-c").replace('"reviewed"', '"published"'), "c.toml")
+    assert bad.status_code == 400
+    assert "c.toml [items 1]: status &#39;published&#39; cannot be imported" in bad.get_data(as_text=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -17,7 +19,7 @@ from bot.admin.base import bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import STUDY_SERIES, StudyItem
-from bot.services import study_workflow
+from bot.services import study_content, study_workflow
 from bot.services.study_workflow import WorkflowError
 
 STATUS_LABELS = {"draft": "草稿", "reviewed": "已审核", "scheduled": "已排期", "published": "已发布"}
@@ -72,6 +74,32 @@ def study_new() -> ResponseReturnValue:
         return _form(None, values, exc)
     flash(f"已保存草稿《{title}》，请另一位审核人员审核。", "ok")
     return redirect(url_for("admin.study_edit", slug=slug))
+
+
+@bp.route("/study/upload", methods=["GET", "POST"])
+@area("study")
+def study_upload() -> ResponseReturnValue:
+    """A .toml / .md / .xlsx file of items: drafts (reviewed when a reviewer uploads), all or nothing."""
+    if request.method == "GET":
+        return render_template("admin/study_upload.html", errors=[])
+    upload = request.files.get("file")
+    name = (upload.filename or "") if upload else ""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if upload is None or suffix not in study_content.SUFFIXES:
+        return render_template("admin/study_upload.html", errors=["请选择 .toml、.md 或 .xlsx 文件。"]), 400
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            with runtime().write() as s:
+                result = study_workflow.upload(s, g.admin.username, g.admin.roles, path)
+        except study_content.ContentError as exc:
+            shown = [e.replace(str(path), name) for e in exc.errors]
+            return render_template("admin/study_upload.html", errors=shown), 400
+        except WorkflowError as exc:
+            return render_template("admin/study_upload.html", errors=[str(exc)]), 400
+    flash(f"已上传：新增 {result.created} 篇，更新 {result.updated} 篇。", "ok")
+    return redirect(url_for("admin.study_library"))
 
 
 @bp.route("/study/<slug>", methods=["GET", "POST"])

@@ -13,9 +13,10 @@ characters. Every step is audited. `WorkflowError` carries the field it is about
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, clock
 from bot.models import StudyItem
@@ -108,6 +109,22 @@ def schedule(session: Session, actor: str, roles: frozenset[str], slug: str, day
     audit.record(session, actor, "study_schedule", f"study:{item.slug}",
                  f"{day.isoformat()}{' urgent' if urgent else ''}")
     return item
+
+
+def upload(session: Session, actor: str, roles: frozenset[str], path: Path) -> study_content.ImportResult:
+    """A file of items (TOML, Markdown or XLSX, as import-content reads it) uploaded in the console: every
+    item lands as `draft`, or `reviewed` when the uploader is a reviewer; ContentError lists the problems."""
+    if not roles & WRITERS:
+        raise WorkflowError("", "只有编辑、审核、党委委员或管理员可以上传学习内容。")
+    status = "reviewed" if roles & REVIEWERS else "draft"
+    items = [{**item, "status": status, "editor": actor, "reviewer": actor if status == "reviewed" else None,
+              "publish_on": None, "urgent": False} for item in study_content.load(path)]
+    taken = {i.slug: i.status for i in session.exec(select(StudyItem).where(
+        col(StudyItem.slug).in_([i["slug"] for i in items])))}
+    late = [slug for slug, st in taken.items() if st in ("scheduled", "published")]
+    if late:
+        raise study_content.ContentError([f"{slug}: 已排期或已发布，不能用上传覆盖" for slug in sorted(late)])
+    return study_content.apply(session, items, actor)
 
 
 def month(session: Session, first: dt.date) -> dict[dt.date, list[StudyItem]]:
