@@ -178,3 +178,12 @@ def test_committee_rules_a_disputed_review(world):  # noqa: F811
     with rt.session() as s:
         assert s.exec(select(Review).where(Review.number == number)).one().status == "final"
         assert s.exec(select(AuditLog).where(AuditLog.action == "review_ruling")).one().actor == "cw"
+
+
+def test_secretary_dashboard_counts_their_branch_only(world):  # noqa: F811
+    app, rt, _ = world
+    html = member_login(app.test_client(), rt, "sec2").get("/admin/").get_data(as_text=True)
+    assert 'id="members-active">2<' in html  # sec2 and n1 of b2
+    assert "今日投递" not in html  # delivery health is the committee's and admins'
+    committee = member_login(app.test_client(), rt, "cw").get("/admin/").get_data(as_text=True)
+    assert "今日投递" in committee

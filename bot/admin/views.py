@@ -44,7 +44,7 @@ def _page() -> int:
 @area("any")
 def dashboard() -> ResponseReturnValue:
     with runtime().session() as s:
-        data = queries.dashboard(s)
+        data = queries.dashboard(s, branch_id=g.admin.branch_filter())
         charts = dashboard_charts(s, runtime().config, g.admin)
     return render_template("admin/dashboard.html", d=data, charts=charts, statuses=queries.DELIVERY_STATUSES,
                            status_labels=STATUS_LABELS, job_labels=JOB_STATUS_LABELS,
