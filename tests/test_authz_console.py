@@ -80,6 +80,8 @@ CONSOLE: dict[str, list[Page]] = {
                                Page("GET", "/admin/theme-days/{event}?format=xlsx")],
     "admin.attendance_fix": [Page("POST", "/admin/theme-days/{event}/fix", {"userid": "m1", "action": "signin"},
                                   admin_status=400)],
+    "admin.theme_day_agenda_edit": [Page("POST", "/admin/theme-days/{event}/agenda", {"agenda": "学",
+                                                                                      "guests": "王书记"}, acts=True)],
     "admin.signin_screen": [Page("GET", "/admin/theme-days/{event}/screen")],
     "admin.tickets_list": [Page("GET", "/admin/tickets"), Page("GET", "/admin/tickets?format=xlsx")],
     "admin.ticket_act": [Page("POST", "/admin/tickets/{leave}/grade", {"grade": "一般"}, admin_status=400)],

@@ -104,3 +104,21 @@ def test_other_branch_cannot_open_the_sheet(held):
                                                                    "action": "signin"})
     assert resp.status_code == 404
     assert attendance(rt, event, "m1") is None or attendance(rt, event, "m1").signed_at is None
+
+
+def test_agenda_and_guests_edited_and_the_branch_told(held):
+    from tests.helpers import texts_to
+
+    app, rt, event = held
+    client = member_login(app.test_client(), rt, "sec")
+    form = {"csrf_token": token(client), "agenda": ["学", "课"], "agenda_note_0": "党章第一章", "guests": "街道 王书记"}
+    assert client.post(f"/admin/theme-days/{event.id}/agenda", data=form).status_code == 302
+    with rt.session() as s:
+        saved = s.get(ThemeDay, event.id)
+        assert (saved.agenda, saved.guests) == ("学:党章第一章;课", "街道 王书记")
+    told = texts_to(rt, "m1")[-1]
+    assert "议程：学（党章第一章）、课" in told
+    assert "嘉宾：街道 王书记" in told
+    before = len(texts_to(rt, "m1"))
+    assert client.post(f"/admin/theme-days/{event.id}/agenda", data=form).status_code == 302
+    assert len(texts_to(rt, "m1")) == before  # nothing changed: nobody told again

@@ -20,7 +20,7 @@ from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.checkin_web import slot_token
 from bot.models import Attendance, Member, ThemeDay
-from bot.services import theme_day, theme_day_fix
+from bot.services import theme_day, theme_day_agenda, theme_day_edit, theme_day_fix
 from bot.services.theme_day_agenda import ThemeDayError
 
 RSVP = {"going": "参加", "leave": "请假", "leave_pending": "请假待批", "leave_rejected": "请假未批"}
@@ -57,9 +57,11 @@ def _page(event_id: int, errors: dict[str, str] | None = None, status: int = 200
     if wants_export():
         return download(f"#{event.number}出勤", HEADER, [(r["userid"], r["name"], r["rsvp"], r["signed"],
                                                           "是" if r["late"] else "", r["result"]) for r in sheet])
+    notes = dict(part.partition(":")[::2] for part in (event.agenda or "").split(";") if part)
     return render_template("admin/attendance.html", event=event, sheet=sheet, can_act=can_act,
                            errors=errors or {}, form=request.form, when=theme_day.when(event),
-                           export=export_url()), status
+                           items=theme_day_agenda.ITEMS, notes=notes, export=export_url(),
+                           open=event.status in theme_day.OPEN and event.closed_at is None), status
 
 
 @bp.get("/theme-days/<int:event_id>")
@@ -92,6 +94,25 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
     except ThemeDayError as exc:
         return _page(event_id, {userid: str(exc)}, 400)
     flash(message, "ok")
+    return redirect(url_for("admin.attendance_sheet", event_id=event_id))
+
+
+@bp.post("/theme-days/<int:event_id>/agenda")
+@area("branch")
+def theme_day_agenda_edit(event_id: int) -> ResponseReturnValue:
+    """议程 and 嘉宾 of an announced theme day (theme_day_edit: audited, the branch told)."""
+    picked = request.form.getlist("agenda")
+    agenda = theme_day_agenda.clean_agenda(
+        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
+         if item in picked])
+    guests = theme_day_agenda.clean_guests(request.form.get("guests"))
+    try:
+        with runtime().write() as s:
+            event = _event(s, event_id)
+            count = theme_day_edit.edit(s, runtime().config, g.admin.username, event, agenda, guests)
+    except ThemeDayError as exc:
+        return _page(event_id, {"": str(exc)}, 400)
+    flash(f"议程已保存，已通知 {count} 名党员。" if count else "议程没有变化。", "ok")
     return redirect(url_for("admin.attendance_sheet", event_id=event_id))
 
 
