@@ -57,6 +57,20 @@ def site(tmp_path, fake_wecom: FakeWecom) -> Iterator[tuple[str, Any, FakeWecom]
     clock.freeze(DEFAULT_NOW)
 
 
+def sign_in(browser: Any, base: str, fake: FakeWecom, userid: str, shots: Any = None) -> tuple[Any, Any]:
+    """A new browser context signed in as `userid` by clicking 企业微信登录 on the login page."""
+    context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    fake.login_as(userid=userid)
+    page.goto("/admin/login")
+    if shots is not None:
+        check_page(page, "/admin/login", shots, "login")
+    page.click("text=企业微信登录")
+    page.wait_for_url(f"{base}/admin/")
+    return context, page
+
+
 def check_page(page: Any, path: str, shots: Any, name: str) -> None:
     """No horizontal scroll at 360 px; screenshots at 360 and 1280 px."""
     page.set_viewport_size(PHONE)
@@ -73,15 +87,8 @@ def test_secretary_month_in_the_browser(browser, site, tmp_path):
     base, rt, fake = site
     shots = tmp_path / "shots"
     shots.mkdir()
-    context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
     # sign in through the WeCom flow (the fake's QR login page sends the browser back with a code)
-    fake.login_as(userid="sec")
-    page.goto("/admin/login")
-    check_page(page, "/admin/login", shots, "login")
-    page.click("text=企业微信登录")
-    page.wait_for_url(f"{base}/admin/")
+    context, page = sign_in(browser, base, fake, "sec", shots)
     assert "书记甲" in page.inner_text("header")
     # the dashboard's charts drew
     bars = page.locator("svg#chart-tickets rect.bar")
@@ -149,25 +156,14 @@ def test_committee_pages_fit_a_phone(browser, site, tmp_path):
     base, _, fake = site
     shots = tmp_path / "shots"
     shots.mkdir()
-    context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    fake.login_as(userid="cw")
-    page.goto("/admin/login/wecom")
-    page.wait_for_url(f"{base}/admin/")
-    for path in ("/admin/", "/admin/branches", "/admin/deliveries", "/admin/audit", "/admin/approvals"):
+    context, page = sign_in(browser, base, fake, "cw")
+    for path in ("/admin/", "/admin/branches", "/admin/deliveries", "/admin/audit", "/admin/approvals",
+                 "/admin/commitments", "/admin/reviews", "/admin/study", "/admin/study/new", "/admin/study/upload",
+                 "/admin/members/import", "/admin/theme-days"):
         check_page(page, path, shots, "cw-" + (path.strip("/").replace("/", "-") or "home"))
     context.close()
 
 
-def sign_in(browser: Any, base: str, fake: FakeWecom, userid: str) -> tuple[Any, Any]:
-    context = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    fake.login_as(userid=userid)
-    page.goto("/admin/login/wecom")
-    page.wait_for_url(f"{base}/admin/")
-    return context, page
 
 
 def test_study_write_review_schedule_and_push(browser, site, tmp_path):

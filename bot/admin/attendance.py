@@ -18,6 +18,7 @@ from bot import clock
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
+from bot.admin.theme_days import agenda_form
 from bot.checkin_web import slot_token
 from bot.models import Attendance, Member, ThemeDay
 from bot.services import theme_day, theme_day_agenda, theme_day_edit, theme_day_fix
@@ -101,11 +102,7 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
 @area("branch")
 def theme_day_agenda_edit(event_id: int) -> ResponseReturnValue:
     """议程 and 嘉宾 of an announced theme day (theme_day_edit: audited, the branch told)."""
-    picked = request.form.getlist("agenda")
-    agenda = theme_day_agenda.clean_agenda(
-        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
-         if item in picked])
-    guests = theme_day_agenda.clean_guests(request.form.get("guests"))
+    agenda, guests = agenda_form()
     try:
         with runtime().write() as s:
             event = _event(s, event_id)

@@ -78,6 +78,15 @@ def _listing(errors: dict[str, str] | None = None) -> ResponseReturnValue:
                            form=request.form if errors else {}), 400 if errors else 200
 
 
+def agenda_form() -> tuple[str | None, str | None]:
+    """(agenda, guests) from the form's 学会做工课 checkboxes with their notes and the guests field."""
+    picked = request.form.getlist("agenda")
+    agenda = theme_day_agenda.clean_agenda(
+        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
+         if item in picked])
+    return agenda, theme_day_agenda.clean_guests(request.form.get("guests"))
+
+
 def _back() -> ResponseReturnValue:
     return redirect(url_for("admin.theme_days"))
 
@@ -96,11 +105,7 @@ def theme_day_create() -> ResponseReturnValue:
                if not value}
     if missing:
         return _listing(missing)
-    picked = request.form.getlist("agenda")
-    agenda = theme_day_agenda.clean_agenda(
-        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
-         if item in picked])
-    guests = theme_day_agenda.clean_guests(request.form.get("guests"))
+    agenda, guests = agenda_form()
     try:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
     except ThemeDayError as exc:
