@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import clock, inbound, intents, spool, texts
 from bot import config as config_mod
 from bot.admin import bp as admin_bp
+from bot.admin.base import console_body_limit
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
 from bot.checkin_web import bp as checkin_bp
@@ -157,6 +158,7 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     app.extensions["dangjian"] = runtime
     app.extensions["dangjian.router"] = build_router()
     intents.warm_up()
+    app.before_request(console_body_limit)  # before anything reads the form
     app.before_request(refuse_control_characters)
     app.after_request(security_headers)
     app.register_blueprint(bp)

@@ -102,3 +102,14 @@ def test_secretary_cannot_grant_committee_or_admin(world):  # noqa: F811
     with rt.session() as s:
         assert s.exec(select(Member).where(Member.userid == "m1")).one().role_set == {"member"}
         assert "admin" not in s.exec(select(Member).where(Member.userid == "sec")).one().role_set
+
+
+def test_console_upload_is_not_held_to_the_callback_limit(world):  # noqa: F811
+    app, rt, _ = world
+    rows = "".join(f"bulk{i},批量党员{i},b1,党员\n" for i in range(4000))
+    text = "工号,姓名,支部,角色\n" + rows
+    assert len(text.encode()) > 64 * 1024  # the callbacks' limit
+    client = member_login(app.test_client(), rt, "cw")
+    preview = upload(client, text)
+    assert preview.status_code == 200
+    assert "将新增 4000 人" in preview.get_data(as_text=True)

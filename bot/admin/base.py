@@ -85,6 +85,13 @@ def admin_time(moment: dt.datetime | None) -> str:
     return clock.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def console_body_limit() -> None:
+    """App-level before_request, first of all: console requests may carry up to MAX_UPLOAD (a roster, a
+    study file); the app's 64 KiB limit is for the callbacks."""
+    if request.blueprint == "admin":
+        request.max_content_length = MAX_UPLOAD
+
+
 def _csrf_ok() -> bool:
     expected = session.get("csrf")
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
@@ -152,7 +159,6 @@ def guard() -> Any:
     g.admin = None
     if request.endpoint == "admin.static":
         return None
-    request.max_content_length = MAX_UPLOAD  # the app's 64 KiB limit is for the callbacks
     if request.endpoint not in OPEN_ENDPOINTS:
         user = _load_principal()
         if user is None:
