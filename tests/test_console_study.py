@@ -67,6 +67,8 @@ def test_write_review_schedule_and_push(people):
         assert pushed.slug == ITEM["slug"]
         assert count > 0
     assert item(rt).status == "published"
+    archive = rv.get("/admin/study").get_data(as_text=True).split('id="archive"')[1]
+    assert "学习新党章" in archive
     with rt.session() as s:
         steps = {a.action for a in s.exec(select(AuditLog).where(AuditLog.target == f"study:{ITEM['slug']}"))}
         assert {"study_write", "study_review", "study_schedule"} <= steps

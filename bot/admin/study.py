@@ -42,6 +42,8 @@ def study_library() -> ResponseReturnValue:
         dated = study_workflow.month(s, first)
         items = list(s.exec(select(StudyItem).where(col(StudyItem.status).in_(("draft", "reviewed")))
                             .order_by(col(StudyItem.updated_at).desc()).limit(200)))
+        archive = list(s.exec(select(StudyItem).where(StudyItem.status == "published")
+                              .order_by(col(StudyItem.publish_on).desc(), col(StudyItem.id).desc()).limit(60)))
     if wants_export():
         return download("学习内容", ("编号", "栏目", "标题", "状态", "编辑", "审核"),
                         [(i.slug, i.series, i.title, STATUS_LABELS.get(i.status, i.status), i.editor or "",
@@ -50,7 +52,7 @@ def study_library() -> ResponseReturnValue:
     prev = (first - dt.timedelta(days=1)).replace(day=1)
     nxt = (first + dt.timedelta(days=32)).replace(day=1)
     return render_template("admin/study.html", weeks=weeks, first=first, dated=dated, items=items,
-                           labels=STATUS_LABELS, prev=prev, nxt=nxt, today=clock.today(), me=g.admin.username,
+                           labels=STATUS_LABELS, archive=archive, prev=prev, nxt=nxt, today=clock.today(),
                            export=export_url(), is_workday=clock.is_workday)
 
 
