@@ -22,6 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) services
+	@# the console's browser tests drive Debian's chromium (never a downloaded browser)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update && apt-get install -y chromium fonts-noto-cjk; } || true
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider

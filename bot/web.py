@@ -15,8 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import clock, inbound, intents, logjson, spool, texts
 from bot import config as config_mod
 from bot.admin import bp as admin_bp
+from bot.admin.base import console_body_limit
 from bot.channels.wechat import WechatCallback
 from bot.channels.wecom import MAX_BODY, CallbackError, WeComCallback
+from bot.checkin_web import bp as checkin_bp
 from bot.controlchars import any_control, has_control
 from bot.message import Reply
 from bot.runtime import Runtime, build
@@ -179,12 +181,14 @@ def build_app(config: Any = None, runtime: Runtime | None = None) -> Flask:
     app.extensions["dangjian.router"] = build_router()
     intents.warm_up()
     app.before_request(start_request)
+    app.before_request(console_body_limit)  # before anything reads the form
     app.before_request(refuse_control_characters)
     app.after_request(security_headers)
     app.after_request(log_request)
     app.register_blueprint(bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(checkin_bp)
     if runtime.config.app.public_url.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     if runtime.config.app.trusted_proxies:

@@ -5,7 +5,10 @@ request: method, path, query, JSON body, arrival time `t`), `.delivered` (per us
 accepted message bodies, in order), `.duplicates` (dropped by enable_duplicate_check), `.robots` (per
 webhook key) and controls:
 `fail_next(errcode, times, path)`, `fail_with_status(status, times)`, `delay(seconds, times)`,
-`invalid_users({...})`, `unlicensed_users({...})`, `expire_token()` (the next authenticated call answers
+`invalid_users({...})`, `unlicensed_users({...})`, `login_as(userid=…|openid=…)` (who the stand-in
+login pages at `OAUTH` and `SSO` sign in: they redirect to `redirect_uri` with a one-time code and the
+`state`, which `/cgi-bin/auth/getuserinfo` resolves; `.logins` lists the pages' queries),
+`expire_token()` (the next authenticated call answers
 42001 once), `out_of_window({...})` (Official Account 45047), `gettoken_calls`. Like WeCom, it refuses a
 template card whose `task_id` it accepted before (in this fake's lifetime), or an empty or >128-byte one,
 with 42014 before any duplicate check: `.task_ids` (accepted), `.refused_task_ids`.
@@ -36,6 +39,9 @@ CUSTOM_SEND = "/cgi-bin/message/custom/send"
 WEBHOOK = "/cgi-bin/webhook/send"
 MENU = "/cgi-bin/menu/create"
 TOKEN_PATHS = ("/cgi-bin/gettoken", "/cgi-bin/token")
+OAUTH = "/connect/oauth2/authorize"
+SSO = "/wwlogin/sso/login"
+GETUSERINFO = "/cgi-bin/auth/getuserinfo"
 BAD_SECRET = "bad-secret"
 TASK_ID_EXISTS = 42014  # WeCom: "taskid has existed or empty or exceed max len"
 
@@ -66,6 +72,9 @@ class FakeWecom:
         self._out_of_window: set[str] = set()
         self._expire = False
         self._seen: dict[tuple[str, str], float] = {}
+        self.identity: dict[str, str] = {}  # who the login pages sign in: {"userid": …} or {"openid": …}
+        self.codes: dict[str, dict[str, str]] = {}  # one-time login codes
+        self.logins: list[dict[str, str]] = []  # the login pages' queries
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.fake = self  # type: ignore[attr-defined]
@@ -97,6 +106,19 @@ class FakeWecom:
 
     def out_of_window(self, openids: set[str]) -> None:
         self._out_of_window = set(openids)
+
+    def login_as(self, userid: str = "", openid: str = "") -> None:
+        self.identity = {"userid": userid} if userid else {"openid": openid}
+
+    def login_page(self, path: str, query: dict[str, str]) -> str:
+        """The stand-in for WeCom's OAuth2 / QR login page: where it sends the browser back to."""
+        code = f"code-{uuid.uuid4().hex[:12]}"
+        with self.lock:
+            self.calls.append({"method": "GET", "path": path, "query": query, "body": None, "t": time.monotonic()})
+            self.logins.append(query)
+            self.codes[code] = dict(self.identity)
+        sep = "&" if "?" in query.get("redirect_uri", "") else "?"
+        return f"{query.get('redirect_uri', '')}{sep}code={code}&state={query.get('state', '')}"
 
     def expire_token(self) -> None:
         self._expire = True
@@ -160,6 +182,12 @@ class FakeWecom:
             return 200, self._send(body)
         if path == CUSTOM_SEND:
             return 200, self._custom_send(body)
+        if path == GETUSERINFO:
+            with self.lock:
+                who = self.codes.pop(query.get("code", ""), None)
+            if who is None:
+                return 200, {"errcode": 40029, "errmsg": "invalid code"}
+            return 200, {"errcode": 0, "errmsg": "ok", **who}
         if path == MENU:
             self.menus[query.get("agentid", "")] = body
             return 200, {"errcode": 0, "errmsg": "ok"}
@@ -231,6 +259,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path in (OAUTH, SSO):
+            target = self.server.fake.login_page(parts.path, query)  # type: ignore[attr-defined]
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw.decode("utf-8")) if raw else None
@@ -254,7 +289,7 @@ def wecom_sections(fake: FakeWecom, **sections: dict[str, Any]) -> dict[str, dic
     """Config sections that point WeCom and the Official Account at the fake, with fast backoff."""
     merged: dict[str, dict[str, Any]] = {
         "wecom": {"corp_id": "wwfake", "agent_id": 1000002, "secret": "fake-secret",
-                  "api_base_url": fake.url, "timeout": 2.0},
+                  "api_base_url": fake.url, "timeout": 2.0, "oauth_url": fake.url + OAUTH, "sso_url": fake.url + SSO},
         "wechat": {"app_id": "wxfake", "app_secret": "fake-app-secret", "api_base_url": fake.url,
                    "timeout": 2.0},
         "delivery": {"backoff_seconds": 0.05, "backoff_max_seconds": 1.0},

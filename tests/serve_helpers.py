@@ -99,3 +99,22 @@ def post_text(url: str, user: str, content: str, msg_id: int, timeout: float = 6
     if resp.status_code != 200 or not resp.content:
         return resp.status_code, resp.text if resp.status_code != 200 else ""
     return 200, decrypt_reply(resp.content).get("Content") or ""
+
+
+@contextlib.contextmanager
+def live_app(app: Any, port: int) -> Iterator[str]:
+    """A Flask app served over real HTTP in a thread of this process (for browser tests: the test keeps
+    the runtime, the clock and the database it built the app with); yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

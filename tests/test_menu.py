@@ -20,11 +20,13 @@ def run(url, fake, *args, extra=None):
 def test_menu_is_published_with_the_contract_keys(sqlite_url, fake_wecom):
     out = run(sqlite_url, fake_wecom, "wecom-menu")
     assert out.returncode == 0, out.stderr
-    assert "menu published: 4 items" in out.stdout
+    assert "menu published: 5 items" in out.stdout
     menu = fake_wecom.menus["1000002"]
     keys = [b.get("key") for b in menu["button"] if "key" in b]
-    keys += [s["key"] for b in menu["button"] for s in b.get("sub_button", [])]
+    keys += [s["key"] for b in menu["button"] for s in b.get("sub_button", []) if "key" in s]
     assert sorted(keys) == ["checkin", "help", "my_points", "study_today"]
+    views = [s for b in menu["button"] for s in b.get("sub_button", []) if s["type"] == "view"]
+    assert views == [{"type": "view", "name": "管理后台", "url": "http://127.0.0.1:8000/admin/login/wecom"}]
     assert fake_wecom.gettoken_calls == 1
 
 

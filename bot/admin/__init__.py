@@ -4,7 +4,21 @@
 views to `bp`.
 """
 
-from bot.admin import login, theme_days, views
+from bot.admin import (
+    approvals,
+    attendance,
+    commitments,
+    login,
+    members,
+    points,
+    reviews,
+    study,
+    theme_days,
+    tickets,
+    views,
+    wecom_login,
+)
 from bot.admin.base import bp
 
-__all__ = ["bp", "login", "theme_days", "views"]
+__all__ = ["approvals", "attendance", "bp", "commitments", "login", "members", "points", "reviews", "study",
+           "theme_days", "tickets", "views", "wecom_login"]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
 from bot import audit, clock
 from bot.admin import auth
 from bot.admin.base import bp, client_ip, csrf_token, runtime, safe_next
+from bot.admin.principal import area
 from bot.admin.throttle import WINDOW_SECONDS, LoginThrottle
 from bot.models import AdminUser
-from bot.services.console_sessions import end_admin_sessions
+from bot.services.console_sessions import end_admin_sessions, end_member_sessions
 
 MSG_BAD = "用户名或密码错误。"
 MSG_EMPTY = "请输入用户名和密码。"
@@ -63,13 +64,15 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
+@area("any")
 def logout() -> ResponseReturnValue:
-    """Ends every session of this admin: the version in any copy of the cookie no longer matches."""
-    name = session.get("admin", "")
-    admin_id = session.get("admin_id")
-    if isinstance(admin_id, int):
-        with runtime().write() as s:
-            end_admin_sessions(s, admin_id)
+    """Ends every session of this person: the version in any copy of the cookie no longer matches."""
+    name = g.admin.username
+    with runtime().write() as s:
+        if g.admin.kind == "admin":
+            end_admin_sessions(s, g.admin.id)
+        else:
+            end_member_sessions(s, [g.admin.id])
     session.clear()
     _audit(str(name), "admin.logout", str(name))
     return redirect(url_for("admin.login"))

@@ -61,14 +61,18 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def dashboard(session: Session, jobs: int = 10, alerts: int = 10) -> Dashboard:
+def dashboard(session: Session, jobs: int = 10, alerts: int = 10, branch_id: int | None = None) -> Dashboard:
+    """The counts; with `branch_id` (a secretary's console) the member counts are that branch's."""
     out = Dashboard()
-    for active, count in session.exec(select(Member.active, func.count()).group_by(col(Member.active))):
+    counts = select(Member.active, func.count()).group_by(col(Member.active))
+    if branch_id is not None:
+        counts = counts.where(Member.branch_id == branch_id)
+    for active, count in session.exec(counts):
         if active:
             out.members_active = count
         else:
             out.members_inactive = count
-    out.branches = session.exec(select(func.count()).select_from(Branch)).one()
+    out.branches = 1 if branch_id is not None else session.exec(select(func.count()).select_from(Branch)).one()
     start = clock.at(clock.today(), dt.time(0))
     today = (select(Delivery.status, func.count())
              .join(OutboundMessage, col(OutboundMessage.id) == Delivery.message_id)

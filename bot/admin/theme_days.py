@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot import clock, texts
 from bot.admin.base import bp, runtime
+from bot.admin.principal import area
 from bot.models import Attendance, Branch, ThemeDay
 from bot.services import theme_day, theme_day_agenda
 from bot.services.theme_day_agenda import ThemeDayError
@@ -44,6 +45,9 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
     now = clock.now()
     starts_at = col(ThemeDay.starts_at)
     stmt = select(ThemeDay, Branch.name).join(Branch, col(Branch.id) == ThemeDay.branch_id)
+    only = g.admin.branch_filter()
+    if only is not None:  # a secretary sees their own branch's theme days only
+        stmt = stmt.where(ThemeDay.branch_id == only)
     if upcoming:
         stmt = stmt.where(starts_at >= now).order_by(starts_at)
     else:
@@ -58,12 +62,28 @@ def _rows(session: Session, upcoming: bool) -> list[dict[str, Any]]:
 
 
 @bp.get("/theme-days")
+@area("branch")
 def theme_days() -> ResponseReturnValue:
+    return _listing()
+
+
+def _listing(errors: dict[str, str] | None = None) -> ResponseReturnValue:
+    """The page; after a refused create, with the form's values and the reason beside the field (400)."""
     with runtime().session() as s:
         upcoming, recent = _rows(s, True), _rows(s, False)
-        branches = list(s.exec(select(Branch).order_by(Branch.code)))
+        branches = [b for b in s.exec(select(Branch).order_by(Branch.code)) if g.admin.sees_branch(b.id)]
     return render_template("admin/theme_days.html", upcoming=upcoming, recent=recent, branches=branches,
-                           items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS)
+                           items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS, errors=errors or {},
+                           form=request.form if errors else {}), 400 if errors else 200
+
+
+def agenda_form() -> tuple[str | None, str | None]:
+    """(agenda, guests) from the form's 学会做工课 checkboxes with their notes and the guests field."""
+    picked = request.form.getlist("agenda")
+    agenda = theme_day_agenda.clean_agenda(
+        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
+         if item in picked])
+    return agenda, theme_day_agenda.clean_guests(request.form.get("guests"))
 
 
 def _back() -> ResponseReturnValue:
@@ -75,46 +95,51 @@ def _form_text(name: str, limit: int) -> str:
 
 
 @bp.post("/theme-days")
+@area("branch")
 def theme_day_create() -> ResponseReturnValue:
     raw_branch = request.form.get("branch_id", "")
     place, topic = _form_text("place", 64), _form_text("topic", 200)
-    if not (raw_branch.isdigit() and place and topic):
-        flash("请填写支部、地点和主题。", "error")
-        return _back()
-    picked = request.form.getlist("agenda")
-    agenda = theme_day_agenda.clean_agenda(
-        [(item, request.form.get(f"agenda_note_{i}", "")) for i, item in enumerate(theme_day_agenda.ITEMS)
-         if item in picked])
-    guests = theme_day_agenda.clean_guests(request.form.get("guests"))
+    missing = {name: f"请填写{label}。" for name, label, value in
+               (("branch_id", "支部", raw_branch.isdigit()), ("place", "地点", place), ("topic", "主题", topic))
+               if not value}
+    if missing:
+        return _listing(missing)
+    agenda, guests = agenda_form()
     try:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
+    except ThemeDayError as exc:
+        return _listing({"date": str(exc)})
+    try:
         with runtime().write() as s:
             branch = s.get(Branch, int(raw_branch))
-            if branch is None:
+            if branch is None or not g.admin.sees_branch(branch.id):
                 return "没有这个支部", 404
             assert branch.id is not None  # a row from the session
+            if not theme_day.branch_members(s, branch.id):
+                raise ThemeDayError(f"{branch.name}没有在册党员：主题党日请在有党员的支部发布"
+                                    "（总支、党委请选下属支部）。")
             event, count = theme_day.create(s, runtime().config, g.admin.username, branch.id, starts, place, topic,
                                             agenda=agenda, guests=guests,
                                             online=True if request.form.get("online") == "on" else None)
             note = theme_day_agenda.off_rule_note(runtime().config, branch, event.starts_at)
             message = texts.t("theme_day.console_created", number=event.number, count=count)
     except ThemeDayError as exc:
-        flash(str(exc), "error")
-        return _back()
+        return _listing({"branch_id": str(exc)})
     flash(message + (f" {note}" if note else ""), "ok")
     return _back()
 
 
 def _open_event(session: Session, event_id: int) -> ThemeDay | str | None:
     event = session.get(ThemeDay, event_id, with_for_update=True)
-    if event is None:
-        return None
+    if event is None or not g.admin.sees_branch(event.branch_id):
+        return None  # another branch's event is none of a secretary's business: 404 like a missing one
     if event.status not in theme_day.OPEN or event.closed_at is not None:
         return texts.t("theme_day.closed", number=event.number, status=texts.label("theme_day_status", event.status))
     return event
 
 
 @bp.post("/theme-days/<int:event_id>/postpone")
+@area("branch")
 def theme_day_postpone(event_id: int) -> ResponseReturnValue:
     try:
         starts = theme_day_agenda.parse_when(request.form.get("date", "").strip(), request.form.get("time", "").strip())
@@ -135,6 +160,7 @@ def theme_day_postpone(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/theme-days/<int:event_id>/cancel")
+@area("branch")
 def theme_day_cancel(event_id: int) -> ResponseReturnValue:
     with runtime().write() as s:
         event = _open_event(s, event_id)

@@ -14,8 +14,9 @@ from bot.texts import CONTENT
 MENU_KEYS = ("study_today", "checkin", "my_points", "help")
 
 
-def load_menu(path: Path) -> dict[str, Any]:
-    """The menu as WeCom's menu/create body; refuses what WeCom would refuse, naming the button."""
+def load_menu(path: Path, public_url: str = "http://127.0.0.1:8000") -> dict[str, Any]:
+    """The menu as WeCom's menu/create body; refuses what WeCom would refuse, naming the button. A button
+    with `path` opens `public_url` + path (the console's WeCom sign-in, say)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -28,8 +29,9 @@ def load_menu(path: Path) -> dict[str, Any]:
         subs = top.get("sub_button") or []
         if len(subs) > 5:
             raise UserError(f"{path}: button {top.get('name')!r} has more than 5 sub-buttons")
-        out.append(_button(path, top, top_level=True) if not subs else
-                   {"name": _name(path, top, 16), "sub_button": [_button(path, s, top_level=False) for s in subs]})
+        out.append(_button(path, top, True, public_url) if not subs else
+                   {"name": _name(path, top, 16),
+                    "sub_button": [_button(path, s, False, public_url) for s in subs]})
     return {"button": out}
 
 
@@ -40,8 +42,10 @@ def _name(path: Path, button: dict[str, Any], limit: int) -> str:
     return name
 
 
-def _button(path: Path, button: dict[str, Any], top_level: bool) -> dict[str, Any]:
+def _button(path: Path, button: dict[str, Any], top_level: bool, public_url: str) -> dict[str, Any]:
     name = _name(path, button, 16 if top_level else 40)
+    if "path" in button:
+        return {"type": "view", "name": name, "url": public_url.rstrip("/") + "/" + str(button["path"]).lstrip("/")}
     if "url" in button:
         return {"type": "view", "name": name, "url": str(button["url"])}
     key = str(button.get("key") or "")
@@ -60,8 +64,8 @@ def wecom_menu(ctx: click.Context, menu_file: Path) -> None:
 
     from bot.channels.platform import PlatformError, wecom_client
 
-    menu = load_menu(menu_file)
     rt = runtime(ctx)
+    menu = load_menu(menu_file, rt.config.app.public_url)
     if not rt.config.wecom.enabled or not rt.config.wecom.secret:
         raise UserError("[wecom] corp_id and secret are needed to publish the menu")
     client = wecom_client(rt)

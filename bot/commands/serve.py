@@ -135,6 +135,12 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         library = study_content.seed_library(session)
     new_admin = ensure_demo_admin(rt)
     app = build_app(runtime=rt)
+    from bot.admin.wecom_login import demo_links
+
+    tokens, link_lines = demo_links(cfg.app.public_url.rstrip("/"), {
+        "secretary": demo_data.DEMO_SECRETARY, "committee": demo_data.DEMO_COMMITTEE,
+        "editor": demo_data.DEMO_EDITOR, "reviewer": demo_data.DEMO_REVIEWER, "admin": demo_data.DEMO_ADMIN})
+    app.extensions["dangjian.demo_logins"] = tokens  # only here: /admin/login/demo is 403 in every other app
     stop = threading.Event()
     worker = threading.Thread(target=Worker(rt, f"demo-{os.getpid()}").run, args=(stop,), name="outbox",
                               daemon=True)
@@ -153,6 +159,8 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
         f"  sender:   {sender}",
         f"  console:  {base}/admin/",
         f"  login:    {admin_line}",
+        "  one-time console links (this computer only):",
+        *link_lines,
         f"  health:   {base}/healthz",
         f"try: dangjian say --user {demo_data.DEMO_MEMBER} 帮助",
         f"secretary: dangjian say --user {demo_data.DEMO_SECRETARY} 帮助",

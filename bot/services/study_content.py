@@ -25,6 +25,8 @@ __all__ = ["STUDY_SERIES", "ContentError", "ImportResult", "ItemErrors", "apply"
 
 SUFFIXES = (".toml", ".md", ".markdown", ".xlsx")
 LIBRARY = texts.CONTENT / "study"
+BODY_MAX = 3000
+IMPORT_STATUSES = ("draft", "reviewed")
 FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer", "publish_on", "urgent",
           "weekly_key", "status", "editor", "reviewer")
 CHINESE = {"编号": "slug", "栏目": "series", "系列": "series", "标题": "title", "摘要": "summary", "正文": "body",
@@ -136,6 +138,15 @@ def _read_xlsx(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def imported(item: dict[str, Any]) -> None:
+    """What an imported file may hold beyond `validate`: a status up to `reviewed` (scheduling and
+    publishing are workflow steps, see study_workflow) and a body of at most BODY_MAX characters."""
+    if item["status"] not in IMPORT_STATUSES:
+        raise ValueError(f"status {item['status']!r} cannot be imported (draft or reviewed; 排期 in the console)")
+    if len(item["body"]) > BODY_MAX:
+        raise ValueError(f"body is {len(item['body'])} characters, over {BODY_MAX}")
+
+
 def load(path: str | Path) -> list[dict[str, Any]]:
     """Read and validate every item under `path`; ContentError lists every problem."""
     root = Path(path)
@@ -153,8 +164,12 @@ def load(path: str | Path) -> list[dict[str, Any]]:
         for where, raw in raws:
             try:
                 item = validate(raw)
+                imported(item)
             except ItemErrors as exc:
                 errors.extend(f"{where}: {reason}" for reason in exc.reasons)
+                continue
+            except ValueError as exc:
+                errors.append(f"{where}: {exc}")
                 continue
             if item["slug"] in seen:
                 errors.append(f"{where}: slug {item['slug']!r} already used in {seen[item['slug']]}")

@@ -1,0 +1,67 @@
+"""`/admin/reviews`: review rounds (述评) held as disputed, with the disputes, and 裁定 through
+`reviews.rule` (committee only, as in chat: 维持, or 修改 with a new conclusion; an explanation always)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlmodel import Session, col, select
+
+from bot.admin.base import acting_member, bp, runtime
+from bot.admin.principal import area
+from bot.admin.tables import download, export_url, wants_export
+from bot.models import Branch, Member, Review
+from bot.services import reviews
+from bot.services.reviews import ReviewError
+
+STATUS = {"notice": "公示中", "disputed": "有异议"}
+HEADER = ("编号", "党员", "支部", "轮次", "自评", "积分", "状态", "异议数")
+
+
+def _rows(session: Session) -> list[dict[str, Any]]:
+    found = list(session.exec(select(Review).where(col(Review.status).in_(tuple(STATUS)))
+                              .order_by(col(Review.status), col(Review.number)).limit(300)))
+    names = {m.id: m.name for m in session.exec(select(Member).where(col(Member.id).in_([r.member_id
+                                                                                        for r in found])))}
+    branches = {b.id: b.name for b in session.exec(select(Branch))}
+    return [{"number": r.number, "member": names.get(r.member_id, ""), "branch": branches.get(r.branch_id, ""),
+             "period": r.period, "text": r.text, "points": r.points, "status": STATUS[r.status],
+             "disputed": r.status == "disputed", "disputes": [d.text for d in reviews.disputes(session, r)]}
+            for r in found]
+
+
+def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    with runtime().session() as s:
+        rows = _rows(s)
+        can_rule = acting_member(s) is not None
+    if wants_export():
+        return download("述评", HEADER, [(r["number"], r["member"], r["branch"], r["period"], r["text"], r["points"],
+                                          r["status"], len(r["disputes"])) for r in rows])
+    return render_template("admin/reviews.html", rows=rows, can_rule=can_rule, errors=errors or {},
+                           form=request.form if errors else {}, export=export_url()), 400 if errors else 200
+
+
+@bp.get("/reviews")
+@area("global")
+def reviews_list() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/reviews/<int:number>/rule")
+@area("global")
+def review_rule(number: int) -> ResponseReturnValue:
+    outcome = request.form.get("outcome", "")
+    conclusion = " ".join(request.form.get("conclusion", "").split())[:200]
+    note = " ".join(request.form.get("note", "").split())[:500]
+    try:
+        with runtime().write() as s:
+            actor = acting_member(s)
+            if actor is None:
+                raise ReviewError("运维账号不能裁定：请用企业微信登录，以党委委员身份裁定。")
+            reviews.rule(s, runtime().config, actor, number, outcome, conclusion if outcome == "修改" else "", note)
+    except ReviewError as exc:
+        return _page({number: str(exc)})
+    flash(f"#{number} 已裁定（{outcome}），已通知本人和提出异议的党员。", "ok")
+    return redirect(url_for("admin.reviews_list"))

@@ -1,0 +1,99 @@
+"""`/admin/tickets`: problems and suggestions, overdue and escalated first; 定级, 指派, 回复, 办结 and 采纳
+through the same `tickets` service functions as the chat commands (who may handle which ticket, the
+reporter told, the audit written). An anonymous reporter is shown as 匿名, never anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import case
+from sqlmodel import Session, col, select
+
+from bot import clock
+from bot.admin.base import acting_member, bp, runtime
+from bot.admin.principal import area
+from bot.admin.tables import download, export_url, wants_export
+from bot.models import Branch, Member, Ticket
+from bot.services import tickets
+from bot.services.tickets import TicketError
+
+HEADER = ("编号", "类别", "反映人", "支部", "分类", "内容", "等级", "办理期限", "承办人", "状态")
+ACTIONS = ("grade", "assign", "reply", "close", "adopt")
+LIMIT = 200
+
+
+def _visible(session: Session) -> list[Ticket]:
+    today = clock.today()
+    overdue = case((col(Ticket.due_on) < today, 0), else_=1)
+    stmt = (select(Ticket).order_by(col(Ticket.status).desc(), overdue, col(Ticket.level).desc(), col(Ticket.number))
+            .limit(LIMIT))
+    actor = acting_member(session)
+    found = list(session.exec(stmt))
+    return found if actor is None else [t for t in found if tickets.may_handle(session, actor, t)]
+
+
+def _rows(session: Session) -> list[dict[str, Any]]:
+    branches = {b.id: b.name for b in session.exec(select(Branch))}
+    today = clock.today()
+    rows = []
+    for t in _visible(session):
+        assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
+        rows.append({"number": t.number, "kind": tickets.label(t), "who": tickets.who(session, t),
+                     "branch": branches.get(t.branch_id, ""), "category": t.category, "text": t.text,
+                     "grade": t.grade or "", "due": t.due_on, "assignee": assignee.name if assignee else "",
+                     "open": t.status == "open", "overdue": t.status == "open" and t.due_on is not None
+                     and t.due_on < today, "escalated": t.level > 0, "suggestion": t.kind == "suggestion",
+                     "adopted": t.adopted, "status": "办理中" if t.status == "open" else "已办结"})
+    return rows
+
+
+def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    with runtime().session() as s:
+        rows = _rows(s)
+        can_act = acting_member(s) is not None
+    if wants_export():
+        return download("问题建议", HEADER, [(r["number"], r["kind"], r["who"], r["branch"], r["category"], r["text"],
+                                              r["grade"], r["due"], r["assignee"], r["status"]) for r in rows])
+    return render_template("admin/tickets.html", rows=rows, can_act=can_act, errors=errors or {},
+                           grades=list(tickets.GRADE_KEYS), form=request.form, export=export_url()), status
+
+
+@bp.get("/tickets")
+@area("branch")
+def tickets_list() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/tickets/<int:number>/<action>")
+@area("branch")
+def ticket_act(number: int, action: str) -> ResponseReturnValue:
+    if action not in ACTIONS:
+        return "没有这个操作", 404
+    text = " ".join(request.form.get("text", "").split())[:500]
+    if action in ("assign", "reply", "close") and not text:
+        need = {"assign": "请填写承办人（工号或姓名）。", "reply": "请填写回复内容。", "close": "请填写办结说明。"}
+        return _page({number: need[action]}, 400)
+    try:
+        with runtime().write() as s:
+            actor = acting_member(s)
+            if actor is None:
+                raise TicketError("运维账号不能办理：请用企业微信登录，以书记或党委委员身份办理。")
+            cfg = runtime().config
+            if action == "grade":
+                tickets.grade(s, cfg, actor, number, request.form.get("grade", ""))
+            elif action == "assign":
+                tickets.assign(s, cfg, actor, number, text)
+            elif action == "reply":
+                tickets.answer(s, cfg, actor, number, text)
+            elif action == "close":
+                tickets.close(s, cfg, actor, number, text)
+            else:
+                tickets.adopt(s, cfg, actor, number)
+    except TicketError as exc:
+        return _page({number: str(exc)}, 400)
+    done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]
+    flash(f"#{number} {done}，已通知反映人。", "ok")
+    return redirect(url_for("admin.tickets_list"))
