@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, clock, seal, texts
 from bot.models import Approval, CaseNumber, Delivery, Member
+from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-class ApprovalError(Exception):
+class ApprovalError(Refusal):
     """A decision that cannot be made; the message is the Chinese reply."""
 
 
