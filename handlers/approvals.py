@@ -40,6 +40,6 @@ def reject(ctx: Context, number: int, reason: str) -> str:
 def register(router: Router) -> None:
     router.command("待审", pending, roles=SECRETARY_ROLES, bare=True, area=AREA)
     router.command("通过", approve, roles=SECRETARY_ROLES, area=AREA, example="#12",
-                   args=(Number(), Text("说明", "note", optional=True)))
+                   args=(Number(), Text("说明", "note", optional=True, in_usage=False)))
     router.command("驳回", reject, roles=SECRETARY_ROLES, area=AREA, example="#12 日期不在补签期限内",
-                   args=(Number(), Text("原因", "reason", optional=True)))
+                   args=(Number(), Text("原因", "reason", optional=True, brackets=False)))

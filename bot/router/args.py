@@ -44,6 +44,7 @@ class Arg:
     optional: bool = False
     default: Any = None
     brackets: bool = True  # an optional argument is shown [in brackets] in the usage
+    in_usage: bool = True  # False: accepted but not offered (通过's optional note)
 
     def take(self, ctx: Context, norm: str, raw: str, values: Values) -> tuple[Any, str, str]:
         token, raw_token, norm_rest, raw_rest = _head(norm, raw)

@@ -61,7 +61,7 @@ class Command:
     @property
     def synopsis(self) -> str:
         """The command and its declared arguments: 「指派 编号 成员」."""
-        return " ".join([self.word, *(a.shown for a in self.args or ())])
+        return " ".join([self.word, *(a.shown for a in self.args or () if a.in_usage)])
 
     def usage(self) -> str:
         """The reply to arguments that do not fit: what to send, derived from the declaration."""
