@@ -16,8 +16,7 @@ from bot.router.context import (
     role_refusal,
 )
 from bot.router.core import Route, Router
-from bot.router.rules import Event, Hit, MenuKey, Regex, Rule
-from bot.router.rules import When as Test
+from bot.router.rules import Event, Hit, MenuKey, Regex, Rule, Test
 from bot.router.table import Command, CommandTable, DuplicateWord, Found
 
 __all__ = ["ROLE_LABELS", "SECRETARY_ROLES", "SEPARATORS", "Arg", "BadArgs", "Choice", "Command", "CommandTable",

@@ -173,7 +173,7 @@ class When(Arg):
         if found is None:
             from bot.refusal import Refusal
 
-            raise Refusal.of("parse.when_first")
+            raise Refusal.of("theme_day.bad_time")  # 「请先写日期再写时间…」
         day, time, rest = found
         taken = len(ARG_SEP.split(norm.strip())) - len(ARG_SEP.split(rest.strip())) if rest.strip() else None
         pieces = ARG_SEP.split(raw.strip(), maxsplit=taken) if taken is not None else []

@@ -57,7 +57,7 @@ class _Any(Rule):
         return None
 
 
-class When(Rule):
+class Test(Rule):
     """Any predicate on the context."""
 
     def __init__(self, test: Callable[[Context], Any]) -> None:
