@@ -5,7 +5,7 @@ approval is 通过 / 驳回 under the review's own number, the job `review_final
 import re
 
 from bot import texts
-from bot.router import Context, Router
+from bot.router import Context, Number, Router, Text
 from bot.services import reviews
 from bot.services.approvals import parse_number
 
@@ -23,13 +23,9 @@ def self_review(ctx: Context) -> str:
     return texts.t("reviews.submitted", number=row.number, period=row.period)
 
 
-def dispute(ctx: Context) -> str:
+def dispute(ctx: Context, number: int, text: str) -> str:
     """异议 编号 文字 — 对公示中的评价提异议"""
-    heads, rest = ctx.split(1)
-    number = parse_number(heads[0]) if heads and heads[0] else None
-    if number is None or not rest.strip():
-        return texts.t("reviews.usage_dispute")
-    reviews.dispute(ctx.session, ctx.config, ctx.member, number, rest.strip())
+    reviews.dispute(ctx.session, ctx.config, ctx.member, number, text)
     return texts.t("reviews.disputed", number=number)
 
 
@@ -51,5 +47,6 @@ def ruling(ctx: Context) -> str:
 
 def register(router: Router) -> None:
     router.command("自评", self_review, area=AREA)
-    router.command("异议", dispute, area=AREA)
+    router.command("异议", dispute, area=AREA, example="#21 所述帮扶情况与事实不符",
+                   args=(Number(), Text("理由")))
     router.command("裁定", ruling, roles=("committee",), area=AREA)

@@ -100,13 +100,10 @@ def _escalated(ctx: Context) -> list[str]:
     return lines
 
 
-def progress(ctx: Context) -> str:
+def progress(ctx: Context, number: int | None) -> str:
     """进度 [编号] — 查看反映的办理进度"""
-    if not ctx.args:
-        return _listing(ctx)
-    number = parse_number(ctx.args)
     if number is None:
-        return texts.t("tickets.usage_progress")
+        return _listing(ctx)
     ticket = tickets.find(ctx.session, number)
     if ticket is None:
         return texts.t("tickets.not_found", number=number)
@@ -196,7 +193,8 @@ def register(router: Router) -> None:
     router.command("反映", problem, area=AREA, basic=True)
     router.command("建议", suggestion, area=AREA)
     router.command("匿名反映", anonymous, area=AREA, anonymous=True)
-    router.command("进度", progress, area=AREA)
+    router.command("进度", progress, area=AREA, example="#12", note="只发「进度」列出您反映过的问题",
+                   args=(Number(optional=True),))
     router.command("满意", satisfied, area=AREA, example="#12", args=(Number(),))
     router.command("不满意", unsatisfied, area=AREA, listed=False, example="#12", args=(Number(),))  # with 满意
     router.command("定级", grade, roles=SECRETARY_ROLES, area=AREA, example="#12 一般",

@@ -95,3 +95,14 @@ def test_usage_is_derived_from_the_declaration():
     assert command.synopsis == "给 编号 成员 [原因]"
     assert command.usage() == "格式：给 编号 成员 [原因]（成员写工号或姓名），例如「给 #3 张三 帮忙」。"
     assert command.help == "给 编号 成员 原因 — 示例"
+
+
+def test_anonymity_is_a_flag_of_the_route():
+    """bot.inbound seals the sender of an anonymous command, also when its handler never ran (a failure)."""
+    router = build_router()
+    assert {w for c in router.table if c.anonymous for w in c.words} == {"匿名反映"}
+    assert router.is_anonymous("匿名反映 食堂太贵")
+    assert router.is_anonymous("匿名反映:食堂太贵")
+    assert router.is_anonymous("@b1 匿名反映 食堂太贵")
+    assert not router.is_anonymous("反映 食堂太贵")
+    assert not router.is_anonymous("我想匿名反映")
