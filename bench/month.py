@@ -146,7 +146,8 @@ def act(rt, rng: random.Random, kind: str, arg) -> None:
         elif kind == "theme_day":
             branch, day = arg
             sec = s.exec(select(Member).where(Member.branch_id == branch, Member.roles.contains("secretary"))).first()  # type: ignore[union-attr]
-            theme_day.publish(s, cfg, sec, branch, f"{day.isoformat()} 14:30 会议室 学习党的二十届四中全会精神")
+            theme_day.publish(s, cfg, sec, branch, clock.at(day, dt.time(14, 30)), "会议室",
+                              "学习党的二十届四中全会精神")
 
 
 def decide(s, cfg) -> None:

@@ -26,15 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from bot import clock, db, inbound_lease, spool, texts
-from bot.inbound_lease import ANONYMOUS_PREFIXES, Claim, is_anonymous, record, stored_key, take_over
+from bot.inbound_lease import Claim, record, stored_key, take_over
 from bot.message import InboundMessage, Reply
 from bot.models import InboundMessage as InboundRow
 from bot.models import Member
 from bot.router import Context, Router
 from bot.runtime import Runtime
 
-__all__ = ["ANONYMOUS_PREFIXES", "Claim", "Outcome", "handle", "is_anonymous", "process", "record",
-           "stored_key", "take_over"]
+__all__ = ["Claim", "Outcome", "handle", "process", "record", "stored_key", "take_over"]
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
             member = find_member(session, msg)
             ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
             reply = router.dispatch(ctx)
-            sealed = ctx.sealed or is_anonymous(msg)
+            sealed = ctx.sealed or router.is_anonymous(msg.text)  # the route's flag (匿名反映), or the handler
             status = "pushed" if push is not None and push.is_set() else "done"
             if status == "pushed":
                 enqueue_reply(runtime, session, msg, claim.row_id, reply.text, sealed)
@@ -131,7 +130,7 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
                         type(exc).__name__)
             return Outcome("unavailable")
         log.exception("handling inbound row %s failed", claim.row_id)
-        inbound_lease.mark_failed(runtime, msg, claim)
+        inbound_lease.mark_failed(runtime, claim, router.is_anonymous(msg.text))
         return Outcome("failed", Reply(texts.t("error.busy")))
 
 
@@ -140,7 +139,7 @@ def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Cl
     notice, goes through the outbox."""
     outcome = process(runtime, router, msg, claim, push=_ALWAYS)
     if outcome.status == "failed":
-        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+        push_text(runtime, msg, claim, outcome.reply.text, router.is_anonymous(msg.text))
     return outcome
 
 
@@ -165,12 +164,12 @@ def push_text(runtime: Runtime, msg: InboundMessage, claim: Claim, text: str, se
     log.info("reply to inbound row %s pushed through the outbox", claim.row_id)
 
 
-def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
+def _after_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
     """The callback already answered empty: make sure the member still hears back."""
     if outcome.status == "done":  # committed just before the push flag was set
         push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed, mark_pushed=True)
     elif outcome.status == "failed":
-        push_text(runtime, msg, claim, outcome.reply.text, is_anonymous(msg))
+        push_text(runtime, msg, claim, outcome.reply.text, router.is_anonymous(msg.text))
     elif outcome.status == "unavailable":
         try:
             spool.accept(runtime.config, msg, claim.received_at)
@@ -256,7 +255,7 @@ def _run(runtime: Runtime, router: Router, msg: InboundMessage, received_at: dt.
     if handoff is not None:
         with handoff.lock:
             if handoff.gone.is_set():
-                _after_late(runtime, msg, claim, outcome)
+                _after_late(runtime, router, msg, claim, outcome)
                 return None
             handoff.answered = True
     try:

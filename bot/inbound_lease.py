@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -25,9 +26,6 @@ from bot.models import InboundMessage as InboundRow
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-ANONYMOUS_PREFIXES = ("匿名反映",)
-
 
 def stored_key(msg: InboundMessage) -> str:
     """The dedup key as stored: a hash, so the log's unique key holds no userid (see `dangjian forget`)."""
@@ -45,10 +43,6 @@ class Claim:
 
 def lease_until(runtime: Runtime) -> float:
     return clock.wall() + runtime.config.app.inbound_lease_seconds
-
-
-def is_anonymous(msg: InboundMessage) -> bool:
-    return msg.text.startswith(ANONYMOUS_PREFIXES)
 
 
 def record(runtime: Runtime, msg: InboundMessage, received_at: dt.datetime | None = None) -> Claim | None:
@@ -131,12 +125,12 @@ def finish(row: InboundRow, status: str, reply: Reply | None, sealed: bool) -> N
         row.finished_at = seals.day_of(now)
 
 
-def mark_failed(runtime: Runtime, msg: InboundMessage, claim: Claim) -> None:
+def mark_failed(runtime: Runtime, claim: Claim, sealed: bool) -> None:
     def attempt() -> None:
         with clock.as_of(claim.received_at), runtime.write() as session:
             row = session.get(InboundRow, claim.row_id)
             if row is not None and row.status == "processing" and row.attempts == claim.attempt:
-                finish(row, "failed", None, is_anonymous(msg))
+                finish(row, "failed", None, sealed)
                 session.add(row)
 
     try:
@@ -145,11 +139,12 @@ def mark_failed(runtime: Runtime, msg: InboundMessage, claim: Claim) -> None:
         log.exception("inbound row %s: could not record the failure (its lease will run out)", claim.row_id)
 
 
-def give_up(runtime: Runtime, claim: Claim, why: str) -> None:
-    """A row that cannot be re-run (unreadable, or it failed too often): failed, wiped, logged."""
+def give_up(runtime: Runtime, claim: Claim, why: str, sealed: Callable[[str], bool]) -> None:
+    """A row that cannot be re-run (unreadable, or it failed too often): failed, wiped, logged. `sealed` says
+    whether its text is an anonymous command (Router.is_anonymous)."""
     with runtime.write() as session:
         row = session.get(InboundRow, claim.row_id)
         if row is not None and row.attempts == claim.attempt:
-            finish(row, "failed", None, sealed=row.content.startswith(ANONYMOUS_PREFIXES))
+            finish(row, "failed", None, sealed=sealed(row.content or ""))
             session.add(row)
     log.error("inbound row %s given up after attempt %s: %s", claim.row_id, claim.attempt, why)

@@ -45,11 +45,11 @@ def _rerun(runtime: Runtime, router: Router, claim: inbound_lease.Claim, payload
     try:
         msg, _ = spool.decode(runtime.config, payload or "")
     except (ValueError, KeyError, TypeError):
-        inbound_lease.give_up(runtime, claim, "the stored message cannot be read")
+        inbound_lease.give_up(runtime, claim, "the stored message cannot be read", router.is_anonymous)
         return False
     if claim.attempt > inbound.MAX_ATTEMPTS:
-        inbound_lease.give_up(runtime, claim, "too many attempts")
-        inbound.push_text(runtime, msg, claim, texts.t("error.busy"), inbound.is_anonymous(msg))
+        inbound_lease.give_up(runtime, claim, "too many attempts", router.is_anonymous)
+        inbound.push_text(runtime, msg, claim, texts.t("error.busy"), router.is_anonymous(msg.text))
         return False
     outcome = inbound.finish_late(runtime, router, msg, claim)
     log.info("inbound row %s re-run (attempt %s): %s", claim.row_id, claim.attempt, outcome.status)

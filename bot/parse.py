@@ -13,6 +13,7 @@ import datetime as dt
 import re
 
 from bot import texts
+from bot.refusal import Refusal
 
 _RELATIVE = {"今天": 0, "昨天": -1, "明天": 1}
 _DATE = (r"(?:(?P<y>\d{4})(?P<s1>[-/.])(?P<m>\d{1,2})(?P=s1)(?P<d>\d{1,2})"
@@ -28,7 +29,7 @@ _WHEN_RE = re.compile(rf"(?P<date>{_DATE})[\sT,、]*(?P<time>{_TIME})(?=$|[\s,�
 _AFTERNOON = ("下午", "晚上")
 
 
-class ParseError(ValueError):
+class ParseError(Refusal, ValueError):
     """The text is not a date or time; the message is the Chinese reply."""
 
 

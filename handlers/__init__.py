@@ -1,6 +1,15 @@
-"""Chat handlers, one module per area; each module ends in `register(router)`. The order here is the
-order routes are tried and the order of the 帮助 list (study first: it is what members use daily). `chat` comes first:
-a question never reaches the command it asks about."""
+"""Chat handlers, one module per area; each module ends in `register(router)`. `build_router()` is the entry.
+
+Which handler a text reaches does not depend on the order below: command words live in one table that refuses
+a word claimed twice and matches run-on text by its longest word (bot/router/table.py). The order of MODULES
+is only the order of lines in 帮助 (study first: it is what members use daily). Routes that are not words are
+tried in this explicit order:
+1. guards (handlers/chat.py): a question (「怎么打卡」「签到吗」) answers how and never acts; media gets a hint;
+2. the command table;
+3. events and menu keys (each module's `router.add`: menu keys, the study card's button, enter_agent);
+4. free text (handlers/chat.py: intents, only check-in and 参加 act);
+5. the fallback (handlers/general.py: the nearest commands).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from handlers import (
     birthday,
     chat,
     commitments,
+    done,
     general,
     notices,
     points,
@@ -21,17 +31,15 @@ from handlers import (
     tickets,
 )
 
-# preferences before theme_day (「取消免打扰」 is not 「取消 编号」); commitments before birthday (完成 N).
-MODULES = (chat, general, preferences, notices, binding, study, approvals, points, theme_day, tickets, commitments,
-           reviews, birthday)
+MODULES = (study, theme_day, tickets, points, commitments, reviews, preferences, notices, birthday, general, binding,
+           approvals, done)
 
 
 def build_router() -> Router:
     router = Router()
+    chat.register_guards(router)
     for module in MODULES:
-        if module is study:
-            theme_day.register_corrections(router)  # 「补签到 编号 成员」 is not study's 「补签 日期 原因」
         module.register(router)
-    chat.register_last(router)  # free text: after every command
+    chat.register_last(router)
     general.register_fallback(router)
     return router

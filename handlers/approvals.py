@@ -1,8 +1,10 @@
 """待审 / 通过 / 驳回: the secretary's approvals, whatever the request's kind."""
 
 from bot import texts
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
+from bot.router import SECRETARY_ROLES, Context, Number, Router, Text
 from bot.services import approvals
+
+AREA = "支部管理"
 
 
 def pending(ctx: Context) -> str:
@@ -18,31 +20,26 @@ def pending(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _decide(ctx: Context, approve: bool) -> str:
-    heads, reason = ctx.split(1)
-    number = approvals.parse_number(heads[0]) if heads and heads[0] else None
-    if number is None:
-        return texts.t("approval.usage_approve" if approve else "approval.usage_reject")
-    try:
-        request = approvals.decide(ctx.session, ctx.config, ctx.member, number, approve, reason)
-    except approvals.ApprovalError as exc:
-        return str(exc)
+def _decide(ctx: Context, number: int, approve: bool, reason: str) -> str:
+    request = approvals.decide(ctx.session, ctx.config, ctx.member, number, approve, reason)
     label = approvals.label(request.kind)
     key = "approval.approved_reply" if approve else "approval.rejected_reply"
     return texts.t(key, number=number, label=label, summary=request.summary)
 
 
-def approve(ctx: Context) -> str:
+def approve(ctx: Context, number: int, note: str) -> str:
     """通过 编号 — 批准申请（如 通过 #12）"""
-    return _decide(ctx, True)
+    return _decide(ctx, number, True, note)
 
 
-def reject(ctx: Context) -> str:
+def reject(ctx: Context, number: int, reason: str) -> str:
     """驳回 编号 原因 — 驳回申请并说明原因"""
-    return _decide(ctx, False)
+    return _decide(ctx, number, False, reason)
 
 
 def register(router: Router) -> None:
-    router.add(Word("待审"), pending, roles=SECRETARY_ROLES)
-    router.add(Prefix("通过"), approve, roles=SECRETARY_ROLES)
-    router.add(Prefix("驳回"), reject, roles=SECRETARY_ROLES)
+    router.command("待审", pending, roles=SECRETARY_ROLES, bare=True, area=AREA)
+    router.command("通过", approve, roles=SECRETARY_ROLES, area=AREA, example="#12",
+                   args=(Number(), Text("说明", "note", optional=True, in_usage=False)))
+    router.command("驳回", reject, roles=SECRETARY_ROLES, area=AREA, example="#12 日期不在补签期限内",
+                   args=(Number(), Text("原因", "reason", optional=True, brackets=False)))

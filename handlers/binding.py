@@ -7,7 +7,7 @@ from sqlmodel import col, func, select
 
 from bot import audit, clock, texts
 from bot.models import AuditLog, Member
-from bot.router import Context, Prefix, Router
+from bot.router import Context, Router
 
 MAX_FAILURES = 5  # wrong guesses per openid per day: the last four phone digits are easy to guess
 
@@ -41,4 +41,4 @@ def bind(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("绑定"), bind, strangers=True, listed=False)  # offered to OA strangers instead
+    router.command("绑定", bind, strangers=True, listed=False)  # offered to OA strangers instead

@@ -4,7 +4,8 @@ text goes to an intent (bot/intents.py; only check-in and 参加 act), other mes
 import re
 
 from bot import intents, texts
-from bot.router import Context, Router, Rule
+from bot.router import Context, Hit, Router, Rule
+from bot.router.rules import HIT
 from handlers import general, study, theme_day
 
 # Right after a command word with no separator, these make the rest a question about the command, not its
@@ -14,48 +15,47 @@ MEDIA = ("image", "voice", "video", "shortvideo", "location", "link", "file")
 
 
 class Asking(Rule):
-    """A question (intents.is_question) with no argument: a text that starts with a command taking an
-    argument and still has one once the question words are gone (「反映 路灯坏了怎么办」) is that command."""
+    """A question (intents.is_question) with no argument: a text that is a command with an argument once the
+    question words are gone (「反映 路灯坏了怎么办」) is that command (matched by the command table)."""
 
-    def __call__(self, ctx: Context) -> bool:
+    def __call__(self, ctx: Context) -> Hit | None:
         if ctx.message.msg_type != "text" or not intents.is_question(ctx.text):
-            return False
-        if ctx.text.startswith(("怎么", "如何", "怎样")):
-            return True
+            return None
+        if ctx.text.startswith(("怎么", "如何", "怎样")) or ctx.router is None:
+            return HIT
         rest = intents.strip_question(ctx.text)
-        if ctx.router is None or rest in ctx.router.all_words():
-            return True
-        for word in ctx.router.prefix_words():
-            tail = rest[len(word):]
-            if rest.startswith(word) and tail.lstrip(" :,"):
-                return tail[0] not in " :,：，" and bool(_ABOUT.match(tail))  # 「请假要写原因吗」 asks
-        return True
+        found = ctx.router.table.match(rest)
+        if found is None or not found.args:
+            return HIT
+        tail = rest[len(found.word):]
+        if tail[:1] not in ("", " ", ":", ",", "：", "，") and _ABOUT.match(tail):
+            return HIT  # 「请假要写原因吗」 asks about 请假
+        return None
 
 
 class FreeText(Rule):
     """Any text no command matched (this route comes last)."""
 
-    def __call__(self, ctx: Context) -> bool:
-        return ctx.message.msg_type == "text" and bool(ctx.text)
+    def __call__(self, ctx: Context) -> Hit | None:
+        return HIT if ctx.message.msg_type == "text" and ctx.text else None
 
 
 class Media(Rule):
-    def __call__(self, ctx: Context) -> bool:
-        return ctx.message.msg_type in MEDIA
+    def __call__(self, ctx: Context) -> Hit | None:
+        return HIT if ctx.message.msg_type in MEDIA else None
 
 
 def _topic_lines(ctx: Context, rest: str) -> list[str]:
     """Help lines of the command the question is about: a command word it names, else its intent's."""
     router = ctx.router
     assert router is not None  # Router.dispatch sets it
-    everyone, privileged = router.help_sections(ctx.member)
-    lines = everyone + privileged
+    commands = router.commands(ctx.member)
     named = sorted((w for w in router.command_words(ctx.member) if w in rest), key=len, reverse=True)
     if not named:
         intent = intents.classify(rest) if rest else None
         named = [intents.command_for(intent)] if intent and intent != intents.QUESTION else []
     for word in named:
-        found = [line for line in lines if word in general.command_of(line)]
+        found = [c.help for c in commands if word in c.words or word in general.command_of(c.help)]
         if found:
             return found[:4]
     return []
@@ -68,7 +68,6 @@ def question(ctx: Context) -> str:
     if lines:
         return texts.t("chat.how", lines="\n".join(f"· {line}" for line in lines))
     if not rest or intents.classify(rest) == "help" or "用" in rest:
-        ctx.args = ""
         return general.show_help(ctx)
     return texts.t("chat.how_none")
 
@@ -81,7 +80,6 @@ def free_text(ctx: Context) -> str:
     if intent == "attend":
         return theme_day.attend(ctx)
     if intent == "help":
-        ctx.args = ""
         return general.show_help(ctx)
     if intent == intents.QUESTION:
         return question(ctx)
@@ -99,10 +97,12 @@ def media(ctx: Context) -> str:
     return texts.t(f"media.{kind}")
 
 
-def register(router: Router) -> None:
-    router.add(Asking(), question, listed=False)
-    router.add(Media(), media, listed=False)
+def register_guards(router: Router) -> None:
+    """Before the command table: a question never reaches the command it asks about; media is never a command."""
+    router.guard(Asking(), question)
+    router.guard(Media(), media)
 
 
 def register_last(router: Router) -> None:
-    router.add(FreeText(), free_text, listed=False)
+    """After every command and event: free text."""
+    router.add(FreeText(), free_text)

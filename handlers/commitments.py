@@ -1,46 +1,19 @@
-"""承诺践诺: 承诺 / 即时承诺, 我的承诺, 践诺, and the secretary's 完成 for commitments (approval is 通过 / 驳回
-under the commitment's own number; votes are 满意 / 不满意 in handlers/tickets.py)."""
+"""承诺践诺: 承诺 / 即时承诺, 我的承诺, 承诺公示, 践诺 (approval is 通过 / 驳回 under the commitment's own number;
+the secretary's 完成 is handlers/done.py; votes are 满意 / 不满意 in handlers/tickets.py)."""
 
 from bot import clock, texts
-from bot.models import CaseNumber
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
+from bot.router import Context, Number, Router, Text
 from bot.services import commitments
-from bot.services.approvals import parse_number
 
 MIN_TEXT = 4
-
-
-class NumberOf(Prefix):
-    """`word 编号 ...` whose number belongs to one of `kinds` (CaseNumber.kind): 完成 is shared by kinds
-    (commitments here, talk and follow-up tasks elsewhere), each area claims only its own numbers."""
-
-    def __init__(self, word: str, *kinds: str) -> None:
-        super().__init__(word)
-        self.kinds = kinds
-
-    def __call__(self, ctx: Context) -> bool:
-        if not super().__call__(ctx):
-            return False
-        number = parse_number(ctx.args.split(" ", 1)[0]) if ctx.args else None
-        case = ctx.session.get(CaseNumber, number) if number is not None else None
-        return case is not None and case.kind in self.kinds
-
-
-class _WithText(Prefix):
-    """A listing word followed by text (CONTRACT "Chat input"): the base command with that text."""
-
-    def __call__(self, ctx: Context) -> bool:
-        return super().__call__(ctx) and bool(ctx.args)
+AREA = "承诺"
 
 
 def _make(ctx: Context, kind: str) -> str:
     text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(f"commitments.usage_{kind}")
-    try:
-        row = commitments.make(ctx.session, ctx.config, ctx.member, text, kind)
-    except commitments.CommitmentError as exc:
-        return str(exc)
+    row = commitments.make(ctx.session, ctx.config, ctx.member, text, kind)
     return texts.t("commitments.made", number=row.number, kind=texts.t(f"commitments.kind_{kind}"))
 
 
@@ -88,36 +61,15 @@ def board(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def report_progress(ctx: Context) -> str:
+def report_progress(ctx: Context, number: int, text: str) -> str:
     """践诺 编号 进展 — 报告承诺进展"""
-    heads, rest = ctx.split(1)
-    number = parse_number(heads[0]) if heads and heads[0] else None
-    if number is None or not rest.strip():
-        return texts.t("commitments.usage_progress")
-    try:
-        count = commitments.progress(ctx.session, ctx.member, number, rest.strip())
-    except commitments.CommitmentError as exc:
-        return str(exc)
+    count = commitments.progress(ctx.session, ctx.member, number, text)
     return texts.t("commitments.progress_saved", number=number, count=count)
 
 
-def fulfil(ctx: Context) -> str:
-    """完成 编号 — 确认党员承诺已兑现"""
-    number = parse_number(ctx.args.split(" ", 1)[0])
-    assert number is not None  # NumberOf matched a commitment number
-    try:
-        row = commitments.fulfil(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
-    except commitments.CommitmentError as exc:
-        return str(exc)
-    assert row.vote_until is not None  # set by fulfil
-    return texts.t("commitments.fulfilled", number=number, until=row.vote_until.isoformat())
-
-
 def register(router: Router) -> None:
-    router.add(Prefix("即时承诺"), instant, listed=False)  # listed with 承诺
-    router.add(Word("我的承诺"), mine)
-    router.add(Word("承诺公示"), board)
-    router.add(_WithText("承诺公示"), yearly, listed=False)  # 「承诺公示…」 with text is 承诺 with that text
-    router.add(Prefix("承诺"), yearly)
-    router.add(Prefix("践诺"), report_progress)
-    router.add(NumberOf("完成", "commitment"), fulfil, roles=SECRETARY_ROLES)
+    router.command("承诺", yearly, area=AREA)
+    router.command("即时承诺", instant, area=AREA, listed=False)  # listed with 承诺
+    router.command("我的承诺", mine, bare=True, area=AREA)
+    router.command("承诺公示", board, bare=True, area=AREA, then="承诺")  # 「承诺公示…」 with text is 承诺
+    router.command("践诺", report_progress, area=AREA, example="#8 已走访 1 户", args=(Number(), Text("进展")))

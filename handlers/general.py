@@ -1,9 +1,13 @@
-"""帮助, 下一页, the first-visit welcome, the help menu key and the answer to text nobody understood."""
+"""帮助 (a short menu for the sender's role, `帮助 类别`, `帮助 指令`), 下一页, the first-visit welcome, the help
+menu key and the answer to text nobody understood. Every line comes from the command table: a command's
+help line is its handler's docstring, its usage its declaration, so help never drifts from behaviour."""
 
 from bot import clock, paging, texts
-from bot.router import Context, Event, MenuKey, Prefix, Router, Word
+from bot.router import Command, Context, Event, MenuKey, Router, Text
 
-MAX_REPLY_BYTES = 2000  # a text reply must stay under WeCom's 2048 bytes
+AREA = "设置"
+# The areas 帮助 offers, in this order (a command's `area`); an area shows when the sender may run one of it.
+AREAS = ("学习", "主题党日", "反映问题", "积分", "承诺", "述评", "设置", "支部管理", "党委")
 
 
 def _role_label(ctx: Context) -> str:
@@ -18,32 +22,43 @@ def command_of(line: str) -> str:
     return line.split(" — ", 1)[0]
 
 
-_command = command_of
-
-
-def show_help(ctx: Context) -> str:
-    """帮助 — 查看我能用的指令（「帮助 补签」看某条指令的用法）"""
+def _commands(ctx: Context) -> list[Command]:
     assert ctx.router is not None  # set by Router.dispatch
-    everyone, privileged = ctx.router.help_sections(ctx.member)
-    if ctx.args:
-        wanted = ctx.args.lstrip("#")
-        found = [line for line in everyone + privileged if wanted in _command(line)]
-        if not found:
-            return texts.t("help.no_such", word=ctx.args)
-        return "\n".join(f"· {line}" for line in found[:10])
-    header = texts.t("help.header", role=_role_label(ctx))
-    full = [header, *(f"· {line}" for line in everyone)]
-    if privileged:
-        full += [texts.t("help.privileged"), *(f"· {line}" for line in privileged)]
-    full.append(texts.t("help.footer"))
-    text = "\n".join(full)
-    if len(text.encode()) <= MAX_REPLY_BYTES:
-        return text
-    compact = [header, "、".join(dict.fromkeys(_command(line) for line in everyone))]
-    if privileged:
-        compact += [texts.t("help.privileged"), "、".join(dict.fromkeys(_command(line) for line in privileged))]
-    compact.append(texts.t("help.footer_compact"))
-    return "\n".join(compact)
+    return ctx.router.commands(ctx.member)
+
+
+def show_help(ctx: Context, topic: str = "") -> str:
+    """帮助 — 查看常用指令（「帮助 主题党日」看一类指令，「帮助 补签」看一条指令的用法）"""
+    commands = _commands(ctx)
+    if topic:
+        return _detail(commands, topic.strip())
+    lines = [texts.t("help.header", role=_role_label(ctx))]
+    lines += [f"· {c.help}" for c in commands if c.basic]
+    areas = [a for a in AREAS if any(c.area == a for c in commands)]
+    lines.append(texts.t("help.areas", areas="、".join(areas)))
+    if ctx.member is not None and ctx.member.has_role("committee"):
+        lines.append(texts.t("help.branch_prefix"))
+    lines.append(texts.t("help.footer"))
+    return "\n".join(lines)
+
+
+def _detail(commands: list[Command], topic: str) -> str:
+    """`帮助 类别`: the area's commands, one per line; `帮助 指令`: that command's help line and usage."""
+    if topic in AREAS:
+        shown = [f"· {c.help}" for c in commands if c.area == topic]
+        if shown:
+            return "\n".join([texts.t("help.area_header", area=topic), *shown, texts.t("help.area_footer")])
+    wanted = topic.lstrip("#")
+    exact = [c for c in commands if wanted in c.words]
+    found = exact or [c for c in commands if wanted in command_of(c.help)]
+    if not found:
+        return texts.t("help.no_such", word=topic)
+    lines: list[str] = []
+    for command in found[:6]:
+        lines.append(f"· {command.help}")
+        if command.args and len(found) == 1:
+            lines.append(command.usage())
+    return "\n".join(lines)
 
 
 def next_page(ctx: Context) -> str:
@@ -71,9 +86,11 @@ def unknown(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("帮助") | Word("help", "?", "？", "菜单") | MenuKey("help"), show_help)
-    router.add(Word("下一页"), next_page)
-    router.add(Event("enter_agent", "subscribe"), welcome, listed=False)
+    router.command(("帮助", "help", "菜单", "?", "？"), show_help, area=AREA,
+                   args=(Text("类别或指令", "topic", optional=True),))
+    router.command("下一页", next_page, bare=True, area=AREA)
+    router.add(MenuKey("help"), show_help)
+    router.add(Event("enter_agent", "subscribe"), welcome)
 
 
 def register_fallback(router: Router) -> None:

@@ -1,6 +1,6 @@
 """通知 (a member's folded notices) and 紧急通知 (secretaries: an urgent text to the whole branch)."""
 
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Word
+from bot.router import SECRETARY_ROLES, Context, Router, Text
 from bot.services import notices
 
 
@@ -9,11 +9,12 @@ def folded(ctx: Context) -> str:
     return notices.folded(ctx.session, ctx.config, ctx.member)
 
 
-def urgent(ctx: Context) -> str:
+def urgent(ctx: Context, text: str) -> str:
     """紧急通知 文字 — 立即发给本支部全体党员（夜间和免打扰也送达）"""
-    return notices.urgent(ctx.session, ctx.config, ctx.member, ctx.branch_id, ctx.raw_args)
+    return notices.urgent(ctx.session, ctx.config, ctx.member, ctx.branch_id, text)
 
 
 def register(router: Router) -> None:
-    router.add(Word("通知"), folded)
-    router.add(Prefix("紧急通知"), urgent, roles=SECRETARY_ROLES)
+    router.command("通知", folded, bare=True, area="设置")
+    router.command("紧急通知", urgent, roles=SECRETARY_ROLES, area="支部管理", example="今晚暴雨，明早活动改线上",
+                   args=(Text("文字", "text"),))

@@ -1,18 +1,20 @@
 """积分 / 排行 / 开启排行 / 关闭排行 / 加分 / 扣分 / 否决: the points ledger from chat."""
 
 import re
+from collections.abc import Callable
 
 from bot import clock, texts
-from bot.models import Branch, LedgerEntry
-from bot.router import SECRETARY_ROLES, Context, MenuKey, Prefix, Router, Word
+from bot.models import Branch, LedgerEntry, Member
+from bot.router import SECRETARY_ROLES, Context, MenuKey, Positive, Router, Text, Who
 from bot.services import points as pts
 from bot.services import points_admin
-from bot.services.member_lookup import MemberLookupError, one_member, scope
+from handlers.approvals import AREA as MANAGE
+
+AREA = "积分"
 
 RECENT = 8
 RANK_LINES = 30
 MAX_BYTES = 2000  # a text reply stays under the platform's 2048 bytes
-_AMOUNT = re.compile(r"^\+?(\d{1,4})$")
 _MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$")
 
 
@@ -110,30 +112,13 @@ def ranking_off(ctx: Context) -> str:
     return _switch(ctx, False)
 
 
-def _adjust(ctx: Context, sign: int) -> str:
-    word = "加分" if sign > 0 else "扣分"
-    parts, reason = ctx.split(2)  # 成员 分值 原因; the reason is stored as sent
-    if len(parts) < 2:
-        return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
-    if parts[1].startswith(("-", "−")):  # 分值 is positive: the word says add or deduct
-        return texts.t("points.usage_add" if sign > 0 else "points.usage_sub")
-    amount = _AMOUNT.match(parts[1])
-    if amount is None or not 1 <= int(amount.group(1)) <= points_admin.MAX_MANUAL:
-        return texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
-    try:  # 成员: a userid, or a name in the branch the command acts on
-        target = one_member(ctx.session, parts[0], scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
-                            f"{ctx.word} {ctx.args}")
-    except MemberLookupError as exc:
-        return str(exc)
-    if "branch_id" in ctx.state and target.branch_id != ctx.branch_id:
+def _adjust(ctx: Context, target: Member, delta: int, reason: str) -> str:
+    if ctx.chosen and target.branch_id != ctx.branch_id:
         return texts.t("points.not_your_branch", name=target.name)
-    delta = sign * int(amount.group(1))
     if not reason.strip():
+        word = "加分" if delta > 0 else "扣分"
         return texts.t("points.reason_needed", word=word, userid=target.userid, points=abs(delta))
-    try:
-        result = points_admin.adjust(ctx.session, ctx.config, ctx.member, target, delta, reason)
-    except pts.PointsError as exc:
-        return str(exc)
+    result = points_admin.adjust(ctx.session, ctx.config, ctx.member, target, delta, reason)
     if isinstance(result, LedgerEntry):
         total = pts.total(ctx.session, ctx.config, target, result.year)
         return texts.t("points.adjusted", name=target.name, points=f"{result.points:+d}", reason=result.reason,
@@ -143,40 +128,38 @@ def _adjust(ctx: Context, sign: int) -> str:
                    number=result.number)
 
 
-def add(ctx: Context) -> str:
+def add(ctx: Context, member: Member, points: int, reason: str) -> str:
     """加分 成员 分值 原因 — 为本支部党员加分（超过限额需党委审批）"""
-    return _adjust(ctx, 1)
+    return _adjust(ctx, member, points, reason)
 
 
-def subtract(ctx: Context) -> str:
+def subtract(ctx: Context, member: Member, points: int, reason: str) -> str:
     """扣分 成员 分值 原因 — 为本支部党员扣分（超过限额需党委审批）"""
-    return _adjust(ctx, -1)
+    return _adjust(ctx, member, -points, reason)
 
 
-def veto(ctx: Context) -> str:
+def veto(ctx: Context, member: Member, reason: str) -> str:
     """否决 成员 原因 — 一票否决党员本年度考核（积分记录保留）"""
-    heads, reason = ctx.split(1)
-    userid = heads[0] if heads else ""
-    if not userid or not reason.strip():
-        return texts.t("points.veto_usage")
-    try:  # 成员: a userid, or a name in the branch chosen with @支部编码, else in any branch
-        target = one_member(ctx.session, userid, scope(ctx.member, ctx.branch_id, "branch_id" in ctx.state),
-                            f"{ctx.word} {ctx.args}")
-    except MemberLookupError as exc:
-        return str(exc)
-    try:
-        row = points_admin.veto(ctx.session, ctx.config, ctx.member, target, reason)
-    except pts.PointsError as exc:
-        return str(exc)
-    return texts.t("points.veto_done", name=target.name, year=row.year, reason=row.reason)
+    row = points_admin.veto(ctx.session, ctx.config, ctx.member, member, reason)
+    return texts.t("points.veto_done", name=member.name, year=row.year, reason=row.reason)
+
+
+def _bad_points(word: str) -> Callable[[Context], str]:
+    return lambda ctx: texts.t("points.bad_points", max=points_admin.MAX_MANUAL, word=word)
 
 
 def register(router: Router) -> None:
-    router.add(Word("积分", "我的积分") | MenuKey("my_points"), mine)
-    router.add(Prefix("积分明细"), detail)
-    router.add(Word("排行", "积分排行"), ranking)
-    router.add(Word("开启排行"), ranking_on, roles=SECRETARY_ROLES)
-    router.add(Word("关闭排行"), ranking_off, roles=SECRETARY_ROLES)
-    router.add(Prefix("加分"), add, roles=SECRETARY_ROLES)
-    router.add(Prefix("扣分"), subtract, roles=SECRETARY_ROLES)
-    router.add(Prefix("否决"), veto, roles=("committee",))
+    router.command(("积分", "我的积分"), mine, bare=True, area=AREA, basic=True)
+    router.command("积分明细", detail, area=AREA)
+    router.command(("排行", "积分排行"), ranking, bare=True, area=AREA)
+    router.command("开启排行", ranking_on, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
+    router.command("关闭排行", ranking_off, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
+    for word, handler, example in (("加分", add, "张三 2 协助组织主题党日"), ("扣分", subtract, "张三 1 无故缺席学习")):
+        router.command(word, handler, roles=SECRETARY_ROLES, area=MANAGE, example=example,
+                       note="成员写工号或姓名，分值写正数",
+                       args=(Who(), Positive("分值", "points", high=points_admin.MAX_MANUAL, invalid=_bad_points(word)),
+                             Text("原因", "reason", optional=True, brackets=False)))
+    router.command("否决", veto, roles=("committee",), area="党委", example="张三 违反廉洁纪律",
+                   note="成员写工号或姓名",
+                   args=(Who(), Text("原因", "reason")))
+    router.add(MenuKey("my_points"), mine)

@@ -1,7 +1,9 @@
 """免打扰 / 取消免打扰: a member pauses or resumes non-urgent pushes."""
 
 from bot import audit, texts
-from bot.router import Context, Router, Word
+from bot.router import Context, Router
+
+AREA = "设置"
 
 
 def switch(ctx: Context, flag: str, value: bool, done_key: str, already_key: str) -> str:
@@ -25,5 +27,5 @@ def dnd_off(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.add(Word("免打扰"), dnd_on)
-    router.add(Word("取消免打扰"), dnd_off)
+    router.command("免打扰", dnd_on, bare=True, area=AREA, basic=True)
+    router.command("取消免打扰", dnd_off, bare=True, area=AREA)

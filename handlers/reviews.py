@@ -5,11 +5,12 @@ approval is 通过 / 驳回 under the review's own number, the job `review_final
 import re
 
 from bot import texts
-from bot.router import Context, Prefix, Router
+from bot.router import Context, Number, Router, Text
 from bot.services import reviews
 from bot.services.approvals import parse_number
 
 MIN_TEXT = 10
+AREA = "述评"
 _SEP = re.compile(r"[\s,，、:：]+")  # as between any arguments (bot.router)
 
 
@@ -18,23 +19,13 @@ def self_review(ctx: Context) -> str:
     text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t("reviews.usage", min=MIN_TEXT)
-    try:
-        row = reviews.submit(ctx.session, ctx.config, ctx.member, text)
-    except reviews.ReviewError as exc:
-        return str(exc)
+    row = reviews.submit(ctx.session, ctx.config, ctx.member, text)
     return texts.t("reviews.submitted", number=row.number, period=texts.period_words(row.period))
 
 
-def dispute(ctx: Context) -> str:
+def dispute(ctx: Context, number: int, text: str) -> str:
     """异议 编号 文字 — 对公示中的评价提异议"""
-    heads, rest = ctx.split(1)
-    number = parse_number(heads[0]) if heads and heads[0] else None
-    if number is None or not rest.strip():
-        return texts.t("reviews.usage_dispute")
-    try:
-        reviews.dispute(ctx.session, ctx.config, ctx.member, number, rest.strip())
-    except reviews.ReviewError as exc:
-        return str(exc)
+    reviews.dispute(ctx.session, ctx.config, ctx.member, number, text)
     return texts.t("reviews.disputed", number=number)
 
 
@@ -49,15 +40,13 @@ def ruling(ctx: Context) -> str:
         conclusion, note = parts[0], (parts[1].strip() if len(parts) > 1 else "")
     if number is None or outcome not in reviews.RULINGS or not note:
         return texts.t("reviews.usage_ruling")
-    try:
-        reviews.rule(ctx.session, ctx.config, ctx.member, number, outcome, conclusion, note)
-    except reviews.ReviewError as exc:
-        return str(exc)
+    reviews.rule(ctx.session, ctx.config, ctx.member, number, outcome, conclusion, note)
     shown = f"{outcome}「{conclusion}」" if conclusion else outcome
     return texts.t("reviews.ruled", number=number, outcome=shown)
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("自评"), self_review)
-    router.add(Prefix("异议"), dispute)
-    router.add(Prefix("裁定"), ruling, roles=("committee",))
+    router.command("自评", self_review, area=AREA)
+    router.command("异议", dispute, area=AREA, example="#21 所述帮扶情况与事实不符",
+                   args=(Number(), Text("理由")))
+    router.command("裁定", ruling, roles=("committee",), area=AREA)

@@ -7,9 +7,11 @@ from sqlmodel import select
 from bot import clock, texts
 from bot.message import Reply
 from bot.models import Branch
-from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Prefix, Router, Rule, Word
+from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Router, Test
 from bot.services import study_checkin, study_push
-from bot.services.study_checkin import StudyError
+from handlers.approvals import AREA as MANAGE
+
+AREA = "学习"
 
 
 def today(ctx: Context) -> str:
@@ -20,10 +22,7 @@ def today(ctx: Context) -> str:
 def checkin(ctx: Context) -> str:
     """已学 / 打卡 / 1 — 学完今天的内容后打卡"""
     via = "menu" if ctx.message.is_event else ("chat" if ctx.text in ("已学", "打卡", "1") else "intent")
-    try:
-        return study_checkin.checkin_reply(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
-    except StudyError as exc:
-        return str(exc)
+    return study_checkin.checkin_reply(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
 
 
 def card_button(ctx: Context) -> Reply:
@@ -36,36 +35,23 @@ def card_button(ctx: Context) -> Reply:
         return Reply(texts.t("study.card_past", date=day.isoformat()))
     if day > clock.today():
         return Reply(texts.t("study.card_future"))
-    try:
-        result = study_checkin.check_in(ctx.session, ctx.config, ctx.member, "button")
-    except StudyError as exc:
-        return Reply(str(exc))
+    result = study_checkin.check_in(ctx.session, ctx.config, ctx.member, "button")
     return Reply(study_checkin.checkin_reply(result), button=texts.t("study.card_done"))
-
-
-def _guarded(func, ctx: Context, *args) -> str:
-    try:
-        return func(ctx.session, ctx.config, ctx.member, *args)
-    except StudyError as exc:
-        return str(exc)
 
 
 def answer(ctx: Context) -> str:
     """答 答案 — 回答今天的思考题（答对加分）"""
-    return _guarded(study_checkin.answer, ctx, ctx.raw_args)
+    return study_checkin.answer(ctx.session, ctx.config, ctx.member, ctx.raw_args)
 
 
 def reflection(ctx: Context) -> str:
     """心得 文字 — 提交学习心得"""
-    return _guarded(study_checkin.reflect, ctx, ctx.raw_args)
+    return study_checkin.reflect(ctx.session, ctx.config, ctx.member, ctx.raw_args)
 
 
 def makeup(ctx: Context) -> str:
     """补签 YYYY-MM-DD 原因 — 申请补记漏学的一天（书记审批）"""
-    try:
-        request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
-    except StudyError as exc:
-        return str(exc)
+    request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
     return texts.t("study.makeup_sent", number=request.number)
 
 
@@ -114,19 +100,15 @@ def missing(ctx: Context) -> str:
     return texts.t("study.missing", branch=branch.name, date=day.isoformat(), count=len(people), names=names)
 
 
-class _CardKey(Rule):
-    """A template card event whose key is `checkin:...`."""
-
-    def __call__(self, ctx: Context) -> bool:
-        return ctx.message.event_key.startswith("checkin:")
-
-
 def register(router: Router) -> None:
-    router.add(Word("学习") | MenuKey("study_today"), today)
-    router.add(Word("已学", "打卡", "1") | MenuKey("checkin"), checkin)  # free text: handlers/chat.py
-    router.add(Event("template_card_event") & _CardKey(), card_button, listed=False)
-    router.add(Prefix("答"), answer)
-    router.add(Prefix("心得"), reflection)
-    router.add(Prefix("补签"), makeup)
-    router.add(Word("统计"), stats, roles=SECRETARY_ROLES)
-    router.add(Word("未学"), missing, roles=SECRETARY_ROLES)
+    router.command("学习", today, bare=True, area=AREA, basic=True)
+    router.command(("已学", "打卡", "1"), checkin, bare=True, area=AREA, basic=True)  # free text: handlers/chat.py
+    router.command("答", answer, area=AREA)
+    router.command("心得", reflection, area=AREA)
+    router.command("补签", makeup, area=AREA)
+    router.command("统计", stats, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
+    router.command("未学", missing, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
+    router.add(MenuKey("study_today"), today)
+    router.add(MenuKey("checkin"), checkin)
+    router.add(Event("template_card_event") & Test(lambda ctx: ctx.message.event_key.startswith("checkin:")),
+               card_button)

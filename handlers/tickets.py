@@ -1,22 +1,22 @@
 """问题与建议: 反映 / 建议 / 匿名反映, 进度, the secretary's 定级 / 指派 / 回复 / 办结 / 采纳, and 满意 / 不满意
 (one handler for tickets and commitments: the number says which)."""
 
-from collections.abc import Callable
+from typing import Any
 
 from bot import clock, texts
 from bot.models import CaseNumber, Member
-from bot.router import SECRETARY_ROLES, Context, Prefix, Router, Rule
+from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
 from bot.services import commitments, tickets, tickets_escalation
 from bot.services.approvals import parse_number
 
 MIN_TEXT = 4
+AREA = "反映问题"
 
 
 def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
     text = ctx.raw_args.strip()
     if len(text) < MIN_TEXT:
         return texts.t(usage)
-    ctx.sealed = ctx.sealed or anonymous
     ticket = tickets.report(ctx.session, ctx.config, ctx.member, kind, text, anonymous, ctx.state.get("branch_id"))
     key = "tickets.filed_anonymous" if anonymous else f"tickets.filed_{kind}"
     return texts.t(key, number=ticket.number, category=ticket.category,
@@ -99,13 +99,10 @@ def _escalated(ctx: Context) -> list[str]:
     return lines
 
 
-def progress(ctx: Context) -> str:
+def progress(ctx: Context, number: int | None) -> str:
     """进度 [编号] — 查看反映的办理进度"""
-    if not ctx.args:
-        return _listing(ctx)
-    number = parse_number(ctx.args)
     if number is None:
-        return texts.t("tickets.usage_progress")
+        return _listing(ctx)
     ticket = tickets.find(ctx.session, number)
     if ticket is None:
         return texts.t("tickets.not_found", number=number)
@@ -117,110 +114,94 @@ def progress(ctx: Context) -> str:
     return texts.t("tickets.not_yours", number=number)
 
 
-def _numbered(ctx: Context, usage: str, need_rest: bool,
-              act: Callable[[int, str], str]) -> str:
-    heads, rest = ctx.split(1)
-    number = parse_number(heads[0]) if heads and heads[0] else None
-    if number is None or (need_rest and not rest.strip()):
-        return texts.t(usage)
+def _seal(ctx: Context, number: int) -> None:
+    """A reply about an anonymous report keeps no trace of who asked (bot.inbound)."""
     ticket = tickets.find(ctx.session, number)
     ctx.sealed = ctx.sealed or bool(ticket and ticket.anonymous)
-    try:
-        return act(number, rest.strip())
-    except tickets.TicketError as exc:
-        return str(exc)
 
 
-def grade(ctx: Context) -> str:
+def grade(ctx: Context, number: int, grade: str) -> str:
     """定级 编号 急难|重大|一般|萌芽 — 定级并确定办理期限"""
-    def act(number: int, value: str) -> str:
-        t = tickets.grade(ctx.session, ctx.config, ctx.member, number, value, ctx.state.get("branch_id"))
-        assert t.due_on is not None  # set by grade
-        return texts.t("tickets.graded", number=number, grade=value, due=t.due_on.isoformat())
-    return _numbered(ctx, "tickets.usage_grade", True, act)
+    _seal(ctx, number)
+    t = tickets.grade(ctx.session, ctx.config, ctx.member, number, grade, ctx.state.get("branch_id"))
+    assert t.due_on is not None  # set by grade
+    return texts.t("tickets.graded", number=number, grade=grade, due=t.due_on.isoformat())
 
 
-def assign(ctx: Context) -> str:
+def assign(ctx: Context, number: int, member: Member) -> str:
     """指派 编号 成员 — 指定第一责任人（工号或姓名）"""
-    def act(number: int, userid: str) -> str:
-        _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, userid, ctx.state.get("branch_id"))
-        return texts.t("tickets.assigned", number=number, name=person.name)
-    return _numbered(ctx, "tickets.usage_assign", True, act)
+    _seal(ctx, number)
+    _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, member, ctx.state.get("branch_id"))
+    return texts.t("tickets.assigned", number=number, name=person.name)
 
 
-def reply(ctx: Context) -> str:
+def reply(ctx: Context, number: int, text: str) -> str:
     """回复 编号 文字 — 答复反映人"""
-    def act(number: int, text: str) -> str:
-        tickets.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
-        return texts.t("tickets.replied", number=number)
-    return _numbered(ctx, "tickets.usage_reply", True, act)
+    _seal(ctx, number)
+    tickets.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+    return texts.t("tickets.replied", number=number)
 
 
-def close(ctx: Context) -> str:
+def close(ctx: Context, number: int, text: str) -> str:
     """办结 编号 说明 — 办结并请反映人评价"""
-    def act(number: int, text: str) -> str:
-        tickets.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
-        return texts.t("tickets.closed", number=number)
-    return _numbered(ctx, "tickets.usage_close", True, act)
+    _seal(ctx, number)
+    tickets.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+    return texts.t("tickets.closed", number=number)
 
 
-def adopt(ctx: Context) -> str:
+def adopt(ctx: Context, number: int) -> str:
     """采纳 编号 — 采纳建议并办结（建议人加分）"""
-    def act(number: int, _: str) -> str:
-        tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
-        return texts.t("tickets.adopted", number=number)
-    return _numbered(ctx, "tickets.usage_adopt", False, act)
+    _seal(ctx, number)
+    tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
+    return texts.t("tickets.adopted", number=number)
 
 
-def _rate(ctx: Context, satisfied: bool) -> str:
-    number = parse_number(ctx.args) if ctx.args else None
-    if number is None:
-        return texts.t("tickets.usage_rate", word="满意" if satisfied else "不满意")
+def _rate(ctx: Context, number: int, satisfied: bool) -> str:
     case = ctx.session.get(CaseNumber, number)
-    try:
-        if case is not None and case.kind == "ticket":
-            ticket = tickets.get(ctx.session, number)
-            ctx.sealed = ctx.sealed or ticket.anonymous
-            return tickets.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
-        if case is not None and case.kind == "commitment":
-            row = commitments.get(ctx.session, number)
-            return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)
-    except (tickets.TicketError, commitments.CommitmentError) as exc:
-        return str(exc)
+    if case is not None and case.kind == "ticket":
+        ticket = tickets.get(ctx.session, number)
+        ctx.sealed = ctx.sealed or ticket.anonymous
+        return tickets.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
+    if case is not None and case.kind == "commitment":
+        row = commitments.get(ctx.session, number)
+        return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)
     return texts.t("tickets.rate_unknown", number=number)
 
 
-def satisfied(ctx: Context) -> str:
+def satisfied(ctx: Context, number: int) -> str:
     """满意 / 不满意 编号 — 评价问题办理结果或党员承诺"""
-    return _rate(ctx, True)
+    return _rate(ctx, number, True)
 
 
-def unsatisfied(ctx: Context) -> str:
+def unsatisfied(ctx: Context, number: int) -> str:
     """不满意 编号 — 不满意（问题可重新办理一次）"""
-    return _rate(ctx, False)
+    return _rate(ctx, number, False)
 
 
-class OwnTicket(Rule):
-    """`回复`/`办结 编号 …` from the ticket's assignee who is no secretary (secretaries take the listed routes)."""
+def _own_ticket(ctx: Context) -> bool:
+    """回复 / 办结 from the ticket's assignee (who need not be a secretary), for their own ticket."""
+    number = parse_number(ctx.args.partition(" ")[0])
+    return number is not None and tickets.is_assignee(ctx.session, ctx.member, number)
 
-    def __call__(self, ctx: Context) -> bool:
-        if ctx.member is None or ctx.member.has_role(*SECRETARY_ROLES):
-            return False
-        number = parse_number(ctx.args.partition(" ")[0])
-        return number is not None and tickets.is_assignee(ctx.session, ctx.member, number)
+
+def _assignee(ctx: Context, token: str, values: dict[str, Any]) -> Member:
+    return tickets.assignee_for(ctx.session, ctx.member, values["number"], token, ctx.state.get("branch_id"))
 
 
 def register(router: Router) -> None:
-    router.add(Prefix("匿名反映"), anonymous)
-    router.add(Prefix("反映"), problem)
-    router.add(Prefix("建议"), suggestion)
-    router.add(Prefix("进度"), progress)
-    router.add(Prefix("满意"), satisfied)
-    router.add(Prefix("不满意"), unsatisfied, listed=False)  # listed with 满意
-    router.add(Prefix("定级"), grade, roles=SECRETARY_ROLES)
-    router.add(Prefix("指派"), assign, roles=SECRETARY_ROLES)
-    router.add(Prefix("回复") & OwnTicket(), reply, listed=False)  # the assignee, for their own ticket
-    router.add(Prefix("办结") & OwnTicket(), close, listed=False)
-    router.add(Prefix("回复"), reply, roles=SECRETARY_ROLES)
-    router.add(Prefix("办结"), close, roles=SECRETARY_ROLES)
-    router.add(Prefix("采纳"), adopt, roles=SECRETARY_ROLES)
+    router.command("反映", problem, area=AREA, basic=True)
+    router.command("建议", suggestion, area=AREA)
+    router.command("匿名反映", anonymous, area=AREA, anonymous=True)
+    router.command("进度", progress, area=AREA, example="#12", note="只发「进度」列出您反映过的问题",
+                   args=(Number(optional=True),))
+    router.command("满意", satisfied, area=AREA, example="#12", args=(Number(),))
+    router.command("不满意", unsatisfied, area=AREA, listed=False, example="#12", args=(Number(),))  # with 满意
+    router.command("定级", grade, roles=SECRETARY_ROLES, area=AREA, example="#12 一般",
+                   args=(Number(), Choice("级别", "grade", choices=tuple(tickets.GRADE_KEYS))))
+    router.command("指派", assign, roles=SECRETARY_ROLES, area=AREA, example="#12 张三", note="成员写工号或姓名",
+                   args=(Number(), Who(lookup=_assignee)))
+    router.command("回复", reply, roles=SECRETARY_ROLES, area=AREA, permit=_own_ticket, example="#12 已联系后勤处理",
+                   args=(Number(), Text("文字")))
+    router.command("办结", close, roles=SECRETARY_ROLES, area=AREA, permit=_own_ticket, example="#12 照明已修复",
+                   args=(Number(), Text("说明")))
+    router.command("采纳", adopt, roles=SECRETARY_ROLES, area=AREA, example="#12", args=(Number(),))

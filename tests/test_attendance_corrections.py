@@ -89,7 +89,7 @@ def test_excuse_after_close_reverses_the_absence(app_rt):  # m1: a regular membe
     client, rt = app_rt
     number = _number(say_wecom(client, "sec", "发布主题党日 2026-12-05 14:30 会议室 学习"))
     _close(rt)
-    assert "用法" in say_wecom(client, "sec", f"准假 {number} m1")  # the reason is needed
+    assert "格式：准假 编号 成员 原因" in say_wecom(client, "sec", f"准假 {number} m1")  # the reason is needed
     reply = say_wecom(client, "sec", f"准假 {number} 党员乙 临时出差")
     assert "退回缺席扣分 5 分" in reply
     row, ledger, task, total = _state(rt, number, "m1")
@@ -148,7 +148,7 @@ def test_refusals_and_the_members_make_up_request(app_rt):
     assert "没有找到" in say_wecom(client, "sec2", f"补签到 {number} m2")  # another branch's event
     assert "没有找到" in say_wecom(client, "sec", "补签到 999 m2")
     assert "不是" in say_wecom(client, "sec", f"补签到 {number} sec2")  # not of the event's branch
-    assert "用法" in say_wecom(client, "sec", "补签到")
+    assert "格式：补签到 编号 成员" in say_wecom(client, "sec", "补签到")
     assert "不能为自己" in say_wecom(client, "sec", f"补签到 {number} sec")
     assert "还未开始签到" in say_wecom(client, "sec", f"补签到 {number} m2")  # days before the event
     with rt.session() as s:

@@ -20,8 +20,9 @@ from tests.helpers import add_roster
 
 def _publish(rt, when="2026-11-26 14:00"):
     with rt.write() as s:
-        event, _ = theme_day.publish(s, rt.config, _member(s, "sec"), _member(s, "sec").branch_id,
-                                     f"{when} 会议室 学习党章")
+        starts = clock.at(dt.date.fromisoformat(when[:10]), dt.time.fromisoformat(when[11:]))
+        event, _ = theme_day.publish(s, rt.config, _member(s, "sec"), _member(s, "sec").branch_id, starts,
+                                     "会议室", "学习党章")
         return event.number
 
 

@@ -33,6 +33,7 @@ from bot.models import InboundMessage as InboundRow
 from bot.router import SECRETARY_ROLES, Router, role_label
 from bot.services import reviews
 from handlers import build_router
+from handlers.general import AREAS
 from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.helpers import add_roster
 
@@ -117,16 +118,9 @@ REFUSALS = {texts.t("role.secretary_only"), NOT_MEMBER, texts.t("roster.not_memb
 
 
 def router_words(router: Router) -> dict[str, tuple[str, ...]]:
-    """Every command word → the roles of the first listed route that claims it (routes are tried in order;
-    unlisted routes such as the assignee's own-ticket 回复/办结 narrow a word for one person, not a role)."""
-    words: dict[str, tuple[str, ...]] = {}
-    for route in router.routes:
-        if not route.help and route.roles == () and any(r.help for r in router.routes if set(r.rule.words) &
-                                                           set(route.rule.words) and r is not route):
-            continue
-        for word in route.rule.words:
-            words.setdefault(word, tuple(route.roles))
-    return words
+    """Every command word of the command table → the roles of its one command (a word is claimed once; the
+    assignee's own-ticket 回复/办结 is a `permit` on the secretaries' command, not a role)."""
+    return {word: command.roles for word, command in router.table.words().items()}
 
 
 def expected(word: str, role: str) -> str:
@@ -243,7 +237,7 @@ def test_chat_table_covers_every_router_word():
 
 
 def test_only_the_binding_route_serves_strangers():
-    strangers = {w for route in build_router().routes if route.strangers for w in route.rule.words}
+    strangers = {w for command in build_router().table if command.strangers for w in command.words}
     assert strangers == {w for w, c in COMMANDS.items() if c.who == STRANGERS}
 
 
@@ -278,16 +272,17 @@ def test_chat_command_by_every_role(prepared, fresh, word):
 
 @pytest.mark.parametrize("role", ["member", "secretary", "other_secretary", "committee"])
 def test_help_never_lists_a_command_the_sender_cannot_run(prepared, fresh, role):
-    """帮助 and 帮助 <word> for every word: no help line of a route the sender may not run."""
+    """帮助, 帮助 <area> for every area and 帮助 <word> for every word: no help line of a command the sender may
+    not run."""
     runtime, router = fresh(), prepared["router"]
     userid = ROLES[role][0]
     with runtime.session() as s:
         member = s.exec(select(Member).where(Member.userid == userid)).scalar_one()
-        shown = {help_command(r.help) for r in router.routes if r.help and r.allowed(member)}
-        hidden = {help_command(r.help) for r in router.routes if r.help and not r.allowed(member)} - shown
+        shown = {help_command(c.help) for c in router.commands(member)}
+        hidden = {help_command(c.help) for c in router.commands(everyone=True)} - shown
     assert hidden or role == "committee"
     wrong = []
-    for body in ["帮助", *(f"帮助 {word}" for word in COMMANDS)]:
+    for body in ["帮助", *(f"帮助 {area}" for area in AREAS), *(f"帮助 {word}" for word in COMMANDS)]:
         reply = say(runtime, router, userid, body)
         items = {help_command(piece) for line in reply.splitlines() for piece in line.split("、")}
         wrong += [f"{body!r} lists {command!r}" for command in hidden & items]

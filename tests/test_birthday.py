@@ -80,7 +80,7 @@ def test_opt_out_and_back_in_by_chat(app_rt):
     assert queued(rt, "m1") == []
     assert len(_tasks(rt)) == 1  # the secretary still talks with the member
     assert "已恢复" in say_wecom(client, "m1", "订阅生日")
-    helped = say_wecom(client, "m1", "帮助")
+    helped = say_wecom(client, "m1", "帮助 设置")
     assert "退订生日" in helped
     assert "发布主题党日" not in helped
 

@@ -163,7 +163,7 @@ def test_the_day_before_reminder_arrives_the_day_before_even_over_budget(make_rt
     move(at(2026, 11, 24, 10, 0))
     with rt.write() as s:
         sec = _member(s, "sec")
-        _event, _ = theme_day.publish(s, rt.config, sec, sec.branch_id, "2026-11-26 14:30 会议室 学习党章")
+        _event, _ = theme_day.publish(s, rt.config, sec, sec.branch_id, at(2026, 11, 26, 14, 30), "会议室", "学习党章")
     _notices(rt, ["m1"], 4)
     move(at(2026, 11, 25, 9, 0))
     _notices(rt, ["m1"], 3, start=10)  # the day's budget is used before the reminder
@@ -200,7 +200,7 @@ def test_a_timed_message_past_its_moment_expires_and_is_never_sent(make_rt, fake
     move(at(2026, 11, 26, 22, 0))  # published in quiet hours the day before: expired at once, none sent later
     with rt.write() as s:
         sec = _member(s, "sec")
-        theme_day.publish(s, rt.config, sec, sec.branch_id, "2026-11-27 08:00 会议室 学习党章")
+        theme_day.publish(s, rt.config, sec, sec.branch_id, at(2026, 11, 27, 8, 0), "会议室", "学习党章")
     assert theme_day_jobs.due_reminders(rt.config, at(2026, 11, 27, 8, 0), clock.now()) == []
 
 
@@ -221,7 +221,7 @@ def test_dnd_holds_notices_and_the_card_but_not_the_branchs_event(make_rt, fake_
         notify.members(s, rt.config, people, "请为承诺 #9 投票", "vote:9", topic="vote_invitation")
         notify.members(s, rt.config, people, "评议公示", "review:9", topic="review_notice")
         sec = _member(s, "sec")
-        theme_day.publish(s, rt.config, sec, sec.branch_id, "2026-11-26 14:30 会议室 学习党章")
+        theme_day.publish(s, rt.config, sec, sec.branch_id, at(2026, 11, 26, 14, 30), "会议室", "学习党章")
         notify.members(s, rt.config, [_member(s, "m1")], "您的补签已通过", "decision:1", topic="decision")
     move(at(2026, 11, 25, 10, 0))
     run_job(rt, "theme_day_reminders", dt.date(2026, 11, 25))
@@ -258,7 +258,7 @@ def test_urgent_notice_reaches_dnd_members_in_quiet_hours_and_members_cannot_sen
         [audit] = s.exec(select(AuditLog).where(AuditLog.action == "urgent_notice")).all()
         assert audit.actor == "sec"
         assert audit.target == "branch:b1"
-    assert say_wecom(client, "sec", "紧急通知").startswith("紧急通知格式")
+    assert say_wecom(client, "sec", "紧急通知").startswith("格式：紧急通知 文字")
 
 
 def test_a_ticket_graded_jinan_notifies_its_handlers_at_once(rt):

@@ -11,7 +11,7 @@ from bot import clock, inbound
 from bot.message import InboundMessage, Reply
 from bot.models import Delivery, OutboundMessage
 from bot.models import InboundMessage as InboundRow
-from bot.router import Context, Prefix, Router, Word
+from bot.router import Context, Router
 from handlers import build_router
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
@@ -37,7 +37,7 @@ def slow_router(seconds, calls):
         time.sleep(seconds)
         return "慢慢来的回复"
 
-    router.add(Word("慢"), slow)
+    router.command("慢", slow, bare=True)
     return router
 
 
@@ -104,7 +104,7 @@ def test_failed_handler_rolls_back_and_a_retry_may_run_again(roster_rt):
             raise RuntimeError("boom")
         return "好了"
 
-    router.add(Word("坏"), flaky)
+    router.command("坏", flaky, bare=True)
     msg = text("m1", "坏", msg_id="79")
     assert "系统繁忙" in inbound.handle(roster_rt, router, msg).text
     with roster_rt.session() as s:
@@ -139,8 +139,8 @@ def test_role_refusal_is_not_help(roster_rt):
         """否决 userid 原因 — 一票否决"""
         return "已否决"
 
-    router.add(Prefix("发布通知"), notice, roles=("secretary", "deputy", "committee"))
-    router.add(Prefix("否决"), veto, roles=("committee",))
+    router.command("发布通知", notice, roles=("secretary", "deputy", "committee"))
+    router.command("否决", veto, roles=("committee",))
     assert inbound.handle(roster_rt, router, text("m1", "发布通知 明天开会", "a")).text == "仅限支部书记使用"
     assert inbound.handle(roster_rt, router, text("sec", "发布通知 明天开会", "b")).text == "已发布"
     assert inbound.handle(roster_rt, router, text("sec", "否决 m1 原因", "c")).text == "仅限党委委员使用"
@@ -154,8 +154,7 @@ def test_help_lists_only_what_the_role_can_run(roster_rt):
         """发布通知 内容 — 向本支部发通知"""
         return "ok"
 
-    router.routes.insert(0, router.routes[0].__class__(Prefix("发布通知"), notice, ("secretary",),
-                                                       "发布通知 内容 — 向本支部发通知"))
+    router.command("发布通知", notice, roles=("secretary",), area="支部管理", basic=True)
     member_help = inbound.handle(roster_rt, router, text("m1", "帮助", "h1")).text
     secretary_help = inbound.handle(roster_rt, router, text("sec", "帮助", "h2")).text
     assert "发布通知" not in member_help
@@ -177,8 +176,8 @@ def test_prefix_rule_args():
         seen["answer"] = ctx.args
         return Reply("ok")
 
-    router.add(Prefix("请假"), leave)
-    router.add(Prefix("答"), answer)
+    router.command("请假", leave)
+    router.command("答", answer)
 
     class M:
         def has_role(self, *roles):
@@ -205,7 +204,7 @@ def test_slow_anonymous_report_pushes_no_ticket_text(roster_rt):
         time.sleep(0.4)
         return "已收到匿名反映 #41：食堂太贵"
 
-    router.add(Prefix("匿名反映"), report)
+    router.command("匿名反映", report, anonymous=True)  # the route's flag seals the sender
     assert inbound.handle(roster_rt, router, text("m1", "匿名反映 食堂太贵", "anon1"), timeout=0.05) is None
     deadline = time.monotonic() + 5
     msg = None

@@ -21,7 +21,7 @@ from bot import clock, inbound, inbound_lease, inbound_recovery, seal
 from bot.message import InboundMessage
 from bot.models import InboundMessage as InboundRow
 from bot.models import Ticket
-from bot.router import Context, Router, Word
+from bot.router import Context, Router
 from handlers import build_router
 from tests.callbacks import WECOM
 from tests.conftest import DEFAULT_NOW, make_runtime
@@ -137,7 +137,7 @@ def test_a_live_slow_handler_is_not_run_twice(backend):
         time.sleep(2.0)
         return "慢慢来的回复"
 
-    router.add(Word("慢"), slow)
+    router.command("慢", slow, bare=True)
     msg = text("m1", "慢", "604")
     result: dict[str, object] = {}
     worker = threading.Thread(target=lambda: result.setdefault("reply", inbound.handle(rt, router, msg)))

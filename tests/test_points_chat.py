@@ -88,8 +88,8 @@ def test_ranking_follows_config_default(backend):
 def test_manual_adjustments_from_chat(app_rt):
     client, rt = app_rt
     assert say_wecom(client, "m1", "加分 m2 1 帮忙") == "仅限支部书记使用"
-    assert say_wecom(client, "sec", "加分").startswith("格式：加分 工号或姓名 分值 原因")
-    assert say_wecom(client, "sec", "扣分 m1").startswith("格式：扣分 工号或姓名 分值 原因")
+    assert say_wecom(client, "sec", "加分").startswith("格式：加分 成员 分值 原因（成员写工号或姓名")
+    assert say_wecom(client, "sec", "扣分 m1").startswith("格式：扣分 成员 分值 原因（成员写工号或姓名")
     assert say_wecom(client, "sec", "加分 m1 abc 原因").startswith("分值须为 1 到 100 的整数")
     assert say_wecom(client, "sec", "加分 m1 0 原因").startswith("分值须为")
     assert "名册中没有「nobody」" in say_wecom(client, "sec", "加分 nobody 2 原因")
@@ -127,7 +127,7 @@ def test_above_limit_goes_to_committee_through_chat(app_rt):
 def test_veto_from_chat(app_rt):
     client, rt = app_rt
     assert say_wecom(client, "sec", "否决 m1 违纪") == "仅限党委委员使用"
-    assert say_wecom(client, "cw", "否决 m1").startswith("格式：否决 工号或姓名 原因")
+    assert say_wecom(client, "cw", "否决 m1").startswith("格式：否决 成员 原因（成员写工号或姓名）")
     assert "不能否决自己" in say_wecom(client, "cw", "否决 cw 测试")
     reply = say_wecom(client, "cw", "否决 m1 违反廉洁纪律")
     assert reply == "已对 党员乙 的 2026 年度一票否决（违反廉洁纪律）。积分记录全部保留，已通知本人。"
@@ -192,8 +192,9 @@ def approvals_points(request) -> int:
 
 def test_negative_points_answer_the_usage(app_rt):
     client, rt = app_rt
-    assert say_wecom(client, "sec", "扣分 m1 -2 迟到").startswith("格式：扣分 工号或姓名 分值 原因（分值写正数）")
-    assert say_wecom(client, "sec", "加分 m1 -2 迟到").startswith("格式：加分 工号或姓名 分值 原因（分值写正数）")
+    usage = "{} 成员 分值 原因（成员写工号或姓名，分值写正数）"
+    assert say_wecom(client, "sec", "扣分 m1 -2 迟到").startswith("格式：" + usage.format("扣分"))
+    assert say_wecom(client, "sec", "加分 m1 -2 迟到").startswith("格式：" + usage.format("加分"))
     assert say_wecom(client, "sec", "扣分 m1 －2 迟到").startswith("格式：扣分")  # full-width minus too
     assert ledger(rt, "m1") == []
 
@@ -205,7 +206,7 @@ def test_say_passes_a_negative_number_through(sqlite_url):
     env = {"DANGJIAN_DATABASE_URL": sqlite_url, "DANGJIAN_NOW": "2026-11-25T09:00", "DANGJIAN_CONFIG": None}
     result = CliRunner().invoke(cli, ["say", "--user", "sec", "扣分", "m1", "-2", "原因"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("格式：扣分 工号或姓名 分值 原因（分值写正数）")
+    assert result.output.startswith("格式：扣分 成员 分值 原因（成员写工号或姓名，分值写正数）")
 
 
 def test_two_adjustments_at_once_cannot_both_stay_under_the_limit(postgres_url):

@@ -23,7 +23,8 @@ from tests.helpers import add_roster
 def _publish(rt, when):
     with rt.write() as s:
         sec = _member(s, "sec")
-        event, _ = theme_day.publish(s, rt.config, sec, sec.branch_id, f"{when} 会议室 学习党章")
+        starts = clock.at(dt.date.fromisoformat(when[:10]), dt.time.fromisoformat(when[11:]))
+        event, _ = theme_day.publish(s, rt.config, sec, sec.branch_id, starts, "会议室", "学习党章")
         return event.number
 
 

@@ -47,7 +47,9 @@ def test_publish_is_for_secretaries_and_notifies_the_branch(app_rt):
     assert queued(rt, "cw") == []
     event, _ = _rows(rt, number)
     assert (event.status, event.place, event.online) == ("scheduled", "三楼会议室", False)
-    assert "发布主题党日" in say_wecom(client, "sec", "帮助")
+    assert "主题党日" in say_wecom(client, "sec", "帮助")  # the area is offered
+    assert "发布主题党日 日期 时间 地点 主题" in say_wecom(client, "sec", "帮助 主题党日")
+    assert "发布主题党日" not in say_wecom(client, "m1", "帮助 主题党日")
     assert "已发布主题党日" in say_wecom(client, "cw", "@b1 发布主题党日 2026-12-06 09:00 线上 学习")
     with rt.session() as s:
         online = s.exec(select(ThemeDay).where(ThemeDay.number != number)).one()

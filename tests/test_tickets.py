@@ -45,7 +45,7 @@ def test_ticket_lifecycle(app_rt):
     assert reply == "已收到您的反映，编号 #1（生活服务），请在 2026-12-02 前等待答复。回复「进度 1」查看进展。"
     assert texts_to(rt, "sec")[-1].startswith("新的反映 #1（生活服务），反映人：党员乙")
     assert say_wecom(client, "m1", "定级 1 一般") == "仅限支部书记使用"
-    assert say_wecom(client, "sec", "定级 1 特急").startswith("定级格式")
+    assert say_wecom(client, "sec", "定级 1 特急").startswith("格式：定级 编号 急难|重大|一般|萌芽")
     assert say_wecom(client, "sec", "定级 #1 急难") == "#1 定为「急难」，办理期限 2026-11-26（按工作日计）。"
     assert say_wecom(client, "sec", "指派 1 m2") == "#1 已指派给 党员丙，已通知本人。"
     assert texts_to(rt, "m2")[-1].startswith("您被指定为 #1（生活服务）的第一责任人，期限 2026-11-26")

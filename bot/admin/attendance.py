@@ -21,6 +21,7 @@ from bot.admin.tables import download, export_url, wants_export
 from bot.admin.theme_days import agenda_form
 from bot.checkin_web import slot_token
 from bot.models import Attendance, Member, ThemeDay
+from bot.refusal import Refusal
 from bot.services import theme_day, theme_day_agenda, theme_day_edit, theme_day_fix
 from bot.services.theme_day_agenda import ThemeDayError
 
@@ -85,14 +86,15 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
             actor = acting_member(s)
             if actor is None:
                 raise ThemeDayError("运维账号不能补签到或准假：请用企业微信登录，以书记身份操作。")
-            cfg, number = runtime().config, str(event.number)
+            cfg = runtime().config
+            event = theme_day_fix.event_for(s, actor, event.branch_id, event.number)
+            command = f"准假 {event.number} {userid} {reason}" if excuse else f"补签到 {event.number} {userid}"
+            member = theme_day_fix.member_for(s, actor, event, userid, command, chosen=True)
             if excuse:
-                message = theme_day_fix.excuse(s, cfg, actor, event.branch_id, [number, userid], reason,
-                                               f"准假 {number} {userid} {reason}", chosen=True)
+                message = theme_day_fix.excuse(s, cfg, actor, event, member, reason)
             else:
-                message = theme_day_fix.manual_sign_in(s, cfg, actor, event.branch_id, f"{number} {userid}",
-                                                       chosen=True)
-    except ThemeDayError as exc:
+                message = theme_day_fix.manual_sign_in(s, cfg, actor, event, member)
+    except Refusal as exc:
         return _page(event_id, {userid: str(exc)}, 400)
     flash(message, "ok")
     return redirect(url_for("admin.attendance_sheet", event_id=event_id))

@@ -17,6 +17,7 @@ from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Member, Ticket
+from bot.refusal import Refusal
 from bot.services import tickets
 from bot.services.tickets import TicketError
 
@@ -85,14 +86,14 @@ def ticket_act(number: int, action: str) -> ResponseReturnValue:
             if action == "grade":
                 tickets.grade(s, cfg, actor, number, request.form.get("grade", ""))
             elif action == "assign":
-                tickets.assign(s, cfg, actor, number, text)
+                tickets.assign(s, cfg, actor, number, tickets.assignee_for(s, actor, number, text))
             elif action == "reply":
                 tickets.answer(s, cfg, actor, number, text)
             elif action == "close":
                 tickets.close(s, cfg, actor, number, text)
             else:
                 tickets.adopt(s, cfg, actor, number)
-    except TicketError as exc:
+    except Refusal as exc:
         return _page({number: str(exc)}, 400)
     done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]
     flash(f"#{number} {done}，已通知反映人。", "ok")

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, clock, seal, texts
 from bot.models import Approval, CaseNumber, Member
+from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def label(kind: str) -> str:
     return found.label if found is not None else kind
 
 
-class ApprovalError(Exception):
+class ApprovalError(Refusal):
     """A decision that cannot be made; the message is the Chinese reply."""
 
 

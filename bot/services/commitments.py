@@ -26,6 +26,7 @@ from bot import audit, clock, notify, texts
 from bot.enums import PointsRule
 from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote, Member
 from bot.notify_group import Batch
+from bot.refusal import Refusal
 from bot.services import approvals
 from bot.services import points as pts
 from bot.services.roster_forget import Forgotten
@@ -34,7 +35,7 @@ KINDS = ("yearly", "instant")
 STATUSES = ("pending", "approved", "rejected", "fulfilled")
 
 
-class CommitmentError(Exception):
+class CommitmentError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 

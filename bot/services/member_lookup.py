@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.models import Branch, Member
+from bot.refusal import Refusal
 
 
-class MemberLookupError(Exception):
+class MemberLookupError(Refusal):
     """No member, or several, for the token; the message is the Chinese reply."""
 
 

@@ -34,11 +34,12 @@ from sqlmodel import Session, col, select
 from bot import clock, texts
 from bot.config import RuleConfig
 from bot.models import Branch, LedgerEntry, Member, Veto
+from bot.refusal import Refusal
 
 STATUSES = ("qualified", "warning", "unqualified")
 
 
-class PointsError(Exception):
+class PointsError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 

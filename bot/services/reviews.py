@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
+from bot.refusal import Refusal
 from bot.services import approvals
 from bot.services import points as pts
 from bot.services.roster_forget import Forgotten
@@ -35,7 +36,7 @@ RULINGS = {"维持": "upheld", "修改": "amended"}
 LIVE = ("submitted", "notice", "disputed", "final")
 
 
-class ReviewError(Exception):
+class ReviewError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 

@@ -22,6 +22,7 @@ from bot import clock, parse, texts
 from bot.db import table_of
 from bot.enums import PointsRule
 from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
+from bot.refusal import Refusal
 from bot.services import approvals, study
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ STREAK_LOOKBACK = 400
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-class StudyError(Exception):
+class StudyError(Refusal):
     """Something the member can fix; the message is the Chinese reply."""
 
 

@@ -13,10 +13,11 @@ from sqlmodel import Session, col, select
 from bot import audit, clock, notify, texts
 from bot.models import Member, Task
 from bot.notify_group import Batch
+from bot.refusal import Refusal
 from bot.services import approvals
 
 
-class TaskError(Exception):
+class TaskError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 

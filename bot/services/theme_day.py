@@ -11,7 +11,6 @@ branch has a `[robot.webhooks]` entry, to its group robot.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from typing import Any
 
@@ -23,7 +22,6 @@ from bot.services import approvals
 from bot.services.theme_day_agenda import (
     ONLINE_PLACES,
     ThemeDayError,
-    chat_when,
     detail_lines,
     online_text,
     split_topic,
@@ -33,8 +31,6 @@ from bot.services.theme_day_agenda import (
 OPEN = ("scheduled", "postponed")
 MAX_WRONG_CODES = 5  # wrong sign-in codes per member and event before 签到 is refused
 LEAVE_TIMED = dt.timedelta(hours=36)  # a leave for an event starting within this goes to the deciders at once
-_ARGS = re.compile(r"[\s,，、]+")  # arguments are separated by spaces, `，` or `、` (`，` is `,` after NFKC)
-_PIECES = re.compile(r"[\s,，、:：]+")  # for lining `raw` up with `args` (NFKC keeps these in place)
 
 
 def when(event: ThemeDay) -> str:
@@ -73,26 +69,16 @@ def _notice(event: ThemeDay) -> str:
                    online=online_text(event), topic=topic)
 
 
-def publish(session: Session, config: Any, actor: Member, branch_id: int | None, args: str,
-            raw: str | None = None) -> tuple[ThemeDay, int]:
-    """Chat: `日期 时间 地点 主题[ 议程：学 会…][ 嘉宾：…]`; the date and time as bot.parse.take_when reads
-    them (`2026-12-05 14:30`, `12月5日 下午2点半`, `12月5日下午2点半`, `12-05 2点`). `args` is normalised
-    (for parsing); place and topic are stored from `raw`, the same arguments as sent, when given."""
-    if len(_ARGS.split(args.strip())) < 3:
-        raise ThemeDayError(texts.t("theme_day.usage_publish"))
+def publish(session: Session, config: Any, actor: Member, branch_id: int | None, starts: dt.datetime, place: str,
+            topic: str) -> tuple[ThemeDay, int]:
+    """发布主题党日 with typed values (bot.router.args parses the chat's date, time and place): `topic` may
+    carry ` 议程：学 会…` and ` 嘉宾：…` (theme_day_agenda.split_topic)."""
     if branch_id is None:
         raise ThemeDayError(texts.t("theme_day.no_branch"))
-    starts, rest = chat_when(args)
-    if raw is not None:  # as many leading pieces of `raw` as the date and time took of `args`
-        taken = len(_PIECES.split(args.strip())) - len(_PIECES.split(rest.strip()))
-        pieces = _PIECES.split(raw.strip(), maxsplit=taken)
-        if len(pieces) > taken:
-            rest = pieces[taken]
-    parts = _ARGS.split(rest.strip(), maxsplit=1)
-    if len(parts) < 2:
+    if not place.strip():
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
-    place, link, rest = take_link(parts[0], parts[1].strip())
-    topic, agenda, guests = split_topic(rest)
+    place, link, topic = take_link(place, topic.strip())
+    topic, agenda, guests = split_topic(topic)
     if not topic:
         raise ThemeDayError(texts.t("theme_day.usage_publish"))
     return create(session, config, actor.userid, branch_id, starts, place, topic, agenda=agenda, guests=guests,
@@ -117,11 +103,11 @@ def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt
     return event, count
 
 
-def find(session: Session, actor: Member, branch_id: int | None, number_text: str) -> ThemeDay:
-    number = approvals.parse_number(number_text)
-    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first() if number else None
+def find(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
+    """Event `number` of the branch the command acts on (any branch for the committee), still open."""
+    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first()
     if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
-        raise ThemeDayError(texts.t("theme_day.not_found", number=number_text.lstrip("#")))
+        raise ThemeDayError(texts.t("theme_day.not_found", number=number))
     if event.status not in OPEN or event.closed_at is not None:
         raise ThemeDayError(texts.t("theme_day.closed", number=event.number, status=_status(event.status)))
     return event
@@ -129,17 +115,6 @@ def find(session: Session, actor: Member, branch_id: int | None, number_text: st
 
 def _status(status: str) -> str:
     return {"cancelled": "取消", "held": "召开"}.get(status, status)
-
-
-def postpone(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
-    parts = _ARGS.split(args.strip(), maxsplit=1)
-    if len(parts) != 2:
-        raise ThemeDayError(texts.t("theme_day.usage_postpone"))
-    event = find(session, actor, branch_id, parts[0])
-    starts, rest = chat_when(parts[1])
-    if rest:
-        raise ThemeDayError(texts.t("theme_day.usage_postpone"))
-    return reschedule(session, config, actor.userid, event, starts)
 
 
 def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, starts: dt.datetime) -> tuple[ThemeDay, int]:
@@ -154,12 +129,6 @@ def reschedule(session: Session, config: Any, actor: str, event: ThemeDay, start
                  f"theme_day:{event.number}:postponed:{stamp}", topic="theme_day_postpone", anchor=original,
                  robot=True)
     return event, count
-
-
-def cancel(session: Session, config: Any, actor: Member, branch_id: int | None, args: str) -> tuple[ThemeDay, int]:
-    if not args.strip() or len(args.split()) != 1:
-        raise ThemeDayError(texts.t("theme_day.usage_cancel"))
-    return drop(session, config, actor.userid, find(session, actor, branch_id, args.strip()))
 
 
 def drop(session: Session, config: Any, actor: str, event: ThemeDay) -> tuple[ThemeDay, int]:

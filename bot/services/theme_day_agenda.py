@@ -11,8 +11,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from bot import clock, parse, texts
+from bot import clock, texts
 from bot.models import Branch, ThemeDay
+from bot.refusal import Refusal
 
 RULES = ("fixed", "free")
 ITEMS = ("学", "会", "做", "工", "课")
@@ -22,7 +23,7 @@ _LINK = re.compile(r"https?://[^\s，、]+", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*(议程|嘉宾)\s*[:：]\s*")
 
 
-class ThemeDayError(Exception):
+class ThemeDayError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 
@@ -39,20 +40,11 @@ def parse_when(date_text: str, time_text: str) -> dt.datetime:
     return moment
 
 
-def chat_when(text: str) -> tuple[dt.datetime, str]:
-    """A chat's event date and time at the start of `text` (bot.parse.take_when) and the rest, else
-    ThemeDayError: `usage` when there is no date and time, the reason when one does not exist or is past."""
-    try:
-        found = parse.take_when(text, clock.today())
-    except parse.ParseError as exc:
-        raise ThemeDayError(str(exc)) from None
-    if found is None:
-        raise ThemeDayError(texts.t("theme_day.bad_time"))
-    day, time, rest = found
-    moment = clock.at(day, time)
+def past_check(moment: dt.datetime) -> dt.datetime:
+    """`moment` when it is in the future, else ThemeDayError saying it is past."""
     if moment <= clock.now():
         raise ThemeDayError(texts.t("theme_day.past_time", when=moment.strftime("%Y-%m-%d %H:%M")))
-    return moment, rest
+    return moment
 
 
 def branch_rule(config: Any, branch: Branch | None) -> tuple[str, int, int]:

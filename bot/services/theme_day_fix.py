@@ -8,7 +8,6 @@ member was counted absent, an entry reversing the absence (same rule, opposite p
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import update
@@ -17,31 +16,27 @@ from sqlmodel import Session, col, func, select
 from bot import audit, clock, texts
 from bot.enums import PointsRule
 from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
-from bot.services import approvals, points
-from bot.services.member_lookup import MemberLookupError, one_member, scope
+from bot.services import points
+from bot.services.member_lookup import one_member, scope
 from bot.services.theme_day import current, row, window
 from bot.services.theme_day_agenda import ThemeDayError
 
-_ARGS = re.compile(r"[\s,，、:：]+")
 
-
-def _event(session: Session, actor: Member, branch_id: int | None, number_text: str) -> ThemeDay:
-    number = approvals.parse_number(number_text)
-    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first() if number else None
+def event_for(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
+    """Event `number` to correct: the branch the command acts on (any for the committee), not cancelled."""
+    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first()
     if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
-        raise ThemeDayError(texts.t("theme_day.not_found", number=number_text.lstrip("#")))
+        raise ThemeDayError(texts.t("theme_day.not_found", number=number))
     if event.status == "cancelled":
         raise ThemeDayError(texts.t("theme_day.fix_cancelled", number=event.number))
     return event
 
 
-def _member(session: Session, actor: Member, event: ThemeDay, token: str, text: str, chosen: bool) -> Member:
+def member_for(session: Session, actor: Member, event: ThemeDay, token: str, text: str, chosen: bool) -> Member:
+    """The member `token` names for a correction of `event`: by name in the event's branch (in the chosen
+    branch for `@支部编码`); never another branch's member, never the actor."""
     branches = scope(actor, event.branch_id, chosen)
-    names = [event.branch_id] if branches is None else branches
-    try:
-        member = one_member(session, token, names, text)
-    except MemberLookupError as exc:
-        raise ThemeDayError(str(exc)) from exc
+    member = one_member(session, token, [event.branch_id] if branches is None else branches, text)
     if member.branch_id != event.branch_id:
         raise ThemeDayError(texts.t("theme_day.fix_not_branch", name=member.name, number=event.number))
     if member.id == actor.id:  # like approvals: nobody corrects their own attendance
@@ -82,13 +77,8 @@ def _withdraw(session: Session, entry: Attendance) -> int | None:
     return number
 
 
-def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int | None, args: str,
-                   chosen: bool = False) -> str:
-    parts = _ARGS.split(args.strip())
-    if len(parts) != 2 or not parts[1]:
-        raise ThemeDayError(texts.t("theme_day.fix_usage_signin"))
-    event = _event(session, actor, branch_id, parts[0])
-    member = _member(session, actor, event, parts[1], f"补签到 {args.strip()}", chosen)
+def manual_sign_in(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member) -> str:
+    """补签到: sign `member` in for `event` by hand (present; after the close the absence is reversed)."""
     opens, _ = window(config, event)
     if event.closed_at is None and clock.now() < opens:  # nobody is signed in days ahead
         raise ThemeDayError(texts.t("theme_day.signin_not_open", number=event.number,
@@ -113,12 +103,8 @@ def manual_sign_in(session: Session, config: Any, actor: Member, branch_id: int 
     return texts.t(key, name=member.name, number=event.number, back=back)
 
 
-def excuse(session: Session, config: Any, actor: Member, branch_id: int | None, heads: list[str], reason: str,
-           text: str, chosen: bool = False) -> str:
-    if len(heads) != 2 or not reason.strip():
-        raise ThemeDayError(texts.t("theme_day.fix_usage_excuse"))
-    event = _event(session, actor, branch_id, heads[0])
-    member = _member(session, actor, event, heads[1], text, chosen)
+def excuse(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member, reason: str) -> str:
+    """准假: excuse `member`'s absence from `event` after the fact (recorded as leave; points given back)."""
     entry = row(session, event, member)
     if entry.signed_at is not None:
         return texts.t("theme_day.fix_excuse_signed", name=member.name, number=event.number)

@@ -31,9 +31,10 @@ from sqlmodel import Session, col, select
 from bot import audit, clock, notify, outbox, seal, texts
 from bot.enums import PointsRule
 from bot.models import Delivery, Member, OutboundMessage, Ticket, TicketEscalation, TicketEvent
+from bot.refusal import Refusal
 from bot.services import points as pts
 from bot.services.approvals import next_number
-from bot.services.member_lookup import MemberLookupError, one_member
+from bot.services.member_lookup import one_member
 from bot.services.roster_forget import Forgotten
 from bot.services.roster_sweep import ERASED_TEXT
 from bot.services.ticket_categories import categorise
@@ -42,7 +43,7 @@ GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌�
 HANDLER_ROLES = ("secretary", "deputy", "committee")
 
 
-class TicketError(Exception):
+class TicketError(Refusal):
     """An expected refusal; the message is the Chinese reply."""
 
 
@@ -239,14 +240,17 @@ def grade(session: Session, config: Any, actor: Member, number: int, value: str,
     return ticket
 
 
-def assign(session: Session, config: Any, actor: Member, number: int, userid: str,
+def assignee_for(session: Session, actor: Member, number: int, token: str, branch_id: int | None = None) -> Member:
+    """The member `token` (a userid or a name) names for 指派: among those who may take ticket `number`
+    (its branch, branches it was escalated to, handlers)."""
+    ticket = _handled(session, actor, number, branch_id)
+    return one_member(session, token, None, f"指派 {number} {token.strip()}",
+                      keep=lambda m: may_take(session, ticket, m))
+
+
+def assign(session: Session, config: Any, actor: Member, number: int, person: Member,
            branch_id: int | None = None) -> tuple[Ticket, Member]:
     ticket = _handled(session, actor, number, branch_id)
-    try:  # `userid` may be a name: the matches who may take the ticket (its branch, escalations, handlers)
-        person = one_member(session, userid, None, f"指派 {number} {userid.strip()}",
-                            keep=lambda m: may_take(session, ticket, m))
-    except MemberLookupError as exc:
-        raise TicketError(str(exc)) from None
     if not may_take(session, ticket, person):  # the notice carries the ticket's text: not to other branches
         raise TicketError(texts.t("tickets.assign_outside", number=number, name=person.name))
     if ticket.assignee_id == person.id:
