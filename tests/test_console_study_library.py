@@ -137,3 +137,26 @@ def test_archive_query_on_both_backends(rt):
         assert [e.item.slug for e in study_archive.search(s, "100%").entries] == ["b-3"]
         assert study_archive.search(s, series="廉政建设", per_page=1, page=2).entries[0].item.slug == "b-1"
         assert study_archive.search(s, series="不存在").total == 3  # an unknown series is no filter
+
+
+def test_uploads_respect_the_workflow_roles(people):  # noqa: F811
+    """A secretary cannot upload; an upload with a body over 3,000 characters is refused with its place;
+    a reviewer's upload lands `reviewed` but that reviewer, its author, cannot schedule it: someone else does."""
+    from tests.test_console_study import TOML, send
+
+    app, rt = people
+    sec = member_login(app.test_client(), rt, "sec")
+    assert send(sec, TOML, "a.toml").status_code == 403
+    rv = member_login(app.test_client(), rt, "rv")
+    long_body = send(rv, TOML.replace('body = "正文"', f'body = "{"字" * 3001}"'), "long.toml")
+    assert long_body.status_code == 400
+    assert "long.toml [items 1]: body is 3001 characters, over 3000" in long_body.get_data(as_text=True)
+    assert send(rv, TOML, "a.toml").status_code == 302
+    with rt.session() as s:
+        row = s.exec(select(StudyItem).where(StudyItem.slug == "up-a")).one()
+        assert (row.status, row.editor) == ("reviewed", "rv")
+    own = schedule(rv, "up-a", DAY)
+    assert own.status_code == 400
+    assert "不能给自己撰写的内容排期" in own.get_data(as_text=True)
+    ed = member_login(app.test_client(), rt, "ed")  # a reviewer too, not the author
+    assert schedule(ed, "up-a", DAY).status_code == 302
