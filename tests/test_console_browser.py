@@ -162,7 +162,7 @@ def test_committee_pages_fit_a_phone(browser, site, tmp_path):
     context, page = sign_in(browser, base, fake, "cw")
     for path in ("/admin/", "/admin/branches", "/admin/deliveries", "/admin/audit", "/admin/approvals",
                  "/admin/commitments", "/admin/reviews", "/admin/study", "/admin/study/new", "/admin/study/upload",
-                 "/admin/members/import", "/admin/theme-days"):
+                 "/admin/members/import", "/admin/theme-days", "/study/"):
         check_page(page, path, shots, "cw-" + (path.strip("/").replace("/", "-") or "home"))
     context.close()
 

@@ -17,7 +17,8 @@ AHEAD = 10  # workdays looked at, today included
 
 
 def workdays_ahead(start: dt.date, count: int = AHEAD) -> list[dt.date]:
-    days, day = [], start
+    days: list[dt.date] = []
+    day = start
     while len(days) < count:
         if clock.is_workday(day):
             days.append(day)
@@ -27,8 +28,8 @@ def workdays_ahead(start: dt.date, count: int = AHEAD) -> list[dt.date]:
 
 def study_gaps(session: Session, start: dt.date, count: int = AHEAD) -> list[dt.date]:
     days = workdays_ahead(start, count)
-    chosen = set(session.exec(select(StudyDay.date).where(col(StudyDay.date).in_(days))))
-    dated = set(session.exec(select(StudyItem.publish_on).where(
+    chosen = set(session.exec(select(col(StudyDay.date)).where(col(StudyDay.date).in_(days))))
+    dated = set(session.exec(select(col(StudyItem.publish_on)).where(
         col(StudyItem.publish_on).in_(days), col(StudyItem.status).in_(("scheduled", "published")))))
     used = select(StudyDay.item_id)
     pool = session.exec(select(func.count()).select_from(StudyItem).where(

@@ -56,7 +56,12 @@ def _rows(session: Session, year: int, page: int, per_page: int) -> tuple[Page, 
 @bp.get("/commitments")
 @area("branch")
 def commitments_list() -> ResponseReturnValue:
-    raw = request.args.get("year", "")
+    return _page()
+
+
+def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The year's page; after a refused action, with the reason on that commitment's card (400)."""
+    raw = request.args.get("year", "") or request.form.get("year", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else pts.current_year()
     raw_page = request.args.get("page", "1")
     exporting = wants_export() is not None
@@ -69,7 +74,7 @@ def commitments_list() -> ResponseReturnValue:
                                                    r["status"], len(r["progress"]), r["satisfied"], r["votes"],
                                                    r["rate"]) for r in rows])
     return render_template("admin/commitments.html", rows=rows, page=page, year=year, can_act=can_act,
-                           export=export_url())
+                           errors=errors or {}, export=export_url()), 400 if errors else 200
 
 
 @bp.post("/commitments/<int:number>/fulfil")
@@ -82,7 +87,6 @@ def commitment_fulfil(number: int) -> ResponseReturnValue:
                 raise CommitmentError("运维账号不能操作：请用企业微信登录，以书记或党委委员身份操作。")
             commitments.fulfil(s, runtime().config, actor, number)
     except CommitmentError as exc:
-        flash(f"#{number}：{exc}", "error")
-        return redirect(url_for("admin.commitments_list"))
+        return _page({number: str(exc)})
     flash(f"#{number} 已确认践诺完成，已加分并请支部党员评价。", "ok")
     return redirect(url_for("admin.commitments_list"))

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import col, select
 
 from bot import clock
-from bot.admin.base import bp, runtime
+from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import STUDY_SERIES, StudyItem
@@ -115,7 +115,7 @@ def study_edit(slug: str) -> ResponseReturnValue:
         try:
             item = study_workflow.get(s, slug)
         except WorkflowError:
-            return "没有这个学习内容", 404
+            return not_found("没有这个学习内容。")
     if request.method == "GET":
         return _form(item, {k: getattr(item, k) or "" for k in FORM_FIELDS})
     values = {k: request.form.get(k, "") for k in FORM_FIELDS}
@@ -134,7 +134,7 @@ def study_edit(slug: str) -> ResponseReturnValue:
 @area("study")
 def study_step(slug: str, step: str) -> ResponseReturnValue:
     if step not in ("review", "schedule"):
-        return "没有这个操作", 404
+        return not_found("没有这个操作。")
     try:
         with runtime().write() as s:
             if step == "review":
@@ -156,7 +156,7 @@ def study_step(slug: str, step: str) -> ResponseReturnValue:
         with runtime().session() as s:
             found = s.exec(select(StudyItem).where(StudyItem.slug == slug)).first()
         if found is None:
-            return "没有这个学习内容", 404
+            return not_found("没有这个学习内容。")
         return _form(found, {k: getattr(found, k) or "" for k in FORM_FIELDS}, exc)
     flash(done, "ok")
     return redirect(url_for("admin.study_library", month=item.publish_on.strftime("%Y-%m") if item.publish_on

@@ -13,7 +13,7 @@ from sqlalchemy import case, false, func, or_
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.admin.base import acting_member, bp, runtime
+from bot.admin.base import acting_member, bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
@@ -94,7 +94,7 @@ def tickets_list() -> ResponseReturnValue:
 @area("branch")
 def ticket_act(number: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
-        return "没有这个操作", 404
+        return not_found("没有这个操作。")
     text = " ".join(request.form.get("text", "").split())[:500]
     if action in ("assign", "reply", "close") and not text:
         need = {"assign": "请填写承办人（工号或姓名）。", "reply": "请填写回复内容。", "close": "请填写办结说明。"}

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from bot import audit, clock, outbox, texts
 from bot.admin import calendar_warnings, queries
-from bot.admin.base import bp, runtime
+from bot.admin.base import bp, not_found, runtime
 from bot.admin.charts import dashboard_charts
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
@@ -160,6 +160,6 @@ def branch_settings(branch_id: int) -> ResponseReturnValue:
                                        actor=g.admin.username, theme_day=theme_day)
         name = branch.name if branch else ""
     if branch is None:
-        return "没有这个支部", 404
+        return not_found("没有这个支部。")
     flash(f"已保存：{name}", "ok")
     return redirect(url_for("admin.branches"))
