@@ -32,7 +32,7 @@ def archive() -> str:
         found = study_archive.search(session, request.args.get("q", ""), request.args.get("series", ""),
                                      int(raw[:6]) if raw.isdigit() else 1)
     keys = ("page_back", "page_footer", "archive_title", "archive_search", "archive_all", "archive_none",
-            "archive_prev", "archive_next")
+            "archive_empty", "archive_prev", "archive_next")
     labels = {k: texts.t(f"study.{k}") for k in keys}
     labels["archive_count"] = texts.t("study.archive_count", count=found.total)
     return render_template("study/archive.html", archive=found, series=STUDY_SERIES, labels=labels)

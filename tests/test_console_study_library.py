@@ -95,6 +95,7 @@ def publish(rt, slug, series, title, day, body="正文"):
 
 def test_archive_is_searchable_and_matches_the_public_page(people):  # noqa: F811
     app, rt = people
+    assert "还没有往期内容" in app.test_client().get("/study/").get_data(as_text=True)
     publish(rt, "a-1", "廉政建设", "廉洁自律准则", dt.date(2026, 11, 2))
     publish(rt, "a-2", "健康知识", "冬季养生", dt.date(2026, 11, 3), body="多喝热水，注意廉洁")
     publish(rt, "a-3", "廉政建设", "八项规定", dt.date(2026, 11, 4))
