@@ -53,3 +53,21 @@ def test_study_gaps_count_chosen_dated_and_rotation_days(people):  # noqa: F811
         for i in range(6):
             s.add(StudyItem(slug=f"more-{i}", series="健康知识", title="t", summary="s", body="b", status="reviewed"))
     assert 'id="study-gaps"' not in rv.get("/admin/").get_data(as_text=True)  # the next ten days are filled
+
+
+def test_points_bands_count_the_branchs_active_members(world):  # noqa: F811
+    """The bands chart is a distribution of people: every active member of the branch in one band, the
+    secretary's chart their own branch only, the committee's every branch."""
+    import re
+
+    app, rt, _ = world
+
+    def people_in_bands(userid):
+        html = member_login(app.test_client(), rt, userid).get("/admin/").get_data(as_text=True)
+        svg = html.split('id="chart-bands"')[1].split("</svg>")[0]
+        return [int(n) for n in re.findall(r">(\d+) 人<", svg)]
+
+    b1, b2 = people_in_bands("sec"), people_in_bands("sec2")
+    assert sum(b1) == 3  # sec, m1, m2 (gone is inactive)
+    assert sum(b2) == 2  # sec2, n1
+    assert sum(people_in_bands("cw")) >= sum(b1) + sum(b2)
