@@ -89,4 +89,5 @@ def commitment_fulfil(number: int) -> ResponseReturnValue:
     except CommitmentError as exc:
         return _page({number: str(exc)})
     flash(f"#{number} 已确认践诺完成，已加分并请支部党员评价。", "ok")
-    return redirect(url_for("admin.commitments_list"))
+    year = request.form.get("year", "")
+    return redirect(url_for("admin.commitments_list", year=year if year.isdigit() else None))
