@@ -63,7 +63,7 @@ CONSOLE: dict[str, list[Page]] = {
     "admin.study_step": [Page("POST", "/admin/study/authz-item/review", admin_status=400)],
     "admin.commitments_list": [Page("GET", "/admin/commitments?year=2026"),
                                Page("GET", "/admin/commitments?format=xlsx")],
-    "admin.commitment_fulfil": [Page("POST", "/admin/commitments/999999/fulfil")],
+    "admin.commitment_fulfil": [Page("POST", "/admin/commitments/999999/fulfil", admin_status=400)],
     "admin.reviews_list": [Page("GET", "/admin/reviews"), Page("GET", "/admin/reviews?format=xlsx")],
     "admin.review_rule": [Page("POST", "/admin/reviews/999999/rule", {"outcome": "维持", "note": "说明"},
                                admin_status=400)],

@@ -45,7 +45,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def site(tmp_path, fake_wecom: FakeWecom) -> Iterator[tuple[str, Any, FakeWecom]]:
-    """A live console on SQLite: the test roster, a theme day of b1 with m1's pending leave."""
+    """A live console on SQLite: the test roster, a theme day of b1 with m1's pending leave, a problem report
+    and a suggestion (so the tickets page is checked at 360 px with its forms)."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     db.upgrade(url)
     port = free_port()
@@ -53,6 +54,8 @@ def site(tmp_path, fake_wecom: FakeWecom) -> Iterator[tuple[str, Any, FakeWecom]
     add_roster(rt)
     say(rt, build_router(), "sec", "发布主题党日 2026-12-05 14:00 会议室 学习党章")
     number_in(say(rt, build_router(), "m1", "请假 出差在外"))
+    say(rt, build_router(), "m1", "反映 三楼会议室的投影仪坏了很久，开会时只能挤在一台笔记本前看材料，希望尽快修理")
+    say(rt, build_router(), "m2", "建议 每月一次读书会")
     Worker(rt, "browser-test").drain()
     with live_app(build_app(runtime=rt), port) as base:
         yield base, rt, fake_wecom
@@ -162,7 +165,7 @@ def test_committee_pages_fit_a_phone(browser, site, tmp_path):
     context, page = sign_in(browser, base, fake, "cw")
     for path in ("/admin/", "/admin/branches", "/admin/deliveries", "/admin/audit", "/admin/approvals",
                  "/admin/commitments", "/admin/reviews", "/admin/study", "/admin/study/new", "/admin/study/upload",
-                 "/admin/members/import", "/admin/theme-days"):
+                 "/admin/members/import", "/admin/theme-days", "/study/"):
         check_page(page, path, shots, "cw-" + (path.strip("/").replace("/", "-") or "home"))
     context.close()
 

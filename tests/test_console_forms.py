@@ -52,3 +52,65 @@ def test_theme_day_refused_for_a_level_without_members_and_for_a_past_date(world
     assert 'id="err-date"' in past.get_data(as_text=True)
     with rt.session() as s:
         assert s.exec(select(ThemeDay).where(ThemeDay.topic == "无人之会")).first() is None
+
+
+def test_postpone_to_a_past_date_comes_back_beside_that_events_form(world):  # noqa: F811
+    app, rt, _ = world
+    with rt.session() as s:
+        event = s.exec(select(ThemeDay)).one()
+        event_id, starts = event.id, event.starts_at
+    client = member_login(app.test_client(), rt, "sec")
+    resp = client.post(f"/admin/theme-days/{event_id}/postpone",
+                       data={"csrf_token": token(client), "date": "2026-11-01", "time": "14:00"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert f'id="err-postpone-{event_id}"' in html
+    assert 'value="2026-11-01"' in html  # the typed date comes back, marked invalid
+    create_form = html.split('action="/admin/theme-days"')[1].split("</form>")[0]
+    assert 'value="2026-11-01"' not in create_form  # not copied into the create form
+    with rt.session() as s:
+        assert s.get(ThemeDay, event_id).starts_at == starts
+
+
+def test_refused_commitment_action_shows_the_reason_on_its_card(world):  # noqa: F811
+    from bot.models import CaseNumber, Commitment, Member
+
+    app, rt, _ = world
+    with rt.session() as s:
+        case = CaseNumber(kind="commitment")
+        s.add(case)
+        s.flush()
+        sec = s.exec(select(Member).where(Member.userid == "sec")).one()
+        s.add(Commitment(number=case.id, member_id=sec.id, branch_id=sec.branch_id, year=2026, text="带头学习",
+                         status="approved"))
+        number = case.id
+    client = member_login(app.test_client(), rt, "sec")
+    own = client.post(f"/admin/commitments/{number}/fulfil", data={"csrf_token": token(client), "year": "2026"})
+    assert own.status_code == 400  # the owner cannot confirm their own commitment
+    html = own.get_data(as_text=True)
+    card = html.split(f'id="c{number}"')[1].split("</section>")[0]
+    assert f'id="err-{number}"' in card
+    with rt.session() as s:
+        assert s.exec(select(Commitment).where(Commitment.number == number)).one().status == "approved"
+
+
+def test_csrf_failure_and_missing_things_are_pages_that_say_what_to_do(world):  # noqa: F811
+    app, rt, _ = world
+    client = member_login(app.test_client(), rt, "cw")
+    stale = client.post("/admin/theme-days/1/cancel", data={"csrf_token": "stale"},
+                        headers={"Referer": "http://localhost/admin/theme-days"})
+    assert stale.status_code == 400
+    assert stale.mimetype == "text/html"
+    page = stale.get_data(as_text=True)
+    assert "刷新后重新提交" in page
+    assert 'href="/admin/theme-days">返回' in page
+    api = client.post("/admin/theme-days/1/cancel", headers={"Accept": "application/json"})
+    assert (api.status_code, api.mimetype) == (400, "text/plain")
+    missing = client.get("/admin/study/no-such-item")
+    assert missing.status_code == 404
+    assert 'id="problem"' in missing.get_data(as_text=True)
+    assert "没有这个学习内容" in missing.get_data(as_text=True)
+    csrf = token(client)
+    gone = client.post("/admin/tickets/1/nothing", data={"csrf_token": csrf})
+    assert gone.status_code == 404
+    assert "没有这个操作" in gone.get_data(as_text=True)

@@ -149,6 +149,17 @@ def plain(message: str, status: int) -> Response:
     return Response(message, status=status, mimetype="text/plain")
 
 
+def problem(title: str, message: str, status: int, hint: str = "", back: str | None = None) -> Response:
+    """A page that says what went wrong and where to go next (instead of a bare text response)."""
+    target = back or safe_next(urlsplit(request.referrer).path if request.referrer else None)
+    return Response(render_template("admin/problem.html", title=title, message=message, hint=hint, back=target),
+                    status=status)
+
+
+def not_found(message: str, back: str | None = None) -> Response:
+    return problem("没有找到", message, 404, "可能已被删除，或不属于您可以管理的范围。", back)
+
+
 def forbidden(message: str) -> Response:
     """The 403 page: what happened and what to do next."""
     return Response(render_template("admin/forbidden.html", message=message), status=403)
@@ -172,7 +183,9 @@ def guard() -> Any:
             return forbidden("您的角色不能打开这个页面。")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok():
         log.warning("console: CSRF check failed for %s from %s", request.path, client_ip())
-        return plain("CSRF 校验失败：请刷新页面后重试。", 400)
+        if _wants_json():
+            return plain("CSRF 校验失败：请刷新页面后重试。", 400)
+        return problem("请刷新页面", "CSRF 校验失败：页面已过期或在别处登录过。请返回上一页、刷新后重新提交。", 400)
     return None
 
 

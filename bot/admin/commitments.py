@@ -9,10 +9,12 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
+from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Commitment, Member
 from bot.services import commitments
@@ -21,14 +23,21 @@ from bot.services.commitments import CommitmentError
 
 HEADER = ("编号", "党员", "支部", "类别", "承诺内容", "状态", "践诺次数", "满意", "投票", "满意率")
 KINDS = {"yearly": "年度承诺", "instant": "即时承诺"}
+PER_PAGE = 50
+EXPORT_MAX = 5000
 
 
-def _rows(session: Session, year: int) -> list[dict[str, Any]]:
-    stmt = select(Commitment).where(Commitment.year == year).order_by(col(Commitment.number))
+def _rows(session: Session, year: int, page: int, per_page: int) -> tuple[Page, list[dict[str, Any]]]:
+    """One page of the year's commitments in the person's scope (the branch filter is in the query, before
+    the page is cut), as rows for the page."""
+    where = [Commitment.year == year]
     only = g.admin.branch_filter()
     if only is not None:
-        stmt = stmt.where(Commitment.branch_id == only)
-    found = list(session.exec(stmt.limit(500)))
+        where.append(Commitment.branch_id == only)
+    total = session.exec(select(func.count()).select_from(Commitment).where(*where)).one()
+    page = min(max(page, 1), MAX_PAGE)
+    found = list(session.exec(select(Commitment).where(*where).order_by(col(Commitment.number))
+                              .limit(per_page).offset((page - 1) * per_page)))
     names = {m.id: m.name for m in session.exec(select(Member).where(col(Member.id).in_([c.member_id
                                                                                         for c in found])))}
     branches = {b.id: b.name for b in session.exec(select(Branch))}
@@ -41,22 +50,31 @@ def _rows(session: Session, year: int) -> list[dict[str, Any]]:
                     "progress": [p.text for p in commitments.progress_of(session, c)], "satisfied": satisfied,
                     "votes": votes, "rate": f"{satisfied / votes:.0%}" if votes else "",
                     "escalated": c.escalated_at is not None})
-    return out
+    return Page(found, page, per_page, total=total), out
 
 
 @bp.get("/commitments")
 @area("branch")
 def commitments_list() -> ResponseReturnValue:
-    raw = request.args.get("year", "")
+    return _page()
+
+
+def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The year's page; after a refused action, with the reason on that commitment's card (400)."""
+    raw = request.args.get("year", "") or request.form.get("year", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else pts.current_year()
+    raw_page = request.args.get("page", "1")
+    exporting = wants_export() is not None
     with runtime().session() as s:
-        rows = _rows(s, year)
+        page, rows = _rows(s, year, 1 if exporting else int(raw_page[:7]) if raw_page.isdigit() else 1,
+                           EXPORT_MAX if exporting else PER_PAGE)
         can_act = acting_member(s) is not None
-    if wants_export():
+    if exporting:
         return download(f"{year}年承诺", HEADER, [(r["number"], r["member"], r["branch"], r["kind"], r["text"],
                                                    r["status"], len(r["progress"]), r["satisfied"], r["votes"],
                                                    r["rate"]) for r in rows])
-    return render_template("admin/commitments.html", rows=rows, year=year, can_act=can_act, export=export_url())
+    return render_template("admin/commitments.html", rows=rows, page=page, year=year, can_act=can_act,
+                           errors=errors or {}, export=export_url()), 400 if errors else 200
 
 
 @bp.post("/commitments/<int:number>/fulfil")
@@ -69,7 +87,7 @@ def commitment_fulfil(number: int) -> ResponseReturnValue:
                 raise CommitmentError("运维账号不能操作：请用企业微信登录，以书记或党委委员身份操作。")
             commitments.fulfil(s, runtime().config, actor, number)
     except CommitmentError as exc:
-        flash(f"#{number}：{exc}", "error")
-        return redirect(url_for("admin.commitments_list"))
+        return _page({number: str(exc)})
     flash(f"#{number} 已确认践诺完成，已加分并请支部党员评价。", "ok")
-    return redirect(url_for("admin.commitments_list"))
+    year = request.form.get("year", "")
+    return redirect(url_for("admin.commitments_list", year=year if year.isdigit() else None))

@@ -1,6 +1,8 @@
 """`/admin/study`: the library's month calendar, items by status, and the workflow
 编辑 → 审核 → 排期 → 发布 through `study_workflow` (role rules there: nobody reviews or schedules what they
-wrote). Publishing is the morning push on the item's day. Editors, reviewers, committee and admins."""
+wrote). Publishing is the morning push on the item's day. Editing a scheduled item sends it back through
+review; an urgent item takes its day from the item scheduled there. The archive is `study_archive.search`,
+the same query as the public `/study/` page. Editors, reviewers, committee and admins."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import col, select
 
 from bot import clock
-from bot.admin.base import bp, runtime
+from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import STUDY_SERIES, StudyItem
-from bot.services import study_content, study_workflow
+from bot.services import study_archive, study_content, study_workflow
 from bot.services.study_workflow import WorkflowError
 
 STATUS_LABELS = {"draft": "草稿", "reviewed": "已审核", "scheduled": "已排期", "published": "已发布"}
@@ -40,10 +42,11 @@ def study_library() -> ResponseReturnValue:
     first = _month()
     with runtime().session() as s:
         dated = study_workflow.month(s, first)
-        items = list(s.exec(select(StudyItem).where(col(StudyItem.status).in_(("draft", "reviewed")))
-                            .order_by(col(StudyItem.updated_at).desc()).limit(200)))
-        archive = list(s.exec(select(StudyItem).where(StudyItem.status == "published")
-                              .order_by(col(StudyItem.publish_on).desc(), col(StudyItem.id).desc()).limit(60)))
+        items = list(s.exec(select(StudyItem).where(col(StudyItem.status).in_(("draft", "reviewed", "scheduled")))
+                            .order_by(col(StudyItem.status), col(StudyItem.updated_at).desc()).limit(200)))
+        raw = request.args.get("page", "1")
+        archive = study_archive.search(s, request.args.get("q", ""), request.args.get("series", ""),
+                                       int(raw[:6]) if raw.isdigit() else 1)
     if wants_export():
         return download("学习内容", ("编号", "栏目", "标题", "状态", "编辑", "审核"),
                         [(i.slug, i.series, i.title, STATUS_LABELS.get(i.status, i.status), i.editor or "",
@@ -52,7 +55,8 @@ def study_library() -> ResponseReturnValue:
     prev = (first - dt.timedelta(days=1)).replace(day=1)
     nxt = (first + dt.timedelta(days=32)).replace(day=1)
     return render_template("admin/study.html", weeks=weeks, first=first, dated=dated, items=items,
-                           labels=STATUS_LABELS, archive=archive, prev=prev, nxt=nxt, today=clock.today(),
+                           labels=STATUS_LABELS, archive=archive, series=STUDY_SERIES, prev=prev, nxt=nxt,
+                           today=clock.today(),
                            export=export_url(), is_workday=clock.is_workday)
 
 
@@ -111,7 +115,7 @@ def study_edit(slug: str) -> ResponseReturnValue:
         try:
             item = study_workflow.get(s, slug)
         except WorkflowError:
-            return "没有这个学习内容", 404
+            return not_found("没有这个学习内容。")
     if request.method == "GET":
         return _form(item, {k: getattr(item, k) or "" for k in FORM_FIELDS})
     values = {k: request.form.get(k, "") for k in FORM_FIELDS}
@@ -120,7 +124,9 @@ def study_edit(slug: str) -> ResponseReturnValue:
             study_workflow.write(s, g.admin.username, g.admin.roles, values, slug=item.slug)
     except WorkflowError as exc:
         return _form(item, values, exc)
-    flash(f"已保存草稿《{values['title']}》。", "ok")
+    was = item.publish_on if item.status == "scheduled" else None
+    again = f"原定 {was.isoformat()} 的排期已取消，" if was else ""
+    flash(f"已保存草稿《{values['title']}》。{again}请另一位审核人员审核后重新排期。", "ok")
     return redirect(url_for("admin.study_edit", slug=item.slug))
 
 
@@ -128,7 +134,7 @@ def study_edit(slug: str) -> ResponseReturnValue:
 @area("study")
 def study_step(slug: str, step: str) -> ResponseReturnValue:
     if step not in ("review", "schedule"):
-        return "没有这个操作", 404
+        return not_found("没有这个操作。")
     try:
         with runtime().write() as s:
             if step == "review":
@@ -139,14 +145,18 @@ def study_step(slug: str, step: str) -> ResponseReturnValue:
                     day = dt.date.fromisoformat(request.form.get("publish_on", "").strip())
                 except ValueError:
                     raise WorkflowError("publish_on", "请按 YYYY-MM-DD 填写发布日期。") from None
-                item = study_workflow.schedule(s, g.admin.username, g.admin.roles, slug, day,
-                                               urgent=request.form.get("urgent") == "on")
+                result = study_workflow.schedule(s, g.admin.username, g.admin.roles, slug, day,
+                                                 urgent=request.form.get("urgent") == "on")
+                item = result.item
                 done = f"《{item.title}》已排期：{day.isoformat()} 早上推送。"
+                if result.displaced:
+                    moved = "、".join(f"《{t}》" for t in result.displaced)
+                    done += f"原定当天的{moved}已退回「已审核」，请另行排期。"
     except WorkflowError as exc:
         with runtime().session() as s:
             found = s.exec(select(StudyItem).where(StudyItem.slug == slug)).first()
         if found is None:
-            return "没有这个学习内容", 404
+            return not_found("没有这个学习内容。")
         return _form(found, {k: getattr(found, k) or "" for k in FORM_FIELDS}, exc)
     flash(done, "ok")
     return redirect(url_for("admin.study_library", month=item.publish_on.strftime("%Y-%m") if item.publish_on

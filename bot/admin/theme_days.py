@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
-from bot.admin.base import bp, runtime
+from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.models import Attendance, Branch, ThemeDay
 from bot.services import theme_day, theme_day_agenda
@@ -67,14 +67,15 @@ def theme_days() -> ResponseReturnValue:
     return _listing()
 
 
-def _listing(errors: dict[str, str] | None = None) -> ResponseReturnValue:
-    """The page; after a refused create, with the form's values and the reason beside the field (400)."""
+def _listing(errors: dict[str, str] | None = None, keep_form: bool = True) -> ResponseReturnValue:
+    """The page; after a refused create (or postpone: `postpone-<event id>`), with the form's values and the
+    reason beside the field (400)."""
     with runtime().session() as s:
         upcoming, recent = _rows(s, True), _rows(s, False)
         branches = [b for b in s.exec(select(Branch).order_by(Branch.code)) if g.admin.sees_branch(b.id)]
     return render_template("admin/theme_days.html", upcoming=upcoming, recent=recent, branches=branches,
                            items=theme_day_agenda.ITEMS, recent_days=RECENT_DAYS, errors=errors or {},
-                           form=request.form if errors else {}), 400 if errors else 200
+                           form=request.form if errors and keep_form else {}), 400 if errors else 200
 
 
 def agenda_form() -> tuple[str | None, str | None]:
@@ -113,7 +114,7 @@ def theme_day_create() -> ResponseReturnValue:
         with runtime().write() as s:
             branch = s.get(Branch, int(raw_branch))
             if branch is None or not g.admin.sees_branch(branch.id):
-                return "没有这个支部", 404
+                return not_found("没有这个支部。")
             assert branch.id is not None  # a row from the session
             if not theme_day.branch_members(s, branch.id):
                 raise ThemeDayError(f"{branch.name}没有在册党员：主题党日请在有党员的支部发布"
@@ -146,15 +147,14 @@ def theme_day_postpone(event_id: int) -> ResponseReturnValue:
         with runtime().write() as s:
             event = _open_event(s, event_id)
             if event is None:
-                return "没有这个主题党日", 404
+                return not_found("没有这个主题党日。")
             if isinstance(event, str):
                 raise ThemeDayError(event)
             event, count = theme_day.reschedule(s, runtime().config, g.admin.username, event, starts)
             message = texts.t("theme_day.console_postponed", number=event.number, when=theme_day.when(event),
                               count=count)
     except ThemeDayError as exc:
-        flash(str(exc), "error")
-        return _back()
+        return _listing({f"postpone-{event_id}": str(exc)}, keep_form=False)
     flash(message, "ok")
     return _back()
 
@@ -165,7 +165,7 @@ def theme_day_cancel(event_id: int) -> ResponseReturnValue:
     with runtime().write() as s:
         event = _open_event(s, event_id)
         if event is None:
-            return "没有这个主题党日", 404
+            return not_found("没有这个主题党日。")
         if isinstance(event, str):
             flash(event, "error")
             return _back()

@@ -9,38 +9,56 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import case
+from sqlalchemy import case, false, func, or_
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.admin.base import acting_member, bp, runtime
+from bot.admin.base import acting_member, bp, not_found, runtime
 from bot.admin.principal import area
+from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
-from bot.models import Branch, Member, Ticket
+from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.refusal import Refusal
 from bot.services import tickets
 from bot.services.tickets import TicketError
 
 HEADER = ("编号", "类别", "反映人", "支部", "分类", "内容", "等级", "办理期限", "承办人", "状态")
 ACTIONS = ("grade", "assign", "reply", "close", "adopt")
-LIMIT = 200
+PER_PAGE = 50
+EXPORT_MAX = 5000
 
 
-def _visible(session: Session) -> list[Ticket]:
+def _scope(actor: Member | None) -> Any:
+    """The SQL form of `tickets.may_handle` for the whole list: an operator account and committee members see
+    every ticket; a secretary or deputy those of their branch and those escalated to it; anyone else none."""
+    if actor is None or actor.has_role("committee"):
+        return None
+    if not actor.has_role("secretary", "deputy") or actor.branch_id is None:
+        return false()
+    escalated = select(TicketEscalation.ticket_id).where(TicketEscalation.branch_id == actor.branch_id)
+    return or_(col(Ticket.branch_id) == actor.branch_id, col(Ticket.id).in_(escalated))
+
+
+def _visible(session: Session, page: int, per_page: int) -> Page:
+    """One page of the tickets this person may handle: open before closed, overdue and escalated first. The
+    scope is part of the query, so the page and its count are of the visible tickets only."""
     today = clock.today()
     overdue = case((col(Ticket.due_on) < today, 0), else_=1)
-    stmt = (select(Ticket).order_by(col(Ticket.status).desc(), overdue, col(Ticket.level).desc(), col(Ticket.number))
-            .limit(LIMIT))
-    actor = acting_member(session)
-    found = list(session.exec(stmt))
-    return found if actor is None else [t for t in found if tickets.may_handle(session, actor, t)]
+    where = _scope(acting_member(session))
+    stmt = select(Ticket) if where is None else select(Ticket).where(where)
+    count = select(func.count()).select_from(Ticket)
+    total = session.exec(count if where is None else count.where(where)).one()
+    page = min(max(page, 1), MAX_PAGE)
+    stmt = (stmt.order_by(col(Ticket.status).desc(), overdue, col(Ticket.level).desc(), col(Ticket.number))
+            .limit(per_page).offset((page - 1) * per_page))
+    return Page(list(session.exec(stmt)), page, per_page, total=total)
 
 
-def _rows(session: Session) -> list[dict[str, Any]]:
+def _rows(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     branches = {b.id: b.name for b in session.exec(select(Branch))}
     today = clock.today()
     rows = []
-    for t in _visible(session):
+    for t in found:
         assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
         rows.append({"number": t.number, "kind": tickets.label(t), "who": tickets.who(session, t),
                      "branch": branches.get(t.branch_id, ""), "category": t.category, "text": t.text,
@@ -52,13 +70,17 @@ def _rows(session: Session) -> list[dict[str, Any]]:
 
 
 def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    raw = request.args.get("page", "1")
+    exporting = wants_export() is not None
     with runtime().session() as s:
-        rows = _rows(s)
+        page = _visible(s, 1 if exporting else int(raw[:7]) if raw.isdigit() else 1,
+                        EXPORT_MAX if exporting else PER_PAGE)
+        rows = _rows(s, page.items)
         can_act = acting_member(s) is not None
-    if wants_export():
+    if exporting:
         return download("问题建议", HEADER, [(r["number"], r["kind"], r["who"], r["branch"], r["category"], r["text"],
                                               r["grade"], r["due"], r["assignee"], r["status"]) for r in rows])
-    return render_template("admin/tickets.html", rows=rows, can_act=can_act, errors=errors or {},
+    return render_template("admin/tickets.html", rows=rows, page=page, can_act=can_act, errors=errors or {},
                            grades=list(tickets.GRADE_KEYS), form=request.form, export=export_url()), status
 
 
@@ -72,7 +94,7 @@ def tickets_list() -> ResponseReturnValue:
 @area("branch")
 def ticket_act(number: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
-        return "没有这个操作", 404
+        return not_found("没有这个操作。")
     text = " ".join(request.form.get("text", "").split())[:500]
     if action in ("assign", "reply", "close") and not text:
         need = {"assign": "请填写承办人（工号或姓名）。", "reply": "请填写回复内容。", "close": "请填写办结说明。"}

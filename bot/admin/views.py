@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from bot import audit, outbox, texts
-from bot.admin import queries
-from bot.admin.base import bp, runtime
+from bot import audit, clock, outbox, texts
+from bot.admin import calendar_warnings, queries
+from bot.admin.base import bp, not_found, runtime
 from bot.admin.charts import dashboard_charts
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
@@ -42,7 +42,10 @@ def dashboard() -> ResponseReturnValue:
     with runtime().session() as s:
         data = queries.dashboard(s, branch_id=g.admin.branch_filter())
         charts = dashboard_charts(s, runtime().config, g.admin)
-    return render_template("admin/dashboard.html", d=data, charts=charts, statuses=queries.DELIVERY_STATUSES,
+        gaps = calendar_warnings.study_gaps(s, clock.today()) if g.admin.study else []
+        drafts = calendar_warnings.drafts(s) if gaps else 0
+    return render_template("admin/dashboard.html", d=data, charts=charts, study_gaps=gaps, drafts=drafts,
+                           statuses=queries.DELIVERY_STATUSES,
                            status_labels=texts.labels("delivery_status"), job_labels=JOB_STATUS_LABELS,
                            alert_days=queries.ALERT_DAYS, alert_action=queries.CONFIG_ALERT_ACTION)
 
@@ -157,6 +160,6 @@ def branch_settings(branch_id: int) -> ResponseReturnValue:
                                        actor=g.admin.username, theme_day=theme_day)
         name = branch.name if branch else ""
     if branch is None:
-        return "没有这个支部", 404
+        return not_found("没有这个支部。")
     flash(f"已保存：{name}", "ok")
     return redirect(url_for("admin.branches"))

@@ -1,10 +1,14 @@
 """The study library's workflow, 编辑 → 审核 → 排期 → 发布, with its role rules (used by the console):
 
 - an editor, reviewer, committee member or admin writes an item: it is (back to) `draft`, they are its
-  `editor`; only a draft or reviewed item can be edited (a reviewed one goes back to draft);
+  `editor`; a draft, reviewed or scheduled item can be edited, and an edit sends it back through the whole
+  workflow (a scheduled one loses its date and must be reviewed and scheduled again); a published item, or
+  one its day has already chosen, cannot be edited;
 - a reviewer other than the author reviews it: `reviewed`;
 - a reviewer, admin or committee member other than the author schedules it for a workday from today on
-  (`scheduled`, `publish_on`; `urgent` replaces that day's item); the morning push publishes it.
+  (`scheduled`, `publish_on`); a day has one scheduled item: `urgent` replaces that day's item (which goes
+  back to `reviewed` without a date, to be scheduled again or taken by the rotation), otherwise a taken day
+  is refused; the morning push publishes it.
 
 Field checks are `study_content.validate` (the same as `import-content`); a body is at most 3,000
 characters. Every step is audited. `WorkflowError` carries the field it is about (or "") and the reason.
@@ -13,13 +17,14 @@ characters. Every step is audited. `WorkflowError` carries the field it is about
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot import audit, clock
-from bot.models import StudyItem
+from bot.models import StudyDay, StudyItem
 from bot.services import study_content
 
 BODY_MAX = study_content.BODY_MAX
@@ -33,6 +38,12 @@ class WorkflowError(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+@dataclass
+class Scheduled:
+    item: StudyItem
+    displaced: list[str] = field(default_factory=list)  # titles an urgent item took the day from
 
 
 def _field_of(message: str) -> str:
@@ -52,8 +63,11 @@ def write(session: Session, actor: str, roles: frozenset[str], data: dict[str, A
     if not roles & WRITERS:
         raise WorkflowError("", "只有编辑、审核、党委委员或管理员可以撰写学习内容。")
     item = get(session, slug) if slug else None
-    if item is not None and item.status not in ("draft", "reviewed"):
-        raise WorkflowError("", f"《{item.title}》已排期或已发布，不能再修改。")
+    if item is not None and item.status not in ("draft", "reviewed", "scheduled"):
+        raise WorkflowError("", f"《{item.title}》已发布，不能再修改；如需更正请撰写一篇新的内容。")
+    if item is not None and session.exec(select(StudyDay.id).where(StudyDay.item_id == item.id)).first():
+        raise WorkflowError("", f"《{item.title}》已选定为当天的学习内容，不能再修改。")
+    was = item.publish_on if item is not None and item.status == "scheduled" else None
     raw = {k: data.get(k, "") for k in ("series", "title", "summary", "body", "question", "answer")}
     raw["slug"] = item.slug if item else str(data.get("slug") or "")
     try:
@@ -70,10 +84,12 @@ def write(session: Session, actor: str, roles: frozenset[str], data: dict[str, A
         for key in ("series", "title", "summary", "body", "question", "answer"):
             setattr(item, key, clean[key])
         item.status, item.editor, item.reviewer = "draft", actor, None
+        item.publish_on, item.urgent = None, False  # a changed text is reviewed and scheduled again
     item.updated_at = clock.now()
     session.add(item)
     session.flush()
-    audit.record(session, actor, "study_write", f"study:{item.slug}", item.title[:100])
+    detail = item.title[:100] + (f" (was scheduled {was.isoformat()})" if was else "")
+    audit.record(session, actor, "study_write", f"study:{item.slug}", detail)
     return item
 
 
@@ -92,7 +108,7 @@ def review(session: Session, actor: str, roles: frozenset[str], slug: str) -> St
 
 
 def schedule(session: Session, actor: str, roles: frozenset[str], slug: str, day: dt.date,
-             urgent: bool = False) -> StudyItem:
+             urgent: bool = False) -> Scheduled:
     item = get(session, slug)
     if not roles & SCHEDULERS:
         raise WorkflowError("", "只有审核、党委委员或管理员可以排期。")
@@ -104,11 +120,19 @@ def schedule(session: Session, actor: str, roles: frozenset[str], slug: str, day
         raise WorkflowError("publish_on", f"{day} 已经过去，请选今天或以后的工作日。")
     if not clock.is_workday(day):
         raise WorkflowError("publish_on", f"{day} 不是工作日：每日学习只在工作日推送。")
+    taken = list(session.exec(select(StudyItem).where(StudyItem.publish_on == day, StudyItem.status == "scheduled",
+                                                      StudyItem.id != item.id)))
+    if taken and not urgent:
+        raise WorkflowError("publish_on", f"{day} 已排《{taken[0].title}》：请换一天，或勾选「紧急插播」替换它。")
+    for other in taken:  # urgent: the day's item goes back to reviewed, to be scheduled again
+        other.status, other.publish_on, other.urgent, other.updated_at = "reviewed", None, False, clock.now()
+        session.add(other)
+        audit.record(session, actor, "study_unschedule", f"study:{other.slug}", f"{day.isoformat()} urgent {item.slug}")
     item.status, item.publish_on, item.urgent, item.updated_at = "scheduled", day, urgent, clock.now()
     session.add(item)
     audit.record(session, actor, "study_schedule", f"study:{item.slug}",
                  f"{day.isoformat()}{' urgent' if urgent else ''}")
-    return item
+    return Scheduled(item, [other.title for other in taken])
 
 
 def upload(session: Session, actor: str, roles: frozenset[str], path: Path) -> study_content.ImportResult:
