@@ -146,24 +146,30 @@ class Worker:
         return result
 
     def _claim(self) -> list[Any]:
+        """Lease up to `batch_size` due rows: those whose worker's lease ran out, then queued rows in the order
+        they became due, read along the claim index (ordered by id, PostgreSQL walked past every sent row)."""
         now, wall = clock.now(), clock.wall()
-        due = or_(
-            and_(col(Delivery.status) == "queued",
-                 or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= now),
-                 col(Delivery.retry_at) <= wall),
-            and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < wall),
-        )
-        query = CLAIM_SELECT.where(due).order_by(col(Delivery.id)).limit(self.cfg.batch_size)
-        if self.rt.is_postgres:
-            query = query.with_for_update(skip_locked=True)
+        status, not_before = col(Delivery.status), col(Delivery.not_before)
+        stale = or_(and_(status == "sending", col(Delivery.lease_until) < wall),
+                    and_(status == "queued", not_before.is_(None), col(Delivery.retry_at) <= wall))
+        ready = and_(status == "queued", not_before <= now, col(Delivery.retry_at) <= wall)
+        size = self.cfg.batch_size
         with self.rt.write() as session:
-            rows = self._whole_batches(session, list(session.execute(query)), due)
+            rows = list(session.execute(self._locking(CLAIM_SELECT.where(stale).order_by(col(Delivery.id))
+                                                      .limit(size))))
+            if len(rows) < size:
+                rows += session.execute(self._locking(CLAIM_SELECT.where(ready).order_by(not_before)
+                                                      .limit(size - len(rows))))
+            rows = self._whole_batches(session, rows, or_(stale, ready))
             if rows:
                 session.exec(update(Delivery).where(col(Delivery.id).in_([r.id for r in rows]))
                              .values(status="sending", lease_until=wall + self.cfg.lease_seconds,
                                      worker=self.worker_id)
                              .execution_options(synchronize_session=False))
         return rows
+
+    def _locking(self, query: Any) -> Any:
+        return query.with_for_update(skip_locked=True) if self.rt.is_postgres else query
 
     def _whole_batches(self, session: Session, rows: list[Any], due: Any) -> list[Any]:
         """A batch formed earlier goes whole or not at all: a part of it sent under the batch's task_id
@@ -172,9 +178,7 @@ class Worker:
         if not keys:
             return rows
         in_batches = tuple_(col(Delivery.message_id), col(Delivery.batch)).in_(sorted(keys))
-        more = CLAIM_SELECT.where(due, in_batches).order_by(col(Delivery.id))
-        if self.rt.is_postgres:
-            more = more.with_for_update(skip_locked=True)
+        more = self._locking(CLAIM_SELECT.where(due, in_batches).order_by(col(Delivery.id)))
         have = {row.id for row in rows}
         rows = rows + [row for row in session.execute(more) if row.id not in have]
         message_id, batch = col(Delivery.message_id), col(Delivery.batch)
