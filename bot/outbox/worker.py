@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, tuple_, update
+from sqlalchemy import and_, func, or_, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -125,24 +125,18 @@ class Worker:
 
     def _batches(self, message: OutboundMessage, rows: list[Any],
                  size: int) -> list[tuple[OutboundMessage, Sequence[Any], int | None]]:
-        """Rows already in a batch (a resend: retry, or a dead worker's lease ran out) go as that batch;
-        new rows are cut into batches numbered on from the message's counter (the UPDATE holds its row, so
-        two workers never take one number), stored before anything is sent."""
+        """Rows already in a batch (formed by the claim; a resend: retry, a dead worker's lease ran out) go as
+        that batch; new rows get theirs here (rowops.number_batches), stored before anything is sent."""
         known: dict[int, list[Any]] = collections.defaultdict(list)
         fresh: list[Any] = []
         for row in rows:
             (known[row.batch] if row.batch is not None else fresh).append(row)
         result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
             (message, group, number) for number, group in known.items()]
-        pieces = list(chunks(fresh, size))
-        if pieces:
+        if fresh:
             with self.rt.write() as session:
-                session.exec(update(OutboundMessage).where(col(OutboundMessage.id) == message.id)
-                             .values(batches=col(OutboundMessage.batches) + len(pieces)))
-                last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
-                for number, chunk in enumerate(pieces, start=last - len(pieces) + 1):
-                    self._set(session, list(chunk), batch=number)
-                    result.append((message, chunk, number))
+                result += [(message, piece, number)
+                           for number, piece in rowops.number_batches(session, message.id, fresh, size)]
         return result
 
     def _claim(self) -> list[Any]:
@@ -161,14 +155,19 @@ class Worker:
                 rows += session.execute(self._locking(CLAIM_SELECT.where(ready).order_by(not_before)
                                                       .limit(size - len(rows))))
             rows = self._whole_batches(session, rows, or_(stale, ready))
-            if rows:
-                session.exec(update(Delivery).where(col(Delivery.id).in_([r.id for r in rows]))
-                             .values(status="sending", lease_until=wall + self.cfg.lease_seconds,
-                                     worker=self.worker_id)
-                             .execution_options(synchronize_session=False))
-        return rows
+            return self._lease(session, rows, wall + self.cfg.lease_seconds) if rows else rows
 
-    def _locking(self, query: Any) -> Any:
+    def _lease(self, session: Session, rows: list[Any], until: float) -> list[Any]:
+        """Mark the claimed rows `sending` under this worker's lease; a template card's rows not yet in a
+        batch get their batch in the same UPDATE (see `_batches`)."""
+        return rowops.lease(session, rows, self._card_size, status="sending", lease_until=until,
+                            worker=self.worker_id)
+
+    def _card_size(self, message: OutboundMessage) -> int | None:
+        """The batch size of a message sent in batches (a template card), else None."""
+        return min(self.cfg.batch_size, sender_for(self.rt, message.channel).batch_size) if batched(message) else None
+
+    def _locking(self, query: Any) -> Any:  # FOR UPDATE SKIP LOCKED on PostgreSQL
         return query.with_for_update(skip_locked=True) if self.rt.is_postgres else query
 
     def _whole_batches(self, session: Session, rows: list[Any], due: Any) -> list[Any]:
