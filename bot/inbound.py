@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from typing import Any
 
 import redis as redis_lib
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,13 +43,9 @@ DEDUP_TTL = 24 * 3600
 MAX_ATTEMPTS = 3  # a message whose handling kills its process this often is given up (status failed)
 
 
-def find_member(session, msg: InboundMessage) -> Member | None:
-    if msg.channel == "wechat":
-        stmt = select(Member).where(Member.openid == msg.sender)
-    else:
-        stmt = select(Member).where(Member.userid == msg.sender.lower())
-    member = session.exec(stmt).first()
-    return member if member is not None and member.active else None
+def sender_is(msg: InboundMessage) -> Any:
+    """The condition on Member that finds the message's sender (openid on the Official Account)."""
+    return Member.openid == msg.sender if msg.channel == "wechat" else Member.userid == msg.sender.lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,13 +102,15 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
 
     def attempt() -> Outcome:
         with clock.as_of(claim.received_at), runtime.write() as session:
-            query = select(InboundRow).where(InboundRow.id == claim.row_id)
+            # the row (locked) and the sender's member in one statement
+            query = (select(InboundRow, Member).outerjoin(Member, sender_is(msg))
+                     .where(InboundRow.id == claim.row_id))
             if runtime.is_postgres:
-                query = query.with_for_update()
-            row = session.exec(query).first()
+                query = query.with_for_update(of=InboundRow)
+            row, member = session.exec(query).first() or (None, None)
             if row is None or row.status != "processing" or row.attempts != claim.attempt:
                 return Outcome("superseded")
-            member = find_member(session, msg)
+            member = member if member is not None and member.active else None
             ctx = Context(runtime=runtime, session=session, message=msg, member=member, router=router)
             reply = router.dispatch(ctx)
             sealed = ctx.sealed or router.is_anonymous(msg.text)  # the route's flag (匿名反映), or the handler

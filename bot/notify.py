@@ -51,3 +51,31 @@ def members(session: Session, config: Any, people: Iterable[Member], text: str, 
     """`fanout` of a text. `sealed`: the message is about an anonymous report (times kept to the day)."""
     return fanout(session, config, people, topic=topic, key=key, payload={"content": text}, anchor=anchor,
                   created_by=created_by, sealed=sealed)
+
+
+def fanout_query(session: Session, config: Any, member_ids: Any, *, topic: str, key: str, kind: str = "text",
+                 payload: dict[str, Any], anchor: dt.date | dt.datetime | None = None,
+                 created_by: str | None = None) -> int:
+    """`fanout` to the active members whose ids a query selects (`member_ids`: a select of Member.id), set-based:
+    each channel's delivery rows are written by one INSERT ... SELECT (bot.outbox.bulk), no member is loaded.
+    Same channels, keys and outcome as `fanout`; returns the recipients."""
+    from sqlalchemy import and_, func, not_, select, true
+    from sqlmodel import col
+
+    from bot.outbox.bulk import enqueue_select
+
+    chosen = and_(col(Member.id).in_(member_ids), col(Member.active))
+    channels: dict[str, tuple[Any, Any]] = {"wecom": (col(Member.userid), true())}
+    if not config.wecom.enabled and config.wechat.enabled:  # as `address`: the openid when there is one
+        has_openid = and_(col(Member.openid).is_not(None), col(Member.openid) != "")
+        channels = {"wecom": (col(Member.userid), not_(has_openid)), "wechat": (col(Member.openid), has_openid)}
+    total = 0
+    for channel, (column, where) in channels.items():
+        count = int(session.execute(select(func.count()).select_from(Member).where(chosen, where)).scalar_one())
+        if not count:
+            continue
+        recipients = select(column, col(Member.do_not_disturb)).where(chosen, where).order_by(col(Member.id))
+        enqueue_select(session, channel=channel, kind=kind, payload=payload, recipients=recipients, topic=topic,
+                       key=f"{key}:{channel}", anchor=anchor, created_by=created_by, config=config)
+        total += count
+    return total

@@ -87,6 +87,37 @@ def _insert(session: Session, table: Any) -> Any:
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+def prepare(*, channel: str, kind: str, payload: dict[str, Any], topic: str,
+            anchor: dt.date | dt.datetime | None, created_by: str | None, config: Config,
+            sealed: bool = False) -> dict[str, Any]:
+    """The OutboundMessage's fields; raises ValueError for a bad channel/kind, a `topic` with no class or a
+    body over the platform limits."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
+    rule = classes.rule(topic)
+    validate(kind, payload)
+    expires = classes.expires_at(topic, anchor, config)
+    now = clock.now()
+    return {
+        "channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False),
+        "urgent": rule.cls is DeliveryClass.URGENT, "reply": rule.cls is DeliveryClass.REPLY,
+        "delivery_class": rule.cls.value, "topic": topic,
+        "expires_at": expires, "created_at": seal.day_of(now) if sealed else now, "created_by": created_by,
+        "sealed": sealed}
+
+
+def message_for(session: Session, key: str, fields: dict[str, Any]) -> OutboundMessage:
+    """The message stored under `key`, created from `fields` when there is none (a concurrent enqueue of
+    the same key makes the insert a no-op; the first message's body is kept)."""
+    by_key = select(OutboundMessage).where(OutboundMessage.key == key)
+    message = session.exec(by_key).first()
+    if message is None:
+        session.exec(_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
+                     .on_conflict_do_nothing(index_elements=["key"]))
+        message = session.exec(by_key).one()
+    return message
+
+
 def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any], recipients: list[str],
             topic: str, key: str | None = None, anchor: dt.date | dt.datetime | None = None,
             created_by: str | None = None, config: Config, sealed: bool = False) -> OutboundMessage:
@@ -98,19 +129,11 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
     and only adds recipients it does not have yet. Raises ValueError for a bad channel/kind, a `topic`
     with no class, or a text or markdown body over 2048 UTF-8 bytes (send a link instead). `sealed`: a
     message about an anonymous report, whose times are kept to the day (see `enqueue_sealed`)."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
-    rule = classes.rule(topic)
-    validate(kind, payload)
-    expires = classes.expires_at(topic, anchor, config)
+    fields = prepare(channel=channel, kind=kind, payload=payload, topic=topic, anchor=anchor,
+                     created_by=created_by, config=config, sealed=sealed)
     wanted = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     now = clock.now()
     stamp = seal.day_of(now) if sealed else now
-    fields: dict[str, Any] = {
-        "channel": channel, "kind": kind, "payload": json.dumps(payload, ensure_ascii=False),
-        "urgent": rule.cls is DeliveryClass.URGENT, "reply": rule.cls is DeliveryClass.REPLY,
-        "delivery_class": rule.cls.value, "topic": topic,
-        "expires_at": expires, "created_at": stamp, "created_by": created_by, "sealed": sealed}
     present: set[str] = set()
     message: OutboundMessage | None
     if key is None:
@@ -118,12 +141,7 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
         session.add(message)
         session.flush()
     else:
-        by_key = select(OutboundMessage).where(OutboundMessage.key == key)
-        message = session.exec(by_key).first()
-        if message is None:  # a concurrent enqueue of the same key makes this insert a no-op
-            session.exec(_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
-                         .on_conflict_do_nothing(index_elements=["key"]))
-            message = session.exec(by_key).one()
+        message = message_for(session, key, fields)
         present = set(session.exec(select(Delivery.recipient).where(Delivery.message_id == message.id)))
     new = [r for r in wanted if r not in present]
     if new:

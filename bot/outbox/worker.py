@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, tuple_, update
+from sqlalchemy import and_, func, or_, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -125,45 +125,50 @@ class Worker:
 
     def _batches(self, message: OutboundMessage, rows: list[Any],
                  size: int) -> list[tuple[OutboundMessage, Sequence[Any], int | None]]:
-        """Rows already in a batch (a resend: retry, or a dead worker's lease ran out) go as that batch;
-        new rows are cut into batches numbered on from the message's counter (the UPDATE holds its row, so
-        two workers never take one number), stored before anything is sent."""
+        """Rows already in a batch (formed by the claim; a resend: retry, a dead worker's lease ran out) go as
+        that batch; new rows get theirs here (rowops.number_batches), stored before anything is sent."""
         known: dict[int, list[Any]] = collections.defaultdict(list)
         fresh: list[Any] = []
         for row in rows:
             (known[row.batch] if row.batch is not None else fresh).append(row)
         result: list[tuple[OutboundMessage, Sequence[Any], int | None]] = [
             (message, group, number) for number, group in known.items()]
-        pieces = list(chunks(fresh, size))
-        if pieces:
+        if fresh:
             with self.rt.write() as session:
-                session.exec(update(OutboundMessage).where(col(OutboundMessage.id) == message.id)
-                             .values(batches=col(OutboundMessage.batches) + len(pieces)))
-                last = session.exec(select(OutboundMessage.batches).where(OutboundMessage.id == message.id)).one()
-                for number, chunk in enumerate(pieces, start=last - len(pieces) + 1):
-                    self._set(session, list(chunk), batch=number)
-                    result.append((message, chunk, number))
+                result += [(message, piece, number)
+                           for number, piece in rowops.number_batches(session, message.id, fresh, size)]
         return result
 
     def _claim(self) -> list[Any]:
+        """Lease up to `batch_size` due rows: those whose worker's lease ran out, then queued rows in the order
+        they became due, read along the claim index (ordered by id, PostgreSQL walked past every sent row)."""
         now, wall = clock.now(), clock.wall()
-        due = or_(
-            and_(col(Delivery.status) == "queued",
-                 or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= now),
-                 col(Delivery.retry_at) <= wall),
-            and_(col(Delivery.status) == "sending", col(Delivery.lease_until) < wall),
-        )
-        query = CLAIM_SELECT.where(due).order_by(col(Delivery.id)).limit(self.cfg.batch_size)
-        if self.rt.is_postgres:
-            query = query.with_for_update(skip_locked=True)
+        status, not_before = col(Delivery.status), col(Delivery.not_before)
+        stale = or_(and_(status == "sending", col(Delivery.lease_until) < wall),
+                    and_(status == "queued", not_before.is_(None), col(Delivery.retry_at) <= wall))
+        ready = and_(status == "queued", not_before <= now, col(Delivery.retry_at) <= wall)
+        size = self.cfg.batch_size
         with self.rt.write() as session:
-            rows = self._whole_batches(session, list(session.execute(query)), due)
-            if rows:
-                session.exec(update(Delivery).where(col(Delivery.id).in_([r.id for r in rows]))
-                             .values(status="sending", lease_until=wall + self.cfg.lease_seconds,
-                                     worker=self.worker_id)
-                             .execution_options(synchronize_session=False))
-        return rows
+            rows = list(session.execute(self._locking(CLAIM_SELECT.where(stale).order_by(col(Delivery.id))
+                                                      .limit(size))))
+            if len(rows) < size:
+                rows += session.execute(self._locking(CLAIM_SELECT.where(ready).order_by(not_before)
+                                                      .limit(size - len(rows))))
+            rows = self._whole_batches(session, rows, or_(stale, ready))
+            return self._lease(session, rows, wall + self.cfg.lease_seconds) if rows else rows
+
+    def _lease(self, session: Session, rows: list[Any], until: float) -> list[Any]:
+        """Mark the claimed rows `sending` under this worker's lease; a template card's rows not yet in a
+        batch get their batch in the same UPDATE (see `_batches`)."""
+        return rowops.lease(session, rows, self._card_size, status="sending", lease_until=until,
+                            worker=self.worker_id)
+
+    def _card_size(self, message: OutboundMessage) -> int | None:
+        """The batch size of a message sent in batches (a template card), else None."""
+        return min(self.cfg.batch_size, sender_for(self.rt, message.channel).batch_size) if batched(message) else None
+
+    def _locking(self, query: Any) -> Any:  # FOR UPDATE SKIP LOCKED on PostgreSQL
+        return query.with_for_update(skip_locked=True) if self.rt.is_postgres else query
 
     def _whole_batches(self, session: Session, rows: list[Any], due: Any) -> list[Any]:
         """A batch formed earlier goes whole or not at all: a part of it sent under the batch's task_id
@@ -172,9 +177,7 @@ class Worker:
         if not keys:
             return rows
         in_batches = tuple_(col(Delivery.message_id), col(Delivery.batch)).in_(sorted(keys))
-        more = CLAIM_SELECT.where(due, in_batches).order_by(col(Delivery.id))
-        if self.rt.is_postgres:
-            more = more.with_for_update(skip_locked=True)
+        more = self._locking(CLAIM_SELECT.where(due, in_batches).order_by(col(Delivery.id)))
         have = {row.id for row in rows}
         rows = rows + [row for row in session.execute(more) if row.id not in have]
         message_id, batch = col(Delivery.message_id), col(Delivery.batch)

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func, literal, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -72,6 +72,15 @@ def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: 
     for start in range(0, len(rows), 1000):
         session.exec(_insert(session)(table_of(StudyReceipt))
                      .on_conflict_do_nothing(index_elements=["member_id", "date"]), params=rows[start:start + 1000])
+
+
+def record_receipts_query(session: Session, member_ids: Any, day: dt.date, via: str) -> None:
+    """`record_receipts` for the members whose ids a query selects: one INSERT ... SELECT."""
+    # SQLite needs a WHERE in the SELECT to tell its ON CONFLICT from a join's ON
+    rows = select(member_ids.subquery().c[0], literal(day), literal(via),
+                  literal(clock.now(), table_of(StudyReceipt).c.at.type)).where(true())
+    session.execute(_insert(session)(table_of(StudyReceipt)).from_select(["member_id", "date", "via", "at"], rows)
+                    .on_conflict_do_nothing(index_elements=["member_id", "date"]))
 
 
 def received(session: Session, member: Member, day: dt.date) -> bool:

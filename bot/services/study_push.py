@@ -59,13 +59,12 @@ def show_today(session: Session, config: Any, member: Member) -> str:
     return today_text(config, item, study.is_review(session, day))
 
 
-def audience(session: Session) -> list[Member]:
-    """Active members the morning push is for: branch push on (those on 免打扰 too: their card is recorded as
-    held, `skipped`, by the outbox)."""
-    stmt = (select(Member).outerjoin(Branch, col(Branch.id) == Member.branch_id)
+def audience(session: Session) -> Any:
+    """Active members the morning push is for, as a query of their ids (no member is loaded): branch push on
+    (those on 免打扰 too: their card is recorded as held, `skipped`, by the outbox)."""
+    return (select(Member.id).outerjoin(Branch, col(Branch.id) == Member.branch_id)
             .where(Member.active)
-            .where((col(Branch.id).is_(None)) | (Branch.push_enabled)).order_by(col(Member.id)))
-    return list(session.exec(stmt))
+            .where((col(Branch.id).is_(None)) | (Branch.push_enabled)))
 
 
 def _queue(session: Session, config: Any, people: list[Member], kind: str, payload: dict[str, Any],
@@ -82,16 +81,19 @@ def morning(session: Session, config: Any, day: dt.date) -> tuple[StudyItem | No
         return None, 0
     people = audience(session)
     payload = card(config, item, day, study.is_review(session, day))
-    count = _queue(session, config, people, "template_card", payload, f"study:{day.isoformat()}", day,
-                   topic="study_card")
-    reached = [p.id for p in people if p.id is not None and not p.do_not_disturb]
-    study_checkin.record_receipts(session, reached, day, "push")
+    count = notify.fanout_query(session, config, people, topic="study_card", key=f"study:{day.isoformat()}",
+                                kind="template_card", payload=payload, anchor=day, created_by="scheduler")
+    held = session.exec(select(func.count()).select_from(Member)
+                        .where(col(Member.id).in_(people), Member.do_not_disturb)).one()
+    study_checkin.record_receipts_query(session, select(Member.id).where(col(Member.id).in_(people),
+                                                                         Member.do_not_disturb == false()),
+                                        day, "push")
     chosen = study.get_day(session, day)
     if chosen is not None and chosen.pushed_at is None:
         chosen.pushed_at = clock.now()
         session.add(chosen)
     study.publish(session, item)
-    return item, count - (len(people) - len(reached))  # those on 免打扰 are held, not reached
+    return item, count - int(held)  # those on 免打扰 are held, not reached
 
 
 def remind(session: Session, config: Any, day: dt.date) -> int | None:
