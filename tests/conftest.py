@@ -97,6 +97,43 @@ def pinned_clock() -> Iterator[dt.datetime]:
     clock.configure("Asia/Shanghai", None)
 
 
+TEST_HASH_METHOD = "scrypt:1024:8:1"  # werkzeug's default is scrypt:32768:8:1, ~0.3 s a hash or a check
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Console passwords hash with scrypt at 1/32 of the production cost in tests: 269 hashes and checks
+    took 42 of the console tests' 68 s. A check reads the cost from the stored hash, so login, wrong
+    passwords and the unknown-user dummy all behave as in production. Session-wide, so that module-scoped
+    templates (test_authz_console) get cheap hashes too; the `production_hash` fixture restores the real
+    cost for the test that proves it (test_admin)."""
+    from werkzeug.security import generate_password_hash
+
+    from bot.admin import auth
+
+    def cheap(password: str, method: str = TEST_HASH_METHOD, salt_length: int = 16) -> str:
+        return generate_password_hash(password, method=method, salt_length=salt_length)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "generate_password_hash", cheap)
+        auth._dummy_hash.cache_clear()
+        yield
+    auth._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def production_hash(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """werkzeug's own scrypt cost for this test (see cheap_password_hashes)."""
+    from werkzeug.security import generate_password_hash
+
+    from bot.admin import auth
+
+    monkeypatch.setattr(auth, "generate_password_hash", generate_password_hash)
+    auth._dummy_hash.cache_clear()
+    yield
+    auth._dummy_hash.cache_clear()
+
+
 def make_config(data: dict[str, Any] | None = None, **sections: dict[str, Any]) -> config.Config:
     merged: dict[str, Any] = {k: dict(v) for k, v in (data or {}).items()}
     for name, values in sections.items():
