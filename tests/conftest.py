@@ -93,8 +93,10 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 def pinned_clock() -> Iterator[dt.datetime]:
     """Every test starts at DEFAULT_NOW in Asia/Shanghai with the default calendar."""
     clock.configure("Asia/Shanghai", DEFAULT_NOW)
+    clock.skip(None)
     yield DEFAULT_NOW
     clock.configure("Asia/Shanghai", None)
+    clock.skip(None)  # wall() and monotonic() back to real time (clock.skip)
 
 
 TEST_HASH_METHOD = "scrypt:1024:8:1"  # werkzeug's default is scrypt:32768:8:1, ~0.3 s a hash or a check
