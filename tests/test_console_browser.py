@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import clock
+from bot import clock, db
 from bot.models import Approval, Attendance, Member, ThemeDay
 from bot.outbox import Worker
 from bot.web import build_app
 from handlers import build_router
-from tests.conftest import DEFAULT_NOW, fresh_sqlite, make_runtime
+from tests.conftest import DEFAULT_NOW, make_runtime
 from tests.fakewecom import FakeWecom, wecom_sections
 from tests.helpers import add_roster
 from tests.serve_helpers import free_port, live_app
@@ -44,9 +44,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(request, tmp_path, fake_wecom: FakeWecom) -> Iterator[tuple[str, Any, FakeWecom]]:
+def site(tmp_path, fake_wecom: FakeWecom) -> Iterator[tuple[str, Any, FakeWecom]]:
     """A live console on SQLite: the test roster, a theme day of b1 with m1's pending leave."""
-    url = fresh_sqlite(request, tmp_path / "browser.db")
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    db.upgrade(url)
     port = free_port()
     rt = make_runtime(url, **wecom_sections(fake_wecom, app={"public_url": f"http://127.0.0.1:{port}"}))
     add_roster(rt)
