@@ -34,6 +34,7 @@ _frozen: dt.datetime | None = None
 _extra_holidays: frozenset[dt.date] = frozenset()
 _extra_workdays: frozenset[dt.date] = frozenset()
 _workdays_only: bool = True
+_skipped = 0.0  # seconds `skip` moved wall() and monotonic() forward: 0 outside tests
 # A context-local "now" (`as_of`): a message handled late is dated by the time it was received.
 _as_of: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("clock_as_of", default=None)
 
@@ -118,12 +119,19 @@ def at(day: dt.date, hhmm: dt.time) -> dt.datetime:
 
 
 def monotonic() -> float:
-    return time.monotonic()
+    return time.monotonic() + _skipped
 
 
 def wall() -> float:
     """Real epoch seconds, for leases shared between processes (not frozen by DANGJIAN_NOW)."""
-    return time.time()
+    return time.time() + _skipped
+
+
+def skip(seconds: float | None) -> None:
+    """Move `wall` and `monotonic` forward in this process without waiting: a test lets a backoff or a lease
+    run out at once instead of sleeping through it; None returns to real time. Never used outside tests."""
+    global _skipped
+    _skipped = 0.0 if seconds is None else _skipped + max(0.0, seconds)
 
 
 def timestamp() -> int:

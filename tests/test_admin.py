@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 from sqlmodel import select
 
 from bot import clock
 from bot.admin import auth, throttle
+from bot.cli import cli
 from bot.models import AdminUser, AuditLog, Branch, Delivery, JobRun, LoginThrottle, Member, OutboundMessage
 from bot.web import build_app
 from tests.conftest import DEFAULT_NOW, make_runtime
@@ -309,10 +309,22 @@ def test_logout_and_password_change_end_the_session(console):
 
 
 def run_cli(url, *args, stdin=""):
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": url}
-    env.pop("DANGJIAN_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
+    """`dangjian ARGS` in this process (click's runner: exit status, stdout and stderr kept apart); a fresh
+    interpreter per call cost ~1 s each. `python -m bot` itself is started in test_cli_startup."""
+    result = CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False,
+                                env={"DANGJIAN_DATABASE_URL": url, "DANGJIAN_CONFIG": None})
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+def test_console_passwords_use_werkzeugs_full_scrypt_cost(production_hash):
+    """The other tests hash at a test cost (conftest.cheap_password_hashes); the console itself uses
+    werkzeug's scrypt default, for stored passwords and for the unknown-user dummy alike."""
+    stored = auth.hash_password(PASSWORD)
+    assert stored.startswith("scrypt:32768:8:1$")
+    assert auth.verify(stored, PASSWORD)
+    assert not auth.verify(stored, "wrong password 1")
+    assert not auth.verify(None, PASSWORD)  # an unknown username spends the same time on the dummy
+    assert auth._dummy_hash().startswith("scrypt:32768:8:1$")
 
 
 def test_create_admin_cli_then_login(backend):

@@ -92,7 +92,7 @@ def test_event_dedup_key_uses_sender_time_event_and_key(client, app_rt):
 
 def test_menu_help_key(client):
     resp = post_wecom(client, event_xml("m1", "click", key="help"))
-    assert "可用指令" in decrypt_reply(resp.data)["Content"]
+    assert decrypt_reply(resp.data)["Content"].startswith("可用指令（党员），常用的有：")  # the menu, not the fallback
 
 
 @pytest.mark.parametrize("case", ["signature", "stale", "future", "corp", "malformed", "xxe", "no_encrypt",
@@ -142,12 +142,17 @@ def test_cdata_terminator_in_reply_is_safe(client):
 
 
 def test_unknown_text_suggests_nearest_command(client):
-    text = say_wecom(client, "m1", "帮我")
-    assert "帮助" in text
+    """A typo of a command word gets the nearest words (the fallback alone would also mention 帮助)."""
+    assert say_wecom(client, "m1", "积份") == (
+        "没有看懂「积份」。您是不是想用：「积分」、「积分明细」、「积分排行」？\n回复「帮助」查看全部指令。")
+    assert say_wecom(client, "m1", "签道").startswith("没有看懂「签道」。您是不是想用：「补签」、「签到」？")
+    assert say_wecom(client, "m1", "abc").startswith("没有看懂「abc」。回复「帮助」查看可用指令")  # nothing near
 
 
 def test_intent_from_free_text(client):
-    assert "可用指令" in say_wecom(client, "m1", "这个怎么用啊")
+    """Free text asking how to use the bot gets the member's menu; the fallback (没有看懂…查看可用指令) would
+    also contain 可用指令, so the assertion is on the menu's own opening."""
+    assert say_wecom(client, "m1", "这个怎么用啊").startswith("可用指令（党员），常用的有：")
 
 
 def test_strangers_and_inactive_members_are_told_they_are_not_on_the_roster(client):

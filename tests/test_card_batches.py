@@ -118,7 +118,7 @@ def test_a_resent_batch_goes_whole_even_when_the_claim_limit_would_cut_it(make_r
     claimed = dead._claim()
     [(_, formed, number)] = dead._batches(message, claimed, 5)  # batch formed, then the process "dies"
     assert len(formed) == 5
-    time.sleep(0.31)
+    clock.skip(0.31)  # the dead worker's lease runs out
     narrow = make_rt(delivery={"batch_size": 3})  # restarted with a smaller claim: 3 rows of the 5
     assert outbox.Worker(narrow, "alive").drain()["sent"] == 8
     calls = _card_calls(fake_wecom)

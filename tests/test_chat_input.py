@@ -58,7 +58,7 @@ def test_issue_phrases_act_or_answer(chat):
         assert "您已确认参加" in say_wecom(client, "m1", phrase), phrase
     assert "「学习」" in say_wecom(client, "m2", "今天学什么")
     for phrase in ("HELP", "这个怎么用", "help"):
-        assert "可用指令" in say_wecom(client, "m2", phrase), phrase
+        assert say_wecom(client, "m2", phrase).startswith("可用指令（党员），常用的有："), phrase  # not the fallback
 
 
 @pytest.mark.parametrize(("said", "expected"), [
@@ -75,7 +75,7 @@ def test_issue_phrases_act_or_answer(chat):
     ("还没学", "没有看懂"),
     ("已完成", "回复「已学」打卡"),  # near a check-in, not clearly one: says what to send
     ("已收到", "没有看懂"),
-    ("这个怎么用啊", "可用指令"),
+    ("这个怎么用啊", "可用指令（党员），常用的有："),  # the menu: the fallback says 查看可用指令
     ("小区路灯坏了", "「反映 内容」"),
 ])
 def test_free_text_answers_with_the_command(chat, said, expected):
@@ -113,7 +113,8 @@ def test_every_question_form_of_every_command_never_acts(chat, form):
     before = _snapshot(rt)
     for user, said in table:
         reply = say_wecom(client, user, said)
-        assert "提问不会执行指令" in reply or "可用指令" in reply, (said, reply)
+        # how to use it, or the menu; never the fallback (没有看懂…查看可用指令), which acts on nothing either
+        assert reply.startswith(("这样用（提问不会执行指令）", "可用指令（")), (said, reply)
     assert _snapshot(rt) == before
 
 

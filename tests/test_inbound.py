@@ -79,16 +79,47 @@ def test_retry_while_first_is_running_waits_for_the_same_reply(roster_rt):
 
 
 def test_retry_gives_up_after_three_seconds_with_an_empty_answer(roster_rt):
-    calls = []
-    router = slow_router(3.6, calls)
+    """The retry waits RETRY_WAIT (3 s) of the clock for the first delivery's reply, then answers empty while
+    the first is still in its handler. The handler waits on an event and the clock is moved forward
+    (clock.skip) instead of sleeping 3.6 s."""
+    calls, release = [], threading.Event()
+    router = Router()
+
+    def blocked(ctx: Context) -> str:
+        """慢 — 一个很慢的指令"""
+        calls.append(ctx.message.sender)
+        assert release.wait(30)
+        return "慢慢来的回复"
+
+    router.command("慢", blocked, bare=True)
     msg = text("m1", "慢", msg_id="78")
-    thread = threading.Thread(target=inbound.handle, args=(roster_rt, router, msg), kwargs={"timeout": 4})
-    thread.start()
-    time.sleep(0.1)
-    started = time.monotonic()
-    assert inbound.handle(roster_rt, router, msg, timeout=4) is None
-    assert 2.8 < time.monotonic() - started < 3.6
-    thread.join()
+    first = threading.Thread(target=inbound.handle, args=(roster_rt, router, msg), kwargs={"timeout": 4})
+    first.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not calls:
+            assert time.monotonic() < deadline, "the first delivery never reached its handler"
+            time.sleep(0.01)
+        answered = threading.Event()
+
+        def clock_runs() -> None:  # 0.1 s of the clock every 10 ms until the retry answers
+            while not answered.wait(0.01):
+                clock.skip(0.1)
+
+        ticker = threading.Thread(target=clock_runs)
+        started = clock.monotonic()
+        ticker.start()
+        try:
+            # no callback timeout around the retry: only the 3-s wait itself can make it answer empty
+            assert inbound.handle(roster_rt, router, msg) is None
+        finally:
+            answered.set()
+            ticker.join()
+        assert clock.monotonic() - started >= inbound.RETRY_WAIT == 3.0
+        assert first.is_alive()  # still in its handler: the retry gave up without its reply
+    finally:
+        release.set()
+        first.join(timeout=30)
     assert calls == ["m1"]
 
 

@@ -4,7 +4,6 @@ quiet hours, daily budget, idempotency."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from sqlalchemy import update
@@ -160,13 +159,13 @@ def test_transient_errors_are_retried_with_backoff_then_sent(make_rt, fake_wecom
     assert (row.status, row.attempts, row.last_error) == ("queued", 1, "errcode 45009: fake error 45009")
     assert before + 0.1 <= row.retry_at <= clock.wall() + 0.1
     assert worker.run_once() == 0  # backing off
-    time.sleep(row.retry_at - clock.wall() + 0.01)
+    clock.skip(row.retry_at - clock.wall() + 0.01)  # the backoff runs out without waiting for it
     before = clock.wall()
     assert worker.run_once() == 2
     row = _rows(rt)["a"]
     assert (row.status, row.attempts, row.last_error) == ("queued", 2, "errcode -1: fake error -1")
     assert before + 0.2 <= row.retry_at <= clock.wall() + 0.2  # doubled
-    time.sleep(row.retry_at - clock.wall() + 0.01)
+    clock.skip(row.retry_at - clock.wall() + 0.01)
     assert worker.drain()["sent"] == 2
     assert {(r.status, r.attempts) for r in _rows(rt).values()} == {("sent", 3)}
     assert len(fake_wecom.sends()) == 3
@@ -195,7 +194,7 @@ def test_transient_errors_give_up_after_max_attempts(make_rt, fake_wecom):
     fake_wecom.fail_with_status(502, times=5)
     worker = outbox.Worker(rt, "w")
     worker.run_once()
-    time.sleep(0.02)
+    clock.skip(0.02)
     worker.run_once()
     row = _rows(rt)["a"]
     assert (row.status, row.attempts, row.last_error) == ("failed", 2, "HTTP 502")
@@ -212,7 +211,7 @@ def test_timeout_is_retried(make_rt, fake_wecom):
     assert row.status == "queued"
     assert row.attempts == 1
     assert row.last_error.startswith("timeout")
-    time.sleep(0.06)
+    clock.skip(0.06)
     assert worker.drain()["sent"] == 1
     assert _rows(rt)["a"].status == "sent"
 
@@ -231,7 +230,7 @@ def test_configuration_errors_fail_at_once_and_alert(make_rt, fake_wecom, caplog
         rows = _rows(rt, message_id)
         assert {(r.status, r.attempts) for r in rows.values()} == {("failed", 1)}
         assert rows["a"].last_error == f"errcode {errcode}: fake error {errcode}"
-    time.sleep(0.06)
+    clock.skip(0.06)
     assert worker.run_once() == 0  # never retried
     assert len(fake_wecom.sends()) == len(codes)
     assert fake_wecom.delivered == {}
@@ -301,7 +300,7 @@ def test_a_dead_workers_rows_come_back_after_the_lease(make_rt, fake_wecom):
     assert len(dead._claim()) == 2  # claimed, then the process "dies"
     alive = outbox.Worker(rt, "alive")
     assert alive.run_once() == 0
-    time.sleep(0.31)
+    clock.skip(0.31)  # the lease runs out
     assert alive.drain()["sent"] == 2
     assert {(r.status, r.worker) for r in _rows(rt).values()} == {("sent", None)}
 
