@@ -54,7 +54,7 @@ def branch_page(url: str, branch_code: str, runs: int = 5) -> tuple[float, int]:
 
     from bot import config, runtime
     from bot.models import Branch
-    from bot.services import points
+    from bot.services.points import core as points
 
     rt = runtime.build(config.from_dict({"database": {"url": url}}))
     times, count = [], 0

@@ -33,7 +33,11 @@ from sqlmodel import select
 from bot import clock, config, db, notify, outbox
 from bot.models import Branch, Delivery, DutyShift, Member, OutboundMessage, Ticket
 from bot.runtime import build
-from bot.services import approvals, study_checkin, study_content, theme_day, tickets
+from bot.services import approvals
+from bot.services.study import checkin as study_checkin
+from bot.services.study import content as study_content
+from bot.services.theme_day import core as theme_day
+from bot.services.tickets import core as tickets
 from scheduler import jobs
 from scheduler.runner import run_job
 from tests.fakewecom import FakeWecom, wecom_sections

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from bot import texts
-from bot.services import study
+from bot.services.study import core as study
 
 bp = Blueprint("study", __name__, template_folder=str(texts.CONTENT / "templates"))
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from bot import clock, texts
 from bot.models import Branch, LedgerEntry, Member
 from bot.router import SECRETARY_ROLES, Context, MenuKey, Positive, Router, Text, Who
-from bot.services import points as pts
-from bot.services import points_admin
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
 from handlers.approvals import AREA as MANAGE
 
 AREA = "积分"

@@ -8,7 +8,8 @@ from bot import clock, texts
 from bot.message import Reply
 from bot.models import Branch
 from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Router, Test
-from bot.services import study_checkin, study_push
+from bot.services.study import checkin as study_checkin
+from bot.services.study import push as study_push
 from handlers.approvals import AREA as MANAGE
 
 AREA = "学习"

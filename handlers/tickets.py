@@ -6,8 +6,10 @@ from typing import Any
 from bot import clock, texts
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
-from bot.services import commitments, tickets, tickets_escalation
+from bot.services import commitments
 from bot.services.approvals import parse_number
+from bot.services.tickets import core as tickets
+from bot.services.tickets import escalation as tickets_escalation
 
 MIN_TEXT = 4
 AREA = "反映问题"

@@ -13,7 +13,8 @@ from sqlmodel import select
 from bot import clock
 from bot.cli import cli
 from bot.models import Member
-from bot.services import commitments, tickets
+from bot.services import commitments
+from bot.services.tickets import core as tickets
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 

@@ -14,7 +14,11 @@ from sqlmodel import select
 from bot import clock, notify, outbox
 from bot.models import Delivery, OutboundMessage
 from bot.outbox.classes import TABLE, DeliveryClass
-from bot.services import approvals, notices, study_checkin, theme_day, theme_day_jobs, tickets
+from bot.services import approvals, notices
+from bot.services.study import checkin as study_checkin
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day import jobs as theme_day_jobs
+from bot.services.tickets import core as tickets
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move
 from tests.attendance_helpers import member as _member

@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import select
 
 from bot.models import Approval, AuditLog, Branch, LedgerEntry, Member
-from bot.services import approvals, points_admin
-from bot.services import points as pts
+from bot.services import approvals
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 

@@ -11,8 +11,12 @@ from sqlmodel import func, select
 
 from bot.config import StudyConfig
 from bot.models import Approval, CheckIn, Delivery, JobRun, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
-from bot.services import approvals, study, study_checkin, study_content, study_push
-from bot.services.study_checkin import StudyError
+from bot.services import approvals
+from bot.services.study import checkin as study_checkin
+from bot.services.study import content as study_content
+from bot.services.study import core as study
+from bot.services.study import push as study_push
+from bot.services.study.checkin import StudyError
 from scheduler.runner import run_job
 from tests.conftest import make_runtime
 from tests.helpers import add_roster

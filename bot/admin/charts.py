@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bot import clock
 from bot.admin.principal import Principal
 from bot.models import Attendance, Branch, CheckIn, Member, StudyDay, ThemeDay, Ticket
-from bot.services import points
+from bot.services.points import core as points
 
 WORKDAYS = 30
 ROW, LABEL_W, WIDTH = 26, 96, 320

@@ -14,7 +14,7 @@ from bot.admin.base import bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Member
-from bot.services import points
+from bot.services.points import core as points
 
 STATUS_LABELS = {"qualified": "合格", "warning": "预警", "unqualified": "不合格"}
 

@@ -18,8 +18,8 @@ from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Member, Ticket
 from bot.refusal import Refusal
-from bot.services import tickets
-from bot.services.tickets import TicketError
+from bot.services.tickets import core as tickets
+from bot.services.tickets.core import TicketError
 
 HEADER = ("编号", "类别", "反映人", "支部", "分类", "内容", "等级", "办理期限", "承办人", "状态")
 ACTIONS = ("grade", "assign", "reply", "close", "adopt")

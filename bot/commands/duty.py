@@ -9,7 +9,8 @@ from bot import clock, db
 from bot.cli import UserError, command, fail, load_config, runtime
 from bot.commands.report import report_command, resolve_format, table_options, write_table
 from bot.models import Attendance, Branch, Member, ThemeDay
-from bot.services import approvals, duty, roster
+from bot.services import approvals, duty
+from bot.services.roster import core as roster
 
 
 @command("import-duty")

@@ -29,7 +29,7 @@ from bot import clock, export
 from bot.cli import LazyGroup, UserError, command, runtime
 from bot.commands import REPORTS
 from bot.models import Branch, LedgerEntry, Member
-from bot.services import points as pts
+from bot.services.points import core as pts
 
 FORMATS = ("csv", "xlsx")
 

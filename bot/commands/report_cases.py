@@ -19,7 +19,7 @@ from bot.cli import UserError, runtime
 from bot.commands.report import YEAR, report_command, resolve_format, table_options, write_table
 from bot.models import Branch, Commitment, Member, Ticket
 from bot.services import commitments as svc
-from bot.services import reviews, tickets  # noqa: F401  (their `forget` hooks run with `dangjian forget`)
+from bot.services import reviews  # noqa: F401  (their `forget` hooks run with `dangjian forget`)
 
 TICKET_SUMMARY = ["branch", "name", "tickets", "open", "overdue", "closed", "avg_days_to_close", "rated",
                   "satisfied", "satisfaction"]

@@ -8,8 +8,8 @@ import click
 
 from bot import db
 from bot.cli import command, fail, load_config, runtime
-from bot.services import roster
-from bot.services.roster_forget import forget as forget_rows
+from bot.services.roster import core as roster
+from bot.services.roster.forget import forget as forget_rows
 
 
 def _actor() -> str:

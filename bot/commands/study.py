@@ -7,7 +7,7 @@ import click
 from bot import db
 from bot.cli import command, fail, load_config, runtime
 from bot.commands.roster import _actor
-from bot.services import study_content
+from bot.services.study import content as study_content
 
 
 @command("import-content")

@@ -28,8 +28,8 @@ from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote,
 from bot.notify_group import Batch
 from bot.refusal import Refusal
 from bot.services import approvals
-from bot.services import points as pts
-from bot.services.roster_forget import Forgotten
+from bot.services.points import core as pts
+from bot.services.roster.forget import Forgotten
 
 KINDS = ("yearly", "instant")
 STATUSES = ("pending", "approved", "rejected", "fulfilled")

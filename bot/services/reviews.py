@@ -28,8 +28,8 @@ from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
 from bot.refusal import Refusal
 from bot.services import approvals
-from bot.services import points as pts
-from bot.services.roster_forget import Forgotten
+from bot.services.points import core as pts
+from bot.services.roster.forget import Forgotten
 
 NOTICE_DAYS = 7
 RULINGS = {"维持": "upheld", "修改": "amended"}

@@ -1,6 +1,6 @@
 """Check-in, streaks, month counts, 答 (question bonus), 心得 (reflections) and 补签 (make-up requests).
 
-Every bonus is a ledger entry through `bot.services.points.award` (caps from `[points.rules.*]`); the
+Every bonus is a ledger entry through `bot.services.points.core.award` (caps from `[points.rules.*]`); the
 service raises `StudyError` with the Chinese reply for anything a member can fix.
 """
 
@@ -23,7 +23,8 @@ from bot.db import table_of
 from bot.enums import PointsRule
 from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.refusal import Refusal
-from bot.services import approvals, study
+from bot.services import approvals
+from bot.services.study import core as study
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _insert(session: Session):
 
 def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
           actor: str = "system") -> int:
-    from bot.services import points
+    from bot.services.points import core as points
 
     return int(points.award(session, config, member, rule, on=on, reason=reason, source=source,
                             actor=actor).points)

@@ -32,12 +32,12 @@ from bot import audit, clock, notify, outbox, seal, texts
 from bot.enums import PointsRule
 from bot.models import Delivery, Member, OutboundMessage, Ticket, TicketEscalation, TicketEvent
 from bot.refusal import Refusal
-from bot.services import points as pts
 from bot.services.approvals import next_number
 from bot.services.member_lookup import one_member
-from bot.services.roster_forget import Forgotten
-from bot.services.roster_sweep import ERASED_TEXT
-from bot.services.ticket_categories import categorise
+from bot.services.points import core as pts
+from bot.services.roster.forget import Forgotten
+from bot.services.roster.sweep import ERASED_TEXT
+from bot.services.tickets.categories import categorise
 
 GRADE_KEYS = {"急难": "urgent", "重大": "major", "一般": "ordinary", "萌芽": "emerging"}
 HANDLER_ROLES = ("secretary", "deputy", "committee")

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from bot import audit, clock, texts
 from bot.models import STUDY_SERIES, StudyItem
-from bot.services.roster_io import XLSX_ERRORS
-from bot.services.study_items import ItemErrors, validate
+from bot.services.roster.io import XLSX_ERRORS
+from bot.services.study.items import ItemErrors, validate
 
 __all__ = ["STUDY_SERIES", "ContentError", "ImportResult", "ItemErrors", "apply", "import_path", "load", "validate"]
 

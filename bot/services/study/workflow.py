@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, clock
 from bot.models import StudyItem
-from bot.services import study_content
+from bot.services.study import content as study_content
 
 BODY_MAX = study_content.BODY_MAX
 WRITERS = frozenset({"editor", "reviewer", "committee", "admin"})

@@ -22,7 +22,7 @@ from bot import audit, clock, notify, texts
 from bot.enums import PointsRule
 from bot.models import Approval, Branch, LedgerEntry, Member, Veto
 from bot.services import approvals
-from bot.services import points as pts
+from bot.services.points import core as pts
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
 MAX_MANUAL = 100  # a single 加分/扣分 above this is surely a typo

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot import clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.notify_group import Batch
-from bot.services import tickets
+from bot.services.tickets import core as tickets
 
 
 def overdue(session: Session, today: dt.date, branch_ids: set[int] | None = None) -> list[Ticket]:

@@ -258,7 +258,7 @@ def public_ranking(rows: list[Standing]) -> list[tuple[int, Standing]]:
 
 def is_erased(member: Member) -> bool:
     """A member whose personal data `dangjian forget` erased."""
-    from bot.services.roster_forget import is_forgotten
+    from bot.services.roster.forget import is_forgotten
 
     return is_forgotten(member)
 
