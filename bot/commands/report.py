@@ -30,6 +30,7 @@ from bot.cli import LazyGroup, UserError, command, runtime
 from bot.commands import REPORTS
 from bot.models import Branch, LedgerEntry, Member
 from bot.services.points import core as pts
+from bot.services.points import ranking
 
 FORMATS = ("csv", "xlsx")
 
@@ -103,7 +104,7 @@ def points_report(ctx: click.Context, year: int | None, branch_code: str | None,
             if branch is None:
                 raise UserError(f"unknown branch {branch_code!r}")
             branch_id = branch.id
-        rows = pts.standings(session, rt.config, year, branch_id)
+        rows = ranking.standings(session, rt.config, year, branch_id)
         cats = pts.categories(rt.config, {c for r in rows for c in r.by_category})
         table = [[r.member.userid, r.member.name, r.branch.code if r.branch else "",
                   *[r.by_category.get(c, 0) for c in cats], r.total, r.band, r.status,

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from bot import audit, notify, texts
 from bot.models import DutyShift, Member
-from bot.services.roster.io import Table, control_problems, fields_of, map_headers, parse_date
+from bot.services.roster.cells import control_problems, fields_of, map_headers, parse_date
+from bot.services.roster.io import Table
 
 ALIASES = {"date": "date", "日期": "date", "值班日期": "date", "userid": "userid", "工号": "userid",
            "账号": "userid"}

@@ -20,10 +20,10 @@ def approval_kinds() -> dict[str, Kind]:
     """Every kind of request 待审 lists, by name (`Approval.kind`)."""
     from bot.services import commitments, reviews
     from bot.services.points import admin as points_admin
-    from bot.services.study import checkin as study_checkin
+    from bot.services.study import makeup as study_makeup
     from bot.services.theme_day import core as theme_day
 
-    kinds = (study_checkin.APPROVAL_KIND,  # makeup: 补签
+    kinds = (study_makeup.APPROVAL_KIND,  # makeup: 补签
              theme_day.APPROVAL_KIND,  # leave: 请假
              points_admin.APPROVAL_KIND,  # points: 积分调整 over the limit
              reviews.APPROVAL_KIND,  # review: 评议 ratings

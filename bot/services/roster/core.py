@@ -28,19 +28,9 @@ from bot import clock
 from bot.models import AuditLog, Branch, Member
 from bot.services.console_sessions import end_member_sessions
 from bot.services.roster.branches import BranchIndex, import_branches
+from bot.services.roster.cells import by_line, control_problems, fields_of, map_headers
 from bot.services.roster.forget import forget_member
-from bot.services.roster.io import (
-    ImportResult,
-    MemberNotFound,
-    RosterError,
-    Table,
-    by_line,
-    control_problems,
-    fields_of,
-    map_headers,
-    open_table,
-    read_table,
-)
+from bot.services.roster.io import ImportResult, MemberNotFound, RosterError, Table, open_table, read_table
 from bot.services.roster.row import parse_row
 
 __all__ = [
