@@ -46,6 +46,10 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     slugs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # always empty: a bad item is a ContentError from `load`
+
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} unchanged={self.unchanged} rejected=0"
 
 
 def files_in(path: Path) -> list[Path]:

@@ -29,7 +29,7 @@ from bot import audit, clock, notify, outbox, seal, texts
 from bot.enums import PointsRule
 from bot.models import Member, Ticket, TicketEscalation, TicketEvent
 from bot.refusal import Refusal
-from bot.services.approvals import next_number
+from bot.services.approvals import find_numbered, get_numbered, next_number
 from bot.services.points import core as pts
 from bot.services.roster.forget import Forgotten
 from bot.services.roster.sweep import ERASED_TEXT
@@ -50,14 +50,11 @@ def days_for(config: Any, grade: str | None) -> int:
 
 
 def find(session: Session, number: int) -> Ticket | None:
-    return session.exec(select(Ticket).where(Ticket.number == number)).first()
+    return find_numbered(session, Ticket, number)
 
 
 def get(session: Session, number: int) -> Ticket:
-    ticket = find(session, number)
-    if ticket is None:
-        raise TicketError(texts.t("tickets.not_found", number=number))
-    return ticket
+    return get_numbered(session, Ticket, number, TicketError, "tickets.not_found")
 
 
 def sealed_for(config: Any, ticket: Ticket, member: Member) -> str:
