@@ -8,8 +8,8 @@ missing from the file are left untouched on existing members; a blank cell means
 `member`, type `regular`, active true, no date, no phone). Every member has the `member` role. Members
 absent from the file are not changed. A member deactivated or losing a role loses their console sessions.
 
-Branches (`import_branches`, roster.branches) and erasure (`forget_member`, roster.forget) live in their own
-modules of this package.
+Branches (`import_branches`, roster.branches), erasure (`forget_member`, roster.forget) and reading files
+(roster.io) live in their own modules of this package and are re-exported here (`__all__`) for the CLI.
 """
 
 from __future__ import annotations
