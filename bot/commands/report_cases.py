@@ -29,7 +29,6 @@ from bot.commands.report import (
 )
 from bot.models import Branch, Commitment, Member, Ticket
 from bot.services import commitments as svc
-from bot.services import reviews  # noqa: F401  (their `forget` hooks run with `dangjian forget`)
 
 TICKET_SUMMARY = ["branch", "name", "tickets", "open", "overdue", "closed", "avg_days_to_close", "rated",
                   "satisfied", "satisfaction"]
