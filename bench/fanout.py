@@ -26,7 +26,7 @@ DAY = NOW[:10]
 
 def seed_item(url: str) -> None:
     from bot import config, runtime
-    from bot.services import study_content
+    from bot.services.study import content as study_content
 
     rt = runtime.build(config.from_dict({"database": {"url": url}}))
     item = study_content.validate({"slug": "bench", "series": "理论摘编", "title": "今日学习", "summary": "摘要",

@@ -1,5 +1,5 @@
 """Points at scale: M members x a year of ledger entries (~8 M rows by default) on PostgreSQL, written with
-COPY, then the points table of one branch (what 积分排名 and the console compute: points.standings) and the
+COPY, then the points table of one branch (what 积分排名 and the console compute: points.ranking.standings) and the
 annual report (`dangjian report points --format csv`, the whole organisation).
 
     python bench/ledger.py [ROWS] [MEMBERS]      (default 8,000,000 and 30,000; BENCH_LEDGER_ROWS,
@@ -54,7 +54,7 @@ def branch_page(url: str, branch_code: str, runs: int = 5) -> tuple[float, int]:
 
     from bot import config, runtime
     from bot.models import Branch
-    from bot.services import points
+    from bot.services.points import ranking
 
     rt = runtime.build(config.from_dict({"database": {"url": url}}))
     times, count = [], 0
@@ -62,7 +62,7 @@ def branch_page(url: str, branch_code: str, runs: int = 5) -> tuple[float, int]:
         with rt.session() as session:
             started = time.perf_counter()
             branch = session.exec(select(Branch).where(Branch.code == branch_code)).one()
-            count = len(points.standings(session, rt.config, YEAR, branch.id))
+            count = len(ranking.standings(session, rt.config, YEAR, branch.id))
             times.append(time.perf_counter() - started)
     rt.close()
     return median(times), count
@@ -78,7 +78,7 @@ def main() -> None:
         copy_ledger(url, rows, members)
         print(f"setup: COPY {rows:,} ledger rows + VACUUM ANALYZE: {time.perf_counter() - started:.1f} s")
         page, count = branch_page(url, "b7")
-        print(f"branch page (points.standings, one branch of {count} members): median of 5 {page * 1000:.0f} ms")
+        print(f"branch page (ranking.standings, one branch of {count} members): median of 5 {page * 1000:.0f} ms")
         config = write_config(Path(tmp) / "ledger.toml", {"app": KEYS, "database": {"url": url}})
         out = Path(tmp) / "points.csv"
         started = time.perf_counter()

@@ -33,7 +33,13 @@ from sqlmodel import select
 from bot import clock, config, db, notify, outbox
 from bot.models import Branch, Delivery, DutyShift, Member, OutboundMessage, Ticket
 from bot.runtime import build
-from bot.services import approvals, study_checkin, study_content, theme_day, tickets
+from bot.services import approvals
+from bot.services.study import checkin as study_checkin
+from bot.services.study import content as study_content
+from bot.services.study import makeup as study_makeup
+from bot.services.theme_day import core as theme_day
+from bot.services.tickets import core as tickets
+from bot.services.tickets import handling as ticket_handling
 from scheduler import jobs
 from scheduler.runner import run_job
 from tests.fakewecom import FakeWecom, wecom_sections
@@ -121,7 +127,7 @@ def act(rt, rng: random.Random, kind: str, arg) -> None:
             days = [d for d in back if clock.is_workday(d) and d >= START][: 4 if kind == "heavy" else 1]
             for day in days:
                 try:
-                    study_checkin.request_makeup(s, cfg, member(arg), f"{day.isoformat()} 出差")
+                    study_makeup.request_makeup(s, cfg, member(arg), f"{day.isoformat()} 出差")
                 except study_checkin.StudyError:  # already checked in, pending, too old: a member's mistake
                     continue
             if kind == "heavy":
@@ -135,7 +141,7 @@ def act(rt, rng: random.Random, kind: str, arg) -> None:
                 sec = s.exec(select(Member).where(Member.branch_id == ticket.branch_id,
                                                   Member.roles.contains("secretary"))).first()  # type: ignore[union-attr]
                 if sec is not None:
-                    tickets.grade(s, cfg, sec, ticket.number, "急难")
+                    ticket_handling.grade(s, cfg, sec, ticket.number, "急难")
         elif kind == "review_flood":
             people = list(s.exec(select(Member).where(Member.branch_id == arg, Member.active)))
             for n in range(3):

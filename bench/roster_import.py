@@ -28,7 +28,7 @@ from pathlib import Path
 from _common import env_int, machine, target
 
 from bot import db
-from bot.services.roster import import_roster, open_table
+from bot.services.roster.core import import_roster, open_table
 
 TYPES = ("regular", "retired", "mobile", "probationary", "frail")
 MB = 1024 * 1024

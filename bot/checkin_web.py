@@ -20,8 +20,8 @@ from bot import clock
 from bot.channels.platform import PlatformError
 from bot.models import Member, ThemeDay
 from bot.runtime import Runtime
-from bot.services import theme_day
-from bot.services.theme_day_agenda import ThemeDayError
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day.agenda import ThemeDayError
 
 bp = Blueprint("checkin", __name__, template_folder="admin/templates")
 SLOT_SECONDS = 30

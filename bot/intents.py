@@ -12,29 +12,24 @@ Three steps, each explainable:
    was done (check-in: 学/读/看/阅/卡 and 完/了/过/已…) or who goes (参加: 参/去/到/报…), or a weak lead over
    the runner-up gives the best intent that does not act instead (and the reply says what to send); a
    negated 参加 (「没空参加」) is a leave (请假).
-Loaded once per process (jieba ~0.7 s, training ~1.5 s; `warm_up` does both at start-up).
+Loaded once per process (jieba through bot.segment ~0.7 s, training ~1.5 s; `warm_up` does both at start-up).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import random
 import re
-import threading
 import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 
-import jieba
-
+from bot import segment
 from bot.texts import read_content
 
-_lock = threading.Lock()
 SEED = 20261129
 ACTING = frozenset({"checkin", "attend"})
 QUESTION = "question"
@@ -83,27 +78,10 @@ def strip_question(text: str) -> str:
     return out
 
 
-@functools.cache
-def _tokenizer() -> jieba.Tokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    # a file object: jieba given a path would leave the file open
-    with resources.files("bot").joinpath("content", "jieba_user.txt").open("rb") as handle:
-        tok.load_userdict(handle)
-    return tok
-
-
-def words(text: str) -> list[str]:
-    with _lock:
-        tok = _tokenizer()
-    return [w for w in tok.lcut(text) if w.strip()]
-
-
 def features(text: str) -> list[str]:
     """jieba words, characters, character pairs and lexicon hits of the matching form (each once)."""
     folded = fold(text).replace("?", "")
-    feats = [f"w:{w}" for w in words(folded)] if folded else []
+    feats = [f"w:{w}" for w in segment.words(folded)] if folded else []
     feats += [f"c:{c}" for c in folded]
     feats += [f"b:{folded[i:i + 2]}" for i in range(len(folded) - 1)]
     hits = [name for name, cues in _lexicon() if any(cue in folded for cue in cues)]
@@ -260,8 +238,7 @@ def _model() -> Model:
 
 def warm_up() -> None:
     """Load the dictionary and train now (web worker and `say` start-up), not on the first message."""
-    with _lock:
-        _tokenizer()
+    segment.load()
     _model()
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from bot import clock, texts
 from bot.message import MAX_TEXT_BYTES, Reply
 from bot.models import ReplyPages
-from bot.services.roster_forget import Forgotten
+from bot.services.roster.forget import Forgotten
 
 if TYPE_CHECKING:
     from bot.models import Member

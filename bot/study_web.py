@@ -7,7 +7,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from bot import texts
 from bot.models import STUDY_SERIES
-from bot.services import study, study_archive
+from bot.services.study import archive as study_archive
+from bot.services.study import core as study
 
 bp = Blueprint("study", __name__, template_folder=str(texts.CONTENT / "templates"))
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from bot import clock, texts
 from bot.models import Branch, LedgerEntry, Member
 from bot.router import SECRETARY_ROLES, Context, MenuKey, Positive, Router, Text, Who
-from bot.services import points as pts
-from bot.services import points_admin
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
+from bot.services.points import ranking as points_ranking
 from handlers.approvals import AREA as MANAGE
 
 AREA = "积分"
@@ -35,15 +36,15 @@ def fit(head: list[str], body: list[str], tail: list[str]) -> str:
 def mine(ctx: Context) -> str:
     """积分 — 查看本人今年积分和最近记录"""
     year = pts.current_year()
-    row = pts.standing_of(ctx.session, ctx.config, ctx.member, year)
+    row = points_ranking.standing_of(ctx.session, ctx.config, ctx.member, year)
     branch = ctx.session.get(Branch, ctx.member.branch_id) if ctx.member.branch_id else None
-    ranked = pts.ranking_enabled(ctx.config, branch)
+    ranked = points_ranking.ranking_enabled(ctx.config, branch)
     lines = [texts.t("points.mine_header", year=year, total=row.total)]
     if row.by_category:
         lines.append(texts.t("points.detail.categories", items=pts.category_line(ctx.config, row.by_category)))
     if ranked and row.rank is not None:  # the rank as 排行 shows it; the band is the member's own to see
-        rows = pts.standings(ctx.session, ctx.config, year, ctx.member.branch_id)
-        rank = next((r for r, s in pts.public_ranking(rows) if s.member.id == ctx.member.id), row.rank)
+        rows = points_ranking.standings(ctx.session, ctx.config, year, ctx.member.branch_id)
+        rank = next((r for r, s in points_ranking.public_ranking(rows) if s.member.id == ctx.member.id), row.rank)
         lines.append(texts.t("points.mine_band", rank=rank, band=texts.band_words(row.band)))
     veto = pts.veto_of(ctx.session, ctx.member, year)
     if veto is not None:
@@ -80,14 +81,14 @@ def detail(ctx: Context) -> str:
 def ranking(ctx: Context) -> str:
     """排行 — 查看本支部积分排行（支部开启后可用）"""
     branch = ctx.session.get(Branch, ctx.branch_id) if ctx.branch_id else None
-    if branch is None or not pts.ranking_enabled(ctx.config, branch):
+    if branch is None or not points_ranking.ranking_enabled(ctx.config, branch):
         return texts.t("points.rank_off")
     year = pts.current_year()
-    rows = pts.standings(ctx.session, ctx.config, year, branch.id)
+    rows = points_ranking.standings(ctx.session, ctx.config, year, branch.id)
     if not rows:
         return texts.t("points.rank_empty")
     lines = [texts.t("points.rank_header", branch=branch.name, year=year)]
-    for rank, row in pts.public_ranking(rows)[:RANK_LINES]:  # no veto, no band, no erased member
+    for rank, row in points_ranking.public_ranking(rows)[:RANK_LINES]:  # no veto, no band, no erased member
         lines.append(texts.t("points.rank_line", rank=rank, name=row.member.name, total=row.total))
     lines.append(texts.t("points.rank_footer"))
     return "\n".join(lines)

@@ -8,7 +8,9 @@ from bot import clock, texts
 from bot.message import Reply
 from bot.models import Branch
 from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Router, Test
-from bot.services import study_checkin, study_push
+from bot.services.study import checkin as study_checkin
+from bot.services.study import makeup as study_makeup
+from bot.services.study import push as study_push
 from handlers.approvals import AREA as MANAGE
 
 AREA = "学习"
@@ -51,7 +53,7 @@ def reflection(ctx: Context) -> str:
 
 def makeup(ctx: Context) -> str:
     """补签 YYYY-MM-DD 原因 — 申请补记漏学的一天（书记审批）"""
-    request = study_checkin.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
+    request = study_makeup.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
     return texts.t("study.makeup_sent", number=request.number)
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from bot import texts
 from bot.models import Branch, Member, ThemeDay
 from bot.router import SECRETARY_ROLES, Context, Number, Router, Text, Token, When, Who
-from bot.services import theme_day, theme_day_agenda, theme_day_fix
+from bot.services.theme_day import agenda as theme_day_agenda
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day import fix as theme_day_fix
 
 AREA = "主题党日"
 

@@ -6,8 +6,11 @@ from typing import Any
 from bot import clock, texts
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
-from bot.services import commitments, tickets, tickets_escalation
+from bot.services import commitments
 from bot.services.approvals import parse_number
+from bot.services.tickets import core as tickets
+from bot.services.tickets import escalation as tickets_escalation
+from bot.services.tickets import handling as ticket_handling
 
 MIN_TEXT = 4
 AREA = "反映问题"
@@ -123,7 +126,7 @@ def _seal(ctx: Context, number: int) -> None:
 def grade(ctx: Context, number: int, grade: str) -> str:
     """定级 编号 急难|重大|一般|萌芽 — 定级并确定办理期限"""
     _seal(ctx, number)
-    t = tickets.grade(ctx.session, ctx.config, ctx.member, number, grade, ctx.state.get("branch_id"))
+    t = ticket_handling.grade(ctx.session, ctx.config, ctx.member, number, grade, ctx.state.get("branch_id"))
     assert t.due_on is not None  # set by grade
     return texts.t("tickets.graded", number=number, grade=grade, due=t.due_on.isoformat())
 
@@ -131,28 +134,28 @@ def grade(ctx: Context, number: int, grade: str) -> str:
 def assign(ctx: Context, number: int, member: Member) -> str:
     """指派 编号 成员 — 指定第一责任人（工号或姓名）"""
     _seal(ctx, number)
-    _, person = tickets.assign(ctx.session, ctx.config, ctx.member, number, member, ctx.state.get("branch_id"))
+    _, person = ticket_handling.assign(ctx.session, ctx.config, ctx.member, number, member, ctx.state.get("branch_id"))
     return texts.t("tickets.assigned", number=number, name=person.name)
 
 
 def reply(ctx: Context, number: int, text: str) -> str:
     """回复 编号 文字 — 答复反映人"""
     _seal(ctx, number)
-    tickets.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+    ticket_handling.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
     return texts.t("tickets.replied", number=number)
 
 
 def close(ctx: Context, number: int, text: str) -> str:
     """办结 编号 说明 — 办结并请反映人评价"""
     _seal(ctx, number)
-    tickets.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
+    ticket_handling.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
     return texts.t("tickets.closed", number=number)
 
 
 def adopt(ctx: Context, number: int) -> str:
     """采纳 编号 — 采纳建议并办结（建议人加分）"""
     _seal(ctx, number)
-    tickets.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
+    ticket_handling.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
     return texts.t("tickets.adopted", number=number)
 
 
@@ -161,7 +164,7 @@ def _rate(ctx: Context, number: int, satisfied: bool) -> str:
     if case is not None and case.kind == "ticket":
         ticket = tickets.get(ctx.session, number)
         ctx.sealed = ctx.sealed or ticket.anonymous
-        return tickets.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
+        return ticket_handling.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
     if case is not None and case.kind == "commitment":
         row = commitments.get(ctx.session, number)
         return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)
@@ -185,7 +188,7 @@ def _own_ticket(ctx: Context) -> bool:
 
 
 def _assignee(ctx: Context, token: str, values: dict[str, Any]) -> Member:
-    return tickets.assignee_for(ctx.session, ctx.member, values["number"], token, ctx.state.get("branch_id"))
+    return ticket_handling.assignee_for(ctx.session, ctx.member, values["number"], token, ctx.state.get("branch_id"))
 
 
 def register(router: Router) -> None:

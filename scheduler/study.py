@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.runtime import Runtime
-from bot.services import study, study_push
+from bot.services.study import core as study
+from bot.services.study import push as study_push
 from scheduler.registry import Skip
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from bot import clock
 from bot.runtime import Runtime
-from bot.services import theme_day_jobs
+from bot.services.theme_day import jobs as theme_day_jobs
 
 
 def theme_day_reminders(runtime: Runtime, date: dt.date) -> str:

@@ -1,5 +1,5 @@
 """`ticket_escalation` (every 10m): overdue tickets go one level up the branch parent chain with a supervision
-notice, once per (ticket, level) (bot/services/tickets_escalation.py); the same pass closes commitment
+notice, once per (ticket, level) (bot/services/tickets/escalation.py); the same pass closes commitment
 satisfaction votes whose window ended and escalates those below the threshold (bot/services/commitments.py).
 """
 
@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.runtime import Runtime
-from bot.services import commitments, tickets_escalation
+from bot.services import commitments
+from bot.services.tickets import escalation as tickets_escalation
 
 
 def ticket_escalation(runtime: Runtime, date: dt.date) -> str:

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.models import Member, StudyItem
-from bot.services import study_content
+from bot.services.study import content as study_content
 
 BODY = "学习内容正文。" * 20
 

@@ -9,7 +9,8 @@ import re
 from sqlmodel import select
 
 from bot.models import Approval, Attendance, Branch, LedgerEntry, Member, Task, ThemeDay
-from bot.services import points, study
+from bot.services.points import core as points
+from bot.services.study import core as study
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, member, move
 from tests.callbacks import say_wecom

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.models import Attendance, AttendanceAlert, Branch, Delivery, LedgerEntry, Member, Task
-from bot.services import theme_day
+from bot.services.theme_day import core as theme_day
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
 from tests.attendance_helpers import member as _member
@@ -97,7 +97,7 @@ def test_absence_and_late_rules_across_months(rt):
     assert "出勤预警 3 条" in to_sec
     assert "书记甲" not in to_sec  # never an alert or task about himself
     with rt.write() as s:  # again the next day: every alert only once
-        from bot.services import theme_day_jobs
+        from bot.services.theme_day import jobs as theme_day_jobs
 
         assert theme_day_jobs.apply_rules(s, rt.config, dt.date(2026, 7, 11)) == 0
 

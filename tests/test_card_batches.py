@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot import clock, outbox
 from bot.models import Delivery, Member, OutboundMessage
-from bot.services import study_push
+from bot.services.study import push as study_push
 from scheduler.runner import run_job
 from tests.study_helpers import add_items, item
 from tests.test_worker_process import _rows, _worker, _write_config

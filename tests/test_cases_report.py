@@ -13,7 +13,9 @@ from sqlmodel import select
 from bot import clock
 from bot.cli import cli
 from bot.models import Member
-from bot.services import commitments, tickets
+from bot.services import commitments
+from bot.services.tickets import core as tickets
+from bot.services.tickets import handling as ticket_handling
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 
@@ -39,13 +41,13 @@ def url(backend):
         tickets.report(s, cfg, m2, "problem", "有人公车私用", anonymous=True)  # 2
         tickets.report(s, cfg, m1, "suggestion", "增加读书角")  # 3: open, due 12-02
         tickets.report(s, cfg, cw, "problem", "党委会议室漏雨")  # 4: graded 萌芽, due 12-09
-        tickets.grade(s, cfg, cw, 4, "萌芽")
-        tickets.grade(s, cfg, sec, 1, "一般")
+        ticket_handling.grade(s, cfg, cw, 4, "萌芽")
+        ticket_handling.grade(s, cfg, sec, 1, "一般")
         at(26, 15)
-        tickets.close(s, cfg, sec, 2, "已核实处理")  # 1.0 day: an anonymous ticket's times are kept to the day
+        ticket_handling.close(s, cfg, sec, 2, "已核实处理")  # 1.0 day: an anonymous ticket's times are kept to the day
         at(27, 9)
-        tickets.close(s, cfg, sec, 1, "已减盐")  # 2.0 days
-        tickets.rate(s, cfg, m1, tickets.get(s, 1), True)
+        ticket_handling.close(s, cfg, sec, 1, "已减盐")  # 2.0 days
+        ticket_handling.rate(s, cfg, m1, tickets.get(s, 1), True)
         row = commitments.make(s, cfg, m1, "全年帮扶困难群众", "yearly")  # 5
         row.status = "approved"
         commitments.progress(s, m1, 5, "走访一户")

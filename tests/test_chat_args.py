@@ -152,7 +152,7 @@ def test_make_up_reason_is_stored_as_sent(app_rt):
     client, rt = app_rt
     add_items(rt, item("a1"))
     with rt.session() as s:
-        from bot.services import study
+        from bot.services.study import core as study
 
         study.item_for(s, dt.date(2026, 11, 24))
     number = _number(say_wecom(client, "m1", "补签：１１月２４日，出差（第２天）"))
@@ -164,7 +164,7 @@ def test_make_up_with_written_dates(app_rt):
     client, rt = app_rt
     add_items(rt, item("a1"), item("a2"))
     with rt.session() as s:
-        from bot.services import study
+        from bot.services.study import core as study
 
         study.item_for(s, dt.date(2026, 11, 23))
         study.item_for(s, dt.date(2026, 11, 24))

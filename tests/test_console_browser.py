@@ -176,7 +176,7 @@ def test_study_write_review_schedule_and_push(browser, site, tmp_path):
     import datetime as dt
 
     from bot.models import StudyItem
-    from bot.services import study_push
+    from bot.services.study import push as study_push
 
     base, rt, fake = site
     shots = tmp_path / "shots"

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.models import AuditLog, Member
-from bot.services.roster import import_roster
+from bot.services.roster.core import import_roster
 from bot.web import build_app
 from tests.helpers import add_roster
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AuditLog, Member, StudyItem
-from bot.services import study_push
+from bot.services.study import push as study_push
 from tests.test_console_scope import member_login, token, world  # noqa: F401  (the fixture)
 
 ITEM = {"slug": "dangzhang-1", "series": "理论摘编", "title": "学习新党章", "summary": "党章的总纲。",

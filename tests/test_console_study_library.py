@@ -10,7 +10,8 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.models import AuditLog, StudyDay, StudyItem
-from bot.services import study, study_push
+from bot.services.study import core as study
+from bot.services.study import push as study_push
 from tests.test_console_scope import member_login, token, world  # noqa: F401  (the fixture)
 from tests.test_console_study import DAY, ITEM, item, people  # noqa: F401  (the fixture)
 
@@ -124,7 +125,7 @@ def test_archive_is_searchable_and_matches_the_public_page(people):  # noqa: F81
 def test_archive_query_on_both_backends(rt):
     """`study_archive.search` (coalesced first study day, NULLS LAST, words and series) on SQLite and
     PostgreSQL: a published item without a study day sorts last; `%` in the words is literal."""
-    from bot.services import study_archive
+    from bot.services.study import archive as study_archive
 
     publish(rt, "b-1", "廉政建设", "百分之百廉洁", dt.date(2026, 10, 8))
     publish(rt, "b-2", "廉政建设", "新风", dt.date(2026, 10, 9))

@@ -14,7 +14,13 @@ from sqlmodel import select
 from bot import clock, notify, outbox
 from bot.models import Delivery, OutboundMessage
 from bot.outbox.classes import TABLE, DeliveryClass
-from bot.services import approvals, notices, study_checkin, theme_day, theme_day_jobs, tickets
+from bot.services import approvals, notices
+from bot.services.study import checkin as study_checkin
+from bot.services.study import makeup as study_makeup
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day import jobs as theme_day_jobs
+from bot.services.tickets import core as tickets
+from bot.services.tickets import handling as ticket_handling
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move
 from tests.attendance_helpers import member as _member
@@ -88,7 +94,7 @@ def test_four_decisions_go_the_same_day_and_the_next_card_at_0750(make_rt, fake_
     move(at(2026, 11, 26, 8, 30))
     with rt.write() as s:
         m1 = _member(s, "m1")
-        numbers = [study_checkin.request_makeup(s, rt.config, m1, f"2026-11-{day} 出差").number
+        numbers = [study_makeup.request_makeup(s, rt.config, m1, f"2026-11-{day} 出差").number
                    for day in (20, 23, 24, 25)]
     _notices(rt, ["m1"], 3)  # and the day's budget of notices is used
     move(at(2026, 11, 26, 9, 0))
@@ -266,7 +272,7 @@ def test_a_ticket_graded_jinan_notifies_its_handlers_at_once(rt):
     move(at(2026, 11, 25, 23, 0))
     with rt.write() as s:
         ticket = tickets.report(s, rt.config, _member(s, "m1"), "problem", "宿舍楼电线冒烟")
-        tickets.grade(s, rt.config, _member(s, "cw"), ticket.number, "急难")
+        ticket_handling.grade(s, rt.config, _member(s, "cw"), ticket.number, "急难")
         number = ticket.number
     [(row, message)] = [(d, m) for d, m in _rows(rt, "sec") if m.topic == "ticket_urgent"]
     assert row.not_before == clock.now()

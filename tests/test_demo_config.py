@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.commands.serve import demo_config
-from bot.services import study
+from bot.services.study import core as study
 from tests.conftest import make_config
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.models import Attendance
-from bot.services import theme_day
+from bot.services.theme_day import core as theme_day
 from scheduler.runner import run_job
 from tests.attendance_helpers import member as _member
 from tests.attendance_helpers import past_event as _past_event

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot import clock, export
 from bot.cli import cli
 from bot.models import Branch, Member
-from bot.services import points as pts
+from bot.services.points import core as pts
 from tests.conftest import make_runtime
 
 NAMES = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTab", "正常名字"]

@@ -12,7 +12,7 @@ import sys
 from sqlmodel import select
 
 from bot.models import Branch, Member, Ticket
-from bot.services import study_push
+from bot.services.study import push as study_push
 from bot.web import build_app
 from tests.callbacks import WECOM, say_wecom
 from tests.conftest import DEFAULT_NOW, make_runtime

@@ -12,7 +12,9 @@ from sqlmodel import select
 
 from bot import clock, outbox
 from bot.models import Attendance, LedgerEntry, Member, Task
-from bot.services import approvals, tasks, tickets, tickets_escalation
+from bot.services import approvals, tasks
+from bot.services.tickets import core as tickets
+from bot.services.tickets import escalation as tickets_escalation
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, queued
 from tests.attendance_helpers import member as _member

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.models import Delivery, LedgerEntry, Member, OutboundMessage
-from bot.services import study_push
+from bot.services.study import push as study_push
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
 from tests.callbacks import say_wecom

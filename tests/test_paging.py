@@ -14,7 +14,7 @@ from bot.message import InboundMessage, Reply
 from bot.models import Member, ReplyPages
 from bot.router import Context
 from bot.services import approvals
-from bot.services.roster_forget import forget_member
+from bot.services.roster.forget import forget_member
 from tests.callbacks import say_wecom
 from tests.conftest import DEFAULT_NOW
 

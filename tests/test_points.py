@@ -8,8 +8,10 @@ import pytest
 from sqlmodel import select
 
 from bot.models import Approval, AuditLog, Branch, LedgerEntry, Member
-from bot.services import approvals, points_admin
-from bot.services import points as pts
+from bot.services import approvals
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
+from bot.services.points import ranking
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 
@@ -139,7 +141,7 @@ def test_veto_makes_unqualified_and_keeps_entries(backend):
             points_admin.veto(s, rt.config, cw, m1, "再次")
     with rt.session() as s:
         m1 = get(s, "m1")
-        row = pts.standing_of(s, rt.config, m1, 2026)
+        row = ranking.standing_of(s, rt.config, m1, 2026)
         assert (row.total, row.vetoed, row.status, row.band) == (105, True, "unqualified", "D")
         assert len(pts.entries(s, m1, 2026)) == 1
         lines = pts.explain(s, rt.config, m1, 2026)
@@ -169,7 +171,7 @@ def test_bands_with_ties_and_small_branches(rt):
     _branch_of(rt, "tiny", [5, 5, 3])
     _branch_of(rt, "solo", [1])
     with rt.session() as s:
-        rows = pts.standings(s, rt.config, 2026)
+        rows = ranking.standings(s, rt.config, 2026)
     got = {r.member.userid: (r.rank, r.band) for r in rows}
     assert [got[f"bigu{i:02d}"][1] for i in range(10)] == ["A", "B", "B", "B", "C", "C", "C", "C", "C", "D"]
     assert got["bigu02"] == got["bigu03"] == (3, "B")
@@ -184,7 +186,7 @@ def test_status_lines(backend):
     rt = make_runtime(backend, points={"base": 60, "pass_line": 60, "warning_line": 70})
     _branch_of(rt, "b", [0, -1, 9, 10])
     with rt.session() as s:
-        got = {r.member.userid: (r.total, r.status) for r in pts.standings(s, rt.config, 2026)}
+        got = {r.member.userid: (r.total, r.status) for r in ranking.standings(s, rt.config, 2026)}
     rt.close()
     assert got == {"bu00": (60, "warning"), "bu01": (59, "unqualified"), "bu02": (69, "warning"),
                    "bu03": (70, "qualified")}

@@ -12,8 +12,8 @@ from sqlmodel import select
 from bot import clock
 from bot.cli import cli
 from bot.models import Approval, AuditLog, Branch, Delivery, LedgerEntry, Member
-from bot.services import points as pts
-from bot.services import points_admin
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
 from bot.web import build_app
 from tests.callbacks import WECOM, say_wecom
 from tests.conftest import DEFAULT_NOW, make_runtime

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from bot.cli import cli
 from bot.models import Member
-from bot.services import points as pts
-from bot.services import points_admin
+from bot.services.points import admin as points_admin
+from bot.services.points import core as pts
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
 

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from bot import clock, inbound, outbox
 from bot.message import InboundMessage as Msg
 from bot.models import Branch, Member, Ticket
-from bot.services import tickets_escalation
+from bot.services.tickets import escalation as tickets_escalation
 from bot.web import build_app
 from handlers import build_router
 from tests.callbacks import WECOM, say_wecom
@@ -187,8 +187,8 @@ def test_console_shows_sealed_deliveries_as_anonymous(world):
 
 
 def test_ranking_shows_no_veto_no_band_and_no_erased_member(app_rt):
-    from bot.services import points as pts
-    from bot.services.roster_forget import forget_member
+    from bot.services.points import core as pts
+    from bot.services.roster.forget import forget_member
 
     client, rt = app_rt
     say_wecom(client, "sec", "开启排行")

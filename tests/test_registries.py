@@ -65,7 +65,7 @@ def test_forget_hooks_are_complete_in_a_fresh_process() -> None:
         print(" ".join(f"{h.__module__}.{h.__name__}" for h in registry.forget_hooks()))
     """)
     listed = set(out.split())
-    assert {"bot.services.tickets.scrub_tickets", "bot.services.commitments.scrub_commitments",
+    assert {"bot.services.tickets.core.scrub_tickets", "bot.services.commitments.scrub_commitments",
             "bot.services.reviews.scrub_reviews", "bot.paging.scrub_pages"} <= listed
     # every module-level `scrub_*(session, gone: Forgotten)` anywhere is in the table
     found = set()

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from bot.cli import cli
 from bot.models import ROLES, AuditLog, Branch, Delivery, InboundMessage, Member, OutboundMessage
 from bot.runtime import Runtime
-from bot.services import demo, roster
+from bot.services import demo
+from bot.services.roster import core as roster
 from tests.conftest import make_runtime
 
 HEADER = "userid,name,branch,roles,member_type,joined_on,full_member_on,phone,active\n"

@@ -12,7 +12,10 @@ from sqlmodel import select
 
 from bot import clock, outbox
 from bot.models import Delivery, OutboundMessage, Ticket
-from bot.services import points_admin, theme_day, tickets, tickets_escalation
+from bot.services.points import admin as points_admin
+from bot.services.theme_day import core as theme_day
+from bot.services.tickets import core as tickets
+from bot.services.tickets import escalation as tickets_escalation
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
 from tests.attendance_helpers import member as _member

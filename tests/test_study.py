@@ -11,8 +11,13 @@ from sqlmodel import func, select
 
 from bot.config import StudyConfig
 from bot.models import Approval, CheckIn, Delivery, JobRun, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
-from bot.services import approvals, study, study_checkin, study_content, study_push
-from bot.services.study_checkin import StudyError
+from bot.services import approvals
+from bot.services.study import checkin as study_checkin
+from bot.services.study import content as study_content
+from bot.services.study import core as study
+from bot.services.study import makeup as study_makeup
+from bot.services.study import push as study_push
+from bot.services.study.checkin import StudyError
 from scheduler.runner import run_job
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
@@ -186,10 +191,10 @@ def test_make_up_request_approved_fills_the_day(srt):
         for text, needle in (("2026-11-23", "格式"), ("2026-11-25 忘了", "过去"), ("2026-11-22 周末", "没有晨学"),
                              ("2026-11-02 出差", "最近 5 个工作日")):
             with pytest.raises(StudyError, match=needle):
-                study_checkin.request_makeup(s, srt.config, member(s, "m1"), text)
-        request = study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+                study_makeup.request_makeup(s, srt.config, member(s, "m1"), text)
+        request = study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
         with pytest.raises(StudyError, match="等待审批"):
-            study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+            study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
         number = request.number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, True)
@@ -205,7 +210,7 @@ def test_make_up_request_approved_fills_the_day(srt):
 def test_make_up_request_rejected_changes_nothing(srt):
     _missed_monday(srt)
     with srt.session() as s:
-        number = study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 忘了").number
+        number = study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 忘了").number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, False, "理由不充分")
     with srt.session() as s:
@@ -274,7 +279,7 @@ def test_reminder_skips_configured_member_types_and_makeup_window(srt):
     cfg = srt.config.replace(study=StudyConfig(remind_exclude=("retired",), makeup_days=1))
     with srt.session() as s:
         assert study_push.remind(s, cfg, WED) == 3  # m2 is retired: no reminder
-        assert study_checkin.earliest_makeup(cfg, WED) == dt.date(2026, 11, 24)
+        assert study_makeup.earliest_makeup(cfg, WED) == dt.date(2026, 11, 24)
     assert _deliveries(srt, "study_reminder") == ["cw", "m1", "sec"]
 
 

@@ -69,7 +69,7 @@ def test_card_button_checks_in_and_turns_into_done(chat):
 def test_make_up_through_chat_and_secretary_statistics(chat):
     client, rt = chat
     with rt.session() as s:
-        from bot.services import study
+        from bot.services.study import core as study
 
         study.item_for(s, dt.date(2026, 11, 24))
     sent = say_wecom(client, "m1", "补签 2026-11-24 出差在外")
@@ -109,7 +109,7 @@ def test_study_page_only_for_published_items_and_escaped(chat):
     assert client.get("/study/b1").status_code == 404
     assert client.get("/study/nope").status_code == 404
     with rt.session() as s:
-        from bot.services import study
+        from bot.services.study import core as study
 
         study.publish(s, study.item_for(s, dt.date(2026, 11, 25)))
         b1 = s.exec(select(study.StudyItem).where(study.StudyItem.slug == "b1")).one()

@@ -12,7 +12,9 @@ from sqlmodel import select
 from bot import clock, outbox
 from bot.cli import cli
 from bot.models import Branch, JobRun, OutboundMessage, StudyDay, StudyItem
-from bot.services import study, study_content, study_push
+from bot.services.study import content as study_content
+from bot.services.study import core as study
+from bot.services.study import push as study_push
 from scheduler.runner import run_job
 from tests.conftest import make_runtime
 from tests.helpers import add_roster
@@ -84,7 +86,7 @@ def test_report_study_counts_csv_and_xlsx(backend, tmp_path):
     add_items(rt, item("a1"))
     run_job(rt, "morning_study", WED)
     with rt.session() as s:
-        from bot.services import study_checkin
+        from bot.services.study import checkin as study_checkin
 
         study_checkin.check_in(s, rt.config, member(s, "m1"))
     rt.close()

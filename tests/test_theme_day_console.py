@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot.models import AuditLog, Branch, Delivery, ThemeDay
-from bot.services import birthday, theme_day_agenda
+from bot.services import birthday
+from bot.services.theme_day import agenda as theme_day_agenda
 from scheduler.runner import run_job
 from tests.attendance_helpers import at, move, queued
 from tests.callbacks import WECOM, say_wecom

@@ -22,8 +22,11 @@ from bot.admin.theme_days import agenda_form
 from bot.checkin_web import slot_token
 from bot.models import Attendance, Member, ThemeDay
 from bot.refusal import Refusal
-from bot.services import theme_day, theme_day_agenda, theme_day_edit, theme_day_fix
-from bot.services.theme_day_agenda import ThemeDayError
+from bot.services.theme_day import agenda as theme_day_agenda
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day import edit as theme_day_edit
+from bot.services.theme_day import fix as theme_day_fix
+from bot.services.theme_day.agenda import ThemeDayError
 
 RSVP = {"going": "参加", "leave": "请假", "leave_pending": "请假待批", "leave_rejected": "请假未批"}
 RESULT = {"present": "出席", "late": "迟到", "excused": "准假", "absent": "缺席"}

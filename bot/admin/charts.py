@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from bot import clock
 from bot.admin.principal import Principal
 from bot.models import Attendance, Branch, CheckIn, Member, StudyDay, ThemeDay, Ticket
-from bot.services import points
+from bot.services.points import core as points
+from bot.services.points import ranking
 
 WORKDAYS = 30
 ROW, LABEL_W, WIDTH = 26, 96, 320
@@ -98,10 +99,10 @@ def _tickets(session: Session, who: Principal) -> list[Bar]:
 
 
 def _bands(session: Session, config: Any, who: Principal) -> list[Bar]:
-    rows = points.standings(session, config, points.current_year(), who.branch_filter())
+    rows = ranking.standings(session, config, points.current_year(), who.branch_filter())
     counts = Counter(r.band for r in rows if r.band)
     top = max(counts.values(), default=1)
-    return [Bar(f"{band} 档", counts[band] / top, f"{counts[band]} 人") for band in points.band_labels(config)]
+    return [Bar(f"{band} 档", counts[band] / top, f"{counts[band]} 人") for band in ranking.band_labels(config)]
 
 
 def dashboard_charts(session: Session, config: Any, who: Principal) -> list[tuple[str, Markup]]:

@@ -18,8 +18,8 @@ from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Commitment, Member
 from bot.services import commitments
-from bot.services import points as pts
 from bot.services.commitments import CommitmentError
+from bot.services.points import core as pts
 
 HEADER = ("编号", "党员", "支部", "类别", "承诺内容", "状态", "践诺次数", "满意", "投票", "满意率")
 KINDS = {"yearly": "年度承诺", "instant": "即时承诺"}

@@ -22,9 +22,10 @@ from bot import audit, texts
 from bot.admin.base import bp, runtime
 from bot.admin.principal import area
 from bot.models import Branch, Member
-from bot.services.roster import ImportResult, import_roster
-from bot.services.roster_io import Table, read_csv_bytes, read_xlsx, split_list
-from bot.services.roster_row import role_words
+from bot.services.roster.cells import split_list
+from bot.services.roster.core import ImportResult, import_roster
+from bot.services.roster.io import Table, read_csv_bytes, read_xlsx
+from bot.services.roster.row import role_words
 
 UPLOADS = Path(tempfile.gettempdir()) / "dangjian-uploads"
 UPLOAD_HOURS = 1

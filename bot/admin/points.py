@@ -1,5 +1,5 @@
 """`/admin/points`: the year's table per branch (total, categories, band, status, veto) from
-`points.standings`, the same numbers as 积分 and the reports; `/admin/points/<userid>` is one member's
+`ranking.standings`, the same numbers as 积分 and the reports; `/admin/points/<userid>` is one member's
 ledger line by line (base, every entry with its reason, the veto). A secretary sees their own branch."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from bot.admin.base import bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Member
-from bot.services import points
+from bot.services.points import core as points
+from bot.services.points import ranking
 
 STATUS_LABELS = {"qualified": "合格", "warning": "预警", "unqualified": "不合格"}
 
@@ -32,7 +33,7 @@ def points_table() -> ResponseReturnValue:
     branch_id = g.admin.branch_filter() if g.admin.branch_filter() is not None else (
         int(raw) if raw.isdigit() and len(raw) < 10 else None)
     with runtime().session() as s:
-        rows = points.standings(s, cfg, year, branch_id)
+        rows = ranking.standings(s, cfg, year, branch_id)
         branches = [b for b in s.exec(select(Branch).order_by(Branch.code)) if g.admin.sees_branch(b.id)]
         cats = points.categories(cfg, {c for r in rows for c in r.by_category})
     labels = [points.label("categories", c) for c in cats]
@@ -58,7 +59,7 @@ def points_ledger(userid: str) -> ResponseReturnValue:
         if member is None or not g.admin.sees_branch(member.branch_id):
             abort(404)
         entries = points.entries(s, member, year)
-        standing = points.standing_of(s, runtime().config, member, year)
+        standing = ranking.standing_of(s, runtime().config, member, year)
         veto = points.veto_of(s, member, year)
     lines = [{"day": e.period, "rule": points.label("rules", e.rule),
               "category": points.label("categories", e.category), "points": e.points,

@@ -21,8 +21,10 @@ from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import STUDY_SERIES, StudyItem
-from bot.services import study_archive, study_content, study_workflow
-from bot.services.study_workflow import WorkflowError
+from bot.services.study import archive as study_archive
+from bot.services.study import content as study_content
+from bot.services.study import workflow as study_workflow
+from bot.services.study.workflow import WorkflowError
 
 STATUS_LABELS = {"draft": "草稿", "reviewed": "已审核", "scheduled": "已排期", "published": "已发布"}
 FORM_FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer")

@@ -18,8 +18,9 @@ from bot import clock, texts
 from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.models import Attendance, Branch, ThemeDay
-from bot.services import theme_day, theme_day_agenda
-from bot.services.theme_day_agenda import ThemeDayError
+from bot.services.theme_day import agenda as theme_day_agenda
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day.agenda import ThemeDayError
 
 RECENT_DAYS = 60
 LIMIT = 100

@@ -19,8 +19,9 @@ from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.refusal import Refusal
-from bot.services import tickets
-from bot.services.tickets import TicketError
+from bot.services.tickets import core as tickets
+from bot.services.tickets import handling as ticket_handling
+from bot.services.tickets.core import TicketError
 
 HEADER = ("编号", "类别", "反映人", "支部", "分类", "内容", "等级", "办理期限", "承办人", "状态")
 ACTIONS = ("grade", "assign", "reply", "close", "adopt")
@@ -106,15 +107,15 @@ def ticket_act(number: int, action: str) -> ResponseReturnValue:
                 raise TicketError("运维账号不能办理：请用企业微信登录，以书记或党委委员身份办理。")
             cfg = runtime().config
             if action == "grade":
-                tickets.grade(s, cfg, actor, number, request.form.get("grade", ""))
+                ticket_handling.grade(s, cfg, actor, number, request.form.get("grade", ""))
             elif action == "assign":
-                tickets.assign(s, cfg, actor, number, tickets.assignee_for(s, actor, number, text))
+                ticket_handling.assign(s, cfg, actor, number, ticket_handling.assignee_for(s, actor, number, text))
             elif action == "reply":
-                tickets.answer(s, cfg, actor, number, text)
+                ticket_handling.answer(s, cfg, actor, number, text)
             elif action == "close":
-                tickets.close(s, cfg, actor, number, text)
+                ticket_handling.close(s, cfg, actor, number, text)
             else:
-                tickets.adopt(s, cfg, actor, number)
+                ticket_handling.adopt(s, cfg, actor, number)
     except Refusal as exc:
         return _page({number: str(exc)}, 400)
     done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]

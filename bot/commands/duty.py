@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 from sqlmodel import select
 
-from bot import clock, db
-from bot.cli import UserError, command, fail, load_config, runtime
+from bot import clock
+from bot.cli import UserError, command, runtime
 from bot.commands.report import report_command, resolve_format, table_options, write_table
+from bot.commands.roster import run_import
 from bot.models import Attendance, Branch, Member, ThemeDay
-from bot.services import approvals, duty, roster
+from bot.services import approvals, duty
+from bot.services.roster import core as roster
 
 
 @command("import-duty")
@@ -17,18 +19,7 @@ from bot.services import approvals, duty, roster
 @click.pass_context
 def import_duty(ctx: click.Context, file: str) -> None:
     """Import the duty roster (date,userid) from CSV/XLSX; any bad row: nothing applied, exit 2."""
-    try:
-        rows = roster.read_table(file)
-    except roster.RosterError as exc:
-        fail("\n".join(exc.errors))
-    db.upgrade(load_config(ctx).database.url)
-    rt = runtime(ctx)
-    with rt.write() as session:
-        result = duty.import_rows(session, rows)
-        if not result.ok:
-            session.rollback()
-            fail("\n".join(result.errors))
-    click.echo(f"created={result.created} existing={result.existing} rejected=0")
+    run_import(ctx, lambda: roster.read_table(file), duty.import_rows)
 
 
 HEADER = ["userid", "name", "branch", "rsvp", "signed_at", "late", "result"]

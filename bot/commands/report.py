@@ -17,19 +17,21 @@ Bad arguments raise `UserError` → exit 2 with the message on stderr.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot import clock, export
 from bot.cli import LazyGroup, UserError, command, runtime
 from bot.commands import REPORTS
 from bot.models import Branch, LedgerEntry, Member
-from bot.services import points as pts
+from bot.services.points import core as pts
+from bot.services.points import ranking
 
 FORMATS = ("csv", "xlsx")
 
@@ -83,33 +85,51 @@ def write_bytes(data: bytes, output: str | None) -> None:
 
 
 YEAR = click.IntRange(1949, 2200)
+BRANCH = click.option("--branch", "branch_code", default=None, help="Only this branch (code).")
 
 
-@report_command("points")
-@click.option("--year", type=YEAR, default=None, help="Scheme year (default: this year).")
-@click.option("--branch", "branch_code", default=None, help="Only this branch (code).")
-@table_options
-@click.pass_context
-def points_report(ctx: click.Context, year: int | None, branch_code: str | None, fmt: str | None,
-                  output: str | None) -> None:
+def branch_id_of(session: Session, code: str | None) -> int | None:
+    """The id of the branch `--branch` names (None: every branch); an unknown code is a UserError."""
+    if code is None:
+        return None
+    branch = session.exec(select(Branch).where(Branch.code == code.strip())).first()
+    if branch is None:
+        raise UserError(f"unknown branch {code!r}")
+    return branch.id
+
+
+def yearly_report(name: str, year_help: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A `report <name>` with `--year` (default: this year), `--branch` and the table options. The decorated
+    function `build(session, config, year, branch_id) -> (header, rows)` makes the table (its docstring is
+    the command's help); the sheet is named `<name> <year>`."""
+
+    def wrap(build: Callable[..., tuple[Sequence[str], list[list[Any]]]]) -> click.Command:
+        @functools.wraps(build, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
+        def run(ctx: click.Context, year: int | None, branch_code: str | None, fmt: str | None,
+                output: str | None) -> None:
+            resolve_format(fmt, output)
+            rt = runtime(ctx)
+            year = year or clock.today().year
+            with rt.session() as session:
+                header, table = build(session, rt.config, year, branch_id_of(session, branch_code))
+            write_table(header, table, fmt, output, sheet=f"{name} {year}")
+
+        options = click.option("--year", type=YEAR, default=None, help=year_help)(BRANCH(table_options(run)))
+        return report_command(name)(click.pass_context(options))
+
+    return wrap
+
+
+@yearly_report("points", "Scheme year (default: this year).")
+def points_report(session: Session, config: Any, year: int,
+                  branch_id: int | None) -> tuple[list[str], list[list[Any]]]:
     """One row per member: userid,name,branch,<categories>,total,band,status,veto."""
-    resolve_format(fmt, output)
-    rt = runtime(ctx)
-    year = year or clock.today().year
-    with rt.session() as session:
-        branch_id = None
-        if branch_code is not None:
-            branch = session.exec(select(Branch).where(Branch.code == branch_code.strip())).first()
-            if branch is None:
-                raise UserError(f"unknown branch {branch_code!r}")
-            branch_id = branch.id
-        rows = pts.standings(session, rt.config, year, branch_id)
-        cats = pts.categories(rt.config, {c for r in rows for c in r.by_category})
-        table = [[r.member.userid, r.member.name, r.branch.code if r.branch else "",
-                  *[r.by_category.get(c, 0) for c in cats], r.total, r.band, r.status,
-                  "yes" if r.vetoed else "no"] for r in rows]
-    write_table(["userid", "name", "branch", *cats, "total", "band", "status", "veto"], table, fmt, output,
-                sheet=f"points {year}")
+    rows = ranking.standings(session, config, year, branch_id)
+    cats = pts.categories(config, {c for r in rows for c in r.by_category})
+    table = [[r.member.userid, r.member.name, r.branch.code if r.branch else "",
+              *[r.by_category.get(c, 0) for c in cats], r.total, r.band, r.status,
+              "yes" if r.vetoed else "no"] for r in rows]
+    return ["userid", "name", "branch", *cats, "total", "band", "status", "veto"], table
 
 
 @report_command("ledger")

@@ -10,16 +10,25 @@ reporter column says `anonymous` for anonymous tickets: no export ever names an 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.cli import UserError, runtime
-from bot.commands.report import YEAR, report_command, resolve_format, table_options, write_table
+from bot.cli import runtime
+from bot.commands.report import (
+    BRANCH,
+    YEAR,
+    branch_id_of,
+    report_command,
+    resolve_format,
+    table_options,
+    write_table,
+    yearly_report,
+)
 from bot.models import Branch, Commitment, Member, Ticket
 from bot.services import commitments as svc
-from bot.services import reviews, tickets  # noqa: F401  (their `forget` hooks run with `dangjian forget`)
 
 TICKET_SUMMARY = ["branch", "name", "tickets", "open", "overdue", "closed", "avg_days_to_close", "rated",
                   "satisfied", "satisfaction"]
@@ -27,15 +36,6 @@ TICKET_LIST = ["number", "branch", "kind", "anonymous", "category", "grade", "st
                "days_to_close", "reporter", "assignee", "rating", "reopened", "level"]
 COMMITMENTS = ["number", "userid", "name", "branch", "kind", "year", "text", "status", "progress_reports", "votes",
                "satisfied", "satisfaction", "escalated"]
-
-
-def _branch_id(session: Session, code: str | None) -> int | None:
-    if code is None:
-        return None
-    branch = session.exec(select(Branch).where(Branch.code == code.strip())).first()
-    if branch is None:
-        raise UserError(f"unknown branch {code!r}")
-    return branch.id
 
 
 def _days(ticket: Ticket) -> float | None:
@@ -93,7 +93,7 @@ def ticket_tables(session: Session, year: int | None, branch_id: int | None, lis
 
 @report_command("tickets")
 @click.option("--year", type=YEAR, default=None, help="Only tickets reported in this year (default: all).")
-@click.option("--branch", "branch_code", default=None, help="Only this branch (code).")
+@BRANCH
 @click.option("--list", "listing", is_flag=True, help="One row per ticket instead of one per branch.")
 @table_options
 @click.pass_context
@@ -103,7 +103,7 @@ def tickets_report(ctx: click.Context, year: int | None, branch_code: str | None
     resolve_format(fmt, output)
     rt = runtime(ctx)
     with rt.session() as session:
-        table = ticket_tables(session, year, _branch_id(session, branch_code), listing)
+        table = ticket_tables(session, year, branch_id_of(session, branch_code), listing)
     write_table(TICKET_LIST if listing else TICKET_SUMMARY, table, fmt, output, sheet="tickets")
 
 
@@ -123,17 +123,8 @@ def commitment_rows(session: Session, year: int, branch_id: int | None) -> list[
     return out
 
 
-@report_command("commitments")
-@click.option("--year", type=YEAR, default=None, help="Commitment year (default: this year).")
-@click.option("--branch", "branch_code", default=None, help="Only this branch (code).")
-@table_options
-@click.pass_context
-def commitments_report(ctx: click.Context, year: int | None, branch_code: str | None, fmt: str | None,
-                       output: str | None) -> None:
+@yearly_report("commitments", "Commitment year (default: this year).")
+def commitments_report(session: Session, config: Any, year: int,
+                       branch_id: int | None) -> tuple[list[str], list[list[object]]]:
     """One row per commitment: number,userid,name,branch,kind,year,text,status,progress,votes,satisfaction."""
-    resolve_format(fmt, output)
-    rt = runtime(ctx)
-    year = year or clock.today().year
-    with rt.session() as session:
-        table = commitment_rows(session, year, _branch_id(session, branch_code))
-    write_table(COMMITMENTS, table, fmt, output, sheet=f"commitments {year}")
+    return COMMITMENTS, commitment_rows(session, year, branch_id)

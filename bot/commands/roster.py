@@ -3,45 +3,56 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot import db
 from bot.cli import command, fail, load_config, runtime
-from bot.services import roster
-from bot.services.roster_forget import forget as forget_rows
+from bot.services.roster import core as roster
+from bot.services.roster.forget import forget as forget_rows
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.runtime import Runtime
 
 
-def _actor() -> str:
+def actor() -> str:
+    """Who runs the command, as audit rows name them (`cli:<login>`)."""
     try:
         return f"cli:{getpass.getuser()}"[:64]
     except (KeyError, OSError):  # no passwd entry (containers)
         return "cli"
 
 
-def _migrated_runtime(ctx: click.Context):
+def _migrated_runtime(ctx: click.Context) -> Runtime:
     db.upgrade(load_config(ctx).database.url)
     return runtime(ctx)
 
 
-def _run_import(ctx: click.Context, path: str, importer, stream: bool = False) -> None:
-    """Read (or, for the roster, stream) the file and import it in one transaction; any error: nothing
-    applied, exit 2 with `line N: reason` lines."""
+def run_import(ctx: click.Context, read: Callable[[], Any], apply: Callable[[Session, Any, str], Any],
+               problems: tuple[type[Exception], ...] = (roster.RosterError,)) -> None:
+    """Read the input (`read`), then `apply` it in one transaction; a problem while reading or applying (one of
+    `problems`, carrying `errors`) or a result with `errors`: nothing applied, exit 2 with one line each
+    (`line N: reason`); else print the result's `summary()`. Every import command (roster, branches, duty,
+    study content) runs through here."""
     try:
-        rows = roster.open_table(path) if stream else roster.read_table(path)
-    except roster.RosterError as exc:
-        fail("\n".join(exc.errors))
+        data = read()
+    except problems as exc:
+        fail("\n".join(getattr(exc, "errors", [str(exc)])))
     rt = _migrated_runtime(ctx)
     with rt.write() as session:
         try:
-            result = importer(session, rows, _actor())
-        except roster.RosterError as exc:  # found while streaming (an unreadable row): nothing is kept
+            result = apply(session, data, actor())
+        except problems as exc:  # found while streaming (an unreadable row): nothing is kept
             session.rollback()
-            fail("\n".join(exc.errors))
-        if not result.ok:
+            fail("\n".join(getattr(exc, "errors", [str(exc)])))
+        if result.errors:
             session.rollback()
             fail("\n".join(result.errors))
-    click.echo(f"created={result.created} updated={result.updated} rejected=0")
+    click.echo(result.summary())
 
 
 @command("import-roster")
@@ -49,7 +60,7 @@ def _run_import(ctx: click.Context, path: str, importer, stream: bool = False) -
 @click.pass_context
 def import_roster(ctx: click.Context, file: str) -> None:
     """Import members from CSV/XLSX, upsert by userid; any bad row: nothing applied, exit 2."""
-    _run_import(ctx, file, roster.import_roster, stream=True)
+    run_import(ctx, lambda: roster.open_table(file), roster.import_roster)
 
 
 @command("import-branches")
@@ -57,7 +68,7 @@ def import_roster(ctx: click.Context, file: str) -> None:
 @click.pass_context
 def import_branches(ctx: click.Context, file: str) -> None:
     """Import branches (code,name,parent,level) from CSV/XLSX, upsert by code; all or nothing."""
-    _run_import(ctx, file, roster.import_branches)
+    run_import(ctx, lambda: roster.read_table(file), roster.import_branches)
 
 
 @command("forget")
@@ -68,7 +79,7 @@ def forget(ctx: click.Context, userid: str) -> None:
     rt = _migrated_runtime(ctx)
     with rt.write() as session:
         try:
-            member_id, counts = forget_rows(session, userid, _actor())
+            member_id, counts = forget_rows(session, userid, actor())
         except roster.MemberNotFound as exc:
             fail(f"error: {exc}")
     click.echo(f"forgotten: member #{member_id} (personal data erased)")

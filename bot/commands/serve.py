@@ -122,7 +122,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     from bot import inbound_recovery
     from bot.outbox import Worker
     from bot.services import demo as demo_data
-    from bot.services import study_content
+    from bot.services.study import content as study_content
     from bot.web import build_app
     from scheduler.process import SchedulerProcess
 

@@ -48,7 +48,7 @@ class ThemeDayConfig(Section):
 
 
 class TicketsConfig(Section):
-    """问题与建议: deadlines in working days, counted from the day of the report (see bot/services/tickets.py)."""
+    """问题与建议: deadlines in working days, counted from the day of the report (see bot/services/tickets/core.py)."""
 
     ungraded_days: Positive = 5  # before 定级
     urgent_days: Positive = 1  # 急难

@@ -5,6 +5,7 @@ lock objects with the same holder are the same owner (acquire is re-entrant)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, update
@@ -16,6 +17,8 @@ from bot.locks.base import LockBase
 from bot.models import Lease
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,41 +31,45 @@ class LeaseLock(LockBase):
         super().__init__(name, holder, ttl_seconds)
         self.runtime = runtime
 
+    def _write(self, action: Callable[[Session], bool], failure: str = "lease table unavailable") -> bool:
+        """Run `action` in one write transaction under the guard; a database error is logged and is False
+        (the lock is not held)."""
+        with self._guard:
+            try:
+                with self.runtime.write() as session:
+                    return action(session)
+            except SQLAlchemyError as exc:
+                log.warning("lock %s: %s: %s", self.name, failure, exc)
+                return False
+
     def acquire(self) -> bool:
         now = clock.wall()
-        with self._guard:
-            try:
-                with self.runtime.write() as session:
-                    lease = session.get(Lease, self.name)
-                    if lease is None:
-                        session.add(Lease(name=self.name, holder=self.holder, until=now + self.ttl_seconds))
-                        return True
-                    if lease.holder != self.holder and lease.until > now:
-                        return False
-                    lease.holder = self.holder
-                    lease.until = now + self.ttl_seconds
-                    session.add(lease)
-                    return True
-            except SQLAlchemyError as exc:
-                log.warning("lock %s: lease table unavailable: %s", self.name, exc)
+
+        def take(session: Session) -> bool:
+            lease = session.get(Lease, self.name)
+            if lease is None:
+                session.add(Lease(name=self.name, holder=self.holder, until=now + self.ttl_seconds))
+                return True
+            if lease.holder != self.holder and lease.until > now:
                 return False
+            lease.holder = self.holder
+            lease.until = now + self.ttl_seconds
+            session.add(lease)
+            return True
+
+        return self._write(take)
 
     def renew(self) -> bool:
-        with self._guard:
-            try:
-                with self.runtime.write() as session:
-                    result = session.exec(
-                        update(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder)
-                        .values(until=clock.wall() + self.ttl_seconds))
-                    return result.rowcount == 1
-            except SQLAlchemyError as exc:
-                log.warning("lock %s: lease table unavailable: %s", self.name, exc)
-                return False
+        def extend(session: Session) -> bool:
+            result = session.exec(update(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder)
+                                  .values(until=clock.wall() + self.ttl_seconds))
+            return result.rowcount == 1
+
+        return self._write(extend)
 
     def release(self) -> None:
-        with self._guard:
-            try:
-                with self.runtime.write() as session:
-                    session.exec(delete(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder))
-            except SQLAlchemyError as exc:
-                log.warning("lock %s: release failed (it expires by itself): %s", self.name, exc)
+        def drop(session: Session) -> bool:
+            session.exec(delete(Lease).where(col(Lease.name) == self.name, col(Lease.holder) == self.holder))
+            return True
+
+        self._write(drop, "release failed (it expires by itself)")

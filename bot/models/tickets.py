@@ -15,7 +15,7 @@ TICKET_GRADES = ("急难", "重大", "一般", "萌芽")
 
 class Ticket(SQLModel, table=True):
     """A problem (反映 / 匿名反映) or suggestion (建议) under its own `#N`. An anonymous ticket keeps no member
-    id: only `reporter_ref`, the per-report seal of bot.seal.report_seal (see bot/services/tickets.py)."""
+    id: only `reporter_ref`, the per-report seal of bot.seal.report_seal (see bot/services/tickets/core.py)."""
 
     __table_args__ = (Index("ix_ticket_open", "status", "due_on"),
                       CheckConstraint(check_sql("status", TicketStatus), name="ck_ticket_status"))

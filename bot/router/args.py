@@ -167,7 +167,7 @@ class When(Arg):
 
     def take(self, ctx: Context, norm: str, raw: str, values: Values) -> tuple[Any, str, str]:
         from bot import clock, parse
-        from bot.services.theme_day_agenda import past_check
+        from bot.services.theme_day.agenda import past_check
 
         found = parse.take_when(norm, clock.today())
         if found is None:

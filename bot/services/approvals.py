@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,6 +66,40 @@ def next_number(session: Session, kind: str, sealed: bool = False) -> int:
     session.flush()
     assert row.id is not None  # assigned by the flush
     return row.id
+
+
+N = TypeVar("N")
+
+
+def find_numbered(session: Session, model: type[N], number: int) -> N | None:
+    """The row of `model` (a table with a `number` from `next_number`: tickets, commitments, reviews...)
+    numbered `#number`, or None."""
+    column: Any = model.number  # type: ignore[attr-defined]  # every numbered table has the column
+    return session.exec(select(model).where(column == number)).first()
+
+
+def get_numbered(session: Session, model: type[N], number: int, error: type[Refusal], key: str) -> N:
+    """`find_numbered`, or `error` with the reply `key` (which may name the `{number}`) when there is none."""
+    row = find_numbered(session, model, number)
+    if row is None:
+        raise error(texts.t(key, number=number))
+    return row
+
+
+def check_peer(session: Session, member: Member, row: Any, error: type[Refusal], keys: tuple[str, str, str, str],
+               is_open: bool, earlier: Any) -> None:
+    """`member` may act once on `row`, a numbered case about another member of their branch (a commitment's
+    vote, a review's dispute): not their own case (reply `keys[0]`), same branch (`keys[1]`), the case still
+    open (`is_open`, else `keys[2]`), and not done before (`earlier`, a select of their previous act, else
+    `keys[3]`). Each reply may name the case's `{number}`; a refusal raises `error`."""
+    own, other_branch, closed, again = keys
+    checks = ((row.member_id == member.id, own), (member.branch_id != row.branch_id, other_branch),
+              (not is_open, closed))
+    for refused, key in checks:
+        if refused:
+            raise error(texts.t(key, number=row.number))
+    if session.exec(earlier).first() is not None:
+        raise error(texts.t(again, number=row.number))
 
 
 def parse_number(text: str) -> int | None:

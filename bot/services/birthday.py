@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from bot import notify, texts
 from bot.models import Branch, Member
 from bot.notify_group import Batch
-from bot.services import tasks, theme_day_agenda
+from bot.services import tasks
+from bot.services.theme_day import agenda as theme_day_agenda
 
 
 def date_field(config: Any) -> str:

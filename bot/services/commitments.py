@@ -28,8 +28,8 @@ from bot.models import Approval, Commitment, CommitmentProgress, CommitmentVote,
 from bot.notify_group import Batch
 from bot.refusal import Refusal
 from bot.services import approvals
-from bot.services import points as pts
-from bot.services.roster_forget import Forgotten
+from bot.services.points import core as pts
+from bot.services.roster.forget import Forgotten
 
 KINDS = ("yearly", "instant")
 STATUSES = ("pending", "approved", "rejected", "fulfilled")
@@ -40,14 +40,11 @@ class CommitmentError(Refusal):
 
 
 def find(session: Session, number: int) -> Commitment | None:
-    return session.exec(select(Commitment).where(Commitment.number == number)).first()
+    return approvals.find_numbered(session, Commitment, number)
 
 
 def get(session: Session, number: int) -> Commitment:
-    row = find(session, number)
-    if row is None:
-        raise CommitmentError(texts.t("commitments.not_found", number=number))
-    return row
+    return approvals.get_numbered(session, Commitment, number, CommitmentError, "commitments.not_found")
 
 
 def status_label(row: Commitment) -> str:
@@ -173,15 +170,10 @@ def below_threshold(config: Any, satisfied: int, votes: int) -> bool:
 
 def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfied: bool) -> str:
     number = row.number
-    if voter.id == row.member_id:
-        raise CommitmentError(texts.t("commitments.vote_own", number=number))
-    if voter.branch_id != row.branch_id:
-        raise CommitmentError(texts.t("commitments.vote_branch", number=number))
-    if row.status != "fulfilled" or row.evaluated_at is not None:
-        raise CommitmentError(texts.t("commitments.vote_closed", number=number))
     seen = select(CommitmentVote).where(CommitmentVote.commitment_id == row.id, CommitmentVote.member_id == voter.id)
-    if session.exec(seen).first() is not None:
-        raise CommitmentError(texts.t("commitments.voted_already", number=number))
+    approvals.check_peer(session, voter, row, CommitmentError, ("commitments.vote_own", "commitments.vote_branch",
+                         "commitments.vote_closed", "commitments.voted_already"),
+                         row.status == "fulfilled" and row.evaluated_at is None, seen)
     assert row.id is not None  # rows from the session
     assert voter.id is not None
     session.add(CommitmentVote(commitment_id=row.id, member_id=voter.id, satisfied=satisfied, at=clock.now()))

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot import texts
 from bot.models import Member
-from bot.services.roster import RosterError, import_branches, import_roster, read_table
+from bot.services.roster.core import RosterError, import_branches, import_roster, read_table
 
 DEMO_DIR = texts.CONTENT / "demo"
 BRANCHES_FILE = DEMO_DIR / "branches.csv"

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from bot import clock, notify, texts
 from bot.models import Approval, Member, Ticket
-from bot.services import approvals, tasks, tickets_escalation
+from bot.services import approvals, tasks
+from bot.services.tickets import escalation as tickets_escalation
 
 DECIDER_ROLES = ("secretary", "deputy", "committee")
 

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot import audit, notify, texts
 from bot.models import DutyShift, Member
-from bot.services.roster_io import Table, control_problems, fields_of, map_headers, parse_date
+from bot.services.roster.cells import control_problems, fields_of, map_headers, parse_date
+from bot.services.roster.io import ImportResult, Table
 
 ALIASES = {"date": "date", "日期": "date", "值班日期": "date", "userid": "userid", "工号": "userid",
            "账号": "userid"}
 
 
 @dataclass
-class DutyImport:
-    created: int = 0
-    existing: int = 0
-    errors: list[str] = field(default_factory=list)
+class DutyImport(ImportResult):
+    """`created` shifts and `existing` ones left alone (`updated` stays 0: a shift has nothing to update)."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    existing: int = 0
+
+    def summary(self) -> str:
+        return f"created={self.created} existing={self.existing} rejected={len(self.errors)}"
 
 
 def import_rows(session: Session, table: Table, actor: str = "cli") -> DutyImport:

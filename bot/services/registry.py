@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.services.approvals import Kind
-    from bot.services.roster_forget import ForgetHook
+    from bot.services.roster.forget import ForgetHook
 
 
 @functools.cache
 def approval_kinds() -> dict[str, Kind]:
     """Every kind of request 待审 lists, by name (`Approval.kind`)."""
-    from bot.services import commitments, points_admin, reviews, study_checkin, theme_day
+    from bot.services import commitments, reviews
+    from bot.services.points import admin as points_admin
+    from bot.services.study import makeup as study_makeup
+    from bot.services.theme_day import core as theme_day
 
-    kinds = (study_checkin.APPROVAL_KIND,  # makeup: 补签
+    kinds = (study_makeup.APPROVAL_KIND,  # makeup: 补签
              theme_day.APPROVAL_KIND,  # leave: 请假
              points_admin.APPROVAL_KIND,  # points: 积分调整 over the limit
              reviews.APPROVAL_KIND,  # review: 评议 ratings
@@ -35,7 +38,9 @@ def approval_kinds() -> dict[str, Kind]:
 def forget_hooks() -> tuple[ForgetHook, ...]:
     """What `forget` runs, in this order, before the sweep of every text column (roster_forget)."""
     from bot import paging
-    from bot.services import commitments, reviews, roster_forget, tickets
+    from bot.services import commitments, reviews
+    from bot.services.roster import forget as roster_forget
+    from bot.services.tickets import core as tickets
 
     return (roster_forget.scrub_inbound, roster_forget.scrub_deliveries, roster_forget.scrub_own_texts,
             roster_forget.scrub_audit_targets, reviews.scrub_reviews, tickets.scrub_tickets,

@@ -28,8 +28,8 @@ from bot import audit, clock, notify, texts
 from bot.models import Approval, Member, Review, ReviewDispute
 from bot.refusal import Refusal
 from bot.services import approvals
-from bot.services import points as pts
-from bot.services.roster_forget import Forgotten
+from bot.services.points import core as pts
+from bot.services.roster.forget import Forgotten
 
 NOTICE_DAYS = 7
 RULINGS = {"维持": "upheld", "修改": "amended"}
@@ -45,10 +45,7 @@ def period_of(day: dt.date) -> str:
 
 
 def get(session: Session, number: int) -> Review:
-    row = session.exec(select(Review).where(Review.number == number)).first()
-    if row is None:
-        raise ReviewError(texts.t("reviews.not_found", number=number))
-    return row
+    return approvals.get_numbered(session, Review, number, ReviewError, "reviews.not_found")
 
 
 def submit(session: Session, config: Any, member: Member, text: str) -> Review:
@@ -110,15 +107,10 @@ APPROVAL_KIND = approvals.Kind("review", "reviews.approval_label", _on_approve, 
 
 def dispute(session: Session, config: Any, member: Member, number: int, text: str) -> Review:
     row = get(session, number)
-    if row.member_id == member.id:
-        raise ReviewError(texts.t("reviews.own", number=number))
-    if member.branch_id != row.branch_id:
-        raise ReviewError(texts.t("reviews.not_branch", number=number))
-    if row.status != "notice" or (row.notice_until and clock.today() > row.notice_until):
-        raise ReviewError(texts.t("reviews.not_in_notice", number=number))
+    in_notice = row.status == "notice" and not (row.notice_until and clock.today() > row.notice_until)
     seen = select(ReviewDispute).where(ReviewDispute.review_id == row.id, ReviewDispute.member_id == member.id)
-    if session.exec(seen).first() is not None:
-        raise ReviewError(texts.t("reviews.disputed_already", number=number))
+    approvals.check_peer(session, member, row, ReviewError, ("reviews.own", "reviews.not_branch",
+                         "reviews.not_in_notice", "reviews.disputed_already"), in_notice, seen)
     assert row.id is not None  # rows from the session
     assert member.id is not None
     session.add(ReviewDispute(review_id=row.id, member_id=member.id, text=text[:500], at=clock.now()))

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from bot import audit
 from bot.models import ThemeDay
-from bot.services import theme_day
-from bot.services.theme_day_agenda import ThemeDayError, agenda_text
+from bot.services.theme_day import core as theme_day
+from bot.services.theme_day.agenda import ThemeDayError, agenda_text
 
 
 def edit(session: Session, config: Any, actor: str, event: ThemeDay, agenda: str | None,

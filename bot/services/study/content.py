@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from bot import audit, clock, texts
 from bot.models import STUDY_SERIES, StudyItem
-from bot.services.roster_io import XLSX_ERRORS
-from bot.services.study_items import ItemErrors, validate
+from bot.services.roster.io import XLSX_ERRORS
+from bot.services.study.items import ItemErrors, validate
 
 __all__ = ["STUDY_SERIES", "ContentError", "ImportResult", "ItemErrors", "apply", "import_path", "load", "validate"]
 
@@ -46,6 +46,10 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     slugs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # always empty: a bad item is a ContentError from `load`
+
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} unchanged={self.unchanged} rejected=0"
 
 
 def files_in(path: Path) -> list[Path]:

@@ -16,9 +16,9 @@ def _categories() -> tuple[tuple[str, frozenset[str]], ...]:
 
 
 def categorise(text: str) -> str:
-    from bot import intents
+    from bot import segment
 
-    tokens = set(intents.words(text[:500]))
+    tokens = set(segment.words(text[:500]))
     for name, keywords in _categories():
         if tokens & keywords or any(len(k) > 1 and k in text for k in keywords):
             return name

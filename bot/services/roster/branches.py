@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.models import BRANCH_LEVELS, AuditLog, Branch
-from bot.services.roster_io import ImportResult, by_line, control_problems, fields_of, map_headers
+from bot.services.roster.cells import by_line, control_problems, fields_of, map_headers
+from bot.services.roster.io import ImportResult
 
 BRANCH_HEADERS: dict[str, str] = {
     "code": "code", "编码": "code", "代码": "code",

@@ -22,7 +22,8 @@ from bot import audit, clock, notify, texts
 from bot.enums import PointsRule
 from bot.models import Approval, Branch, LedgerEntry, Member, Veto
 from bot.services import approvals
-from bot.services import points as pts
+from bot.services.points import core as pts
+from bot.services.points import ranking
 
 SECRETARY_ROLES = ("secretary", "deputy", "committee")
 MAX_MANUAL = 100  # a single 加分/扣分 above this is surely a typo
@@ -164,7 +165,7 @@ def veto(session: Session, config: Any, actor: Member, target: Member, reason: s
 
 def set_ranking(session: Session, config: Any, actor: Member, branch: Branch, enabled: bool) -> bool:
     """Turn the branch's 排行 on or off; returns False when it already was. Audited."""
-    if pts.ranking_enabled(config, branch) is enabled:
+    if ranking.ranking_enabled(config, branch) is enabled:
         return False
     branch.ranking_enabled = enabled
     session.add(branch)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, clock
 from bot.models import StudyDay, StudyItem
-from bot.services import study_content
+from bot.services.study import content as study_content
 
 BODY_MAX = study_content.BODY_MAX
 WRITERS = frozenset({"editor", "reviewer", "committee", "admin"})
@@ -93,14 +93,26 @@ def write(session: Session, actor: str, roles: frozenset[str], data: dict[str, A
     return item
 
 
-def review(session: Session, actor: str, roles: frozenset[str], slug: str) -> StudyItem:
+def _next_step(session: Session, actor: str, roles: frozenset[str], slug: str, allowed: frozenset[str],
+               status: str, refusals: tuple[str, str, str]) -> StudyItem:
+    """The item `slug`, when `actor` may take its next step: one of the `allowed` roles, not the item's
+    author, the item in `status`. Else a WorkflowError with the matching refusal (roles, own item, status;
+    the last may name the item's `{title}`)."""
     item = get(session, slug)
-    if not roles & REVIEWERS:
-        raise WorkflowError("", "只有审核可以审核学习内容。")
+    not_role, own, wrong_status = refusals
+    if not roles & allowed:
+        raise WorkflowError("", not_role)
     if item.editor == actor:
-        raise WorkflowError("", "不能审核自己撰写的内容，请另一位审核人员审核。")
-    if item.status != "draft":
-        raise WorkflowError("", f"《{item.title}》不是待审核的草稿。")
+        raise WorkflowError("", own)
+    if item.status != status:
+        raise WorkflowError("", wrong_status.format(title=item.title))
+    return item
+
+
+def review(session: Session, actor: str, roles: frozenset[str], slug: str) -> StudyItem:
+    item = _next_step(session, actor, roles, slug, REVIEWERS, "draft",
+                      ("只有审核可以审核学习内容。", "不能审核自己撰写的内容，请另一位审核人员审核。",
+                       "《{title}》不是待审核的草稿。"))
     item.status, item.reviewer, item.updated_at = "reviewed", actor, clock.now()
     session.add(item)
     audit.record(session, actor, "study_review", f"study:{item.slug}", item.title[:100])
@@ -109,13 +121,10 @@ def review(session: Session, actor: str, roles: frozenset[str], slug: str) -> St
 
 def schedule(session: Session, actor: str, roles: frozenset[str], slug: str, day: dt.date,
              urgent: bool = False) -> Scheduled:
-    item = get(session, slug)
-    if not roles & SCHEDULERS:
-        raise WorkflowError("", "只有审核、党委委员或管理员可以排期。")
-    if item.editor == actor:
-        raise WorkflowError("", "不能给自己撰写的内容排期，请另一位审核人员或管理员排期。")
-    if item.status != "reviewed":
-        raise WorkflowError("", f"《{item.title}》还没有通过审核，不能排期。")
+    item = _next_step(session, actor, roles, slug, SCHEDULERS, "reviewed",
+                      ("只有审核、党委委员或管理员可以排期。",
+                       "不能给自己撰写的内容排期，请另一位审核人员或管理员排期。",
+                       "《{title}》还没有通过审核，不能排期。"))
     if day < clock.today():
         raise WorkflowError("publish_on", f"{day} 已经过去，请选今天或以后的工作日。")
     if not clock.is_workday(day):

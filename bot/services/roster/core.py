@@ -8,8 +8,8 @@ missing from the file are left untouched on existing members; a blank cell means
 `member`, type `regular`, active true, no date, no phone). Every member has the `member` role. Members
 absent from the file are not changed. A member deactivated or losing a role loses their console sessions.
 
-Branches (`import_branches`) and erasure (`forget_member`) live in their own modules and are
-re-exported here, so callers import everything roster-related from `bot.services.roster`.
+Branches (`import_branches`, roster.branches), erasure (`forget_member`, roster.forget) and reading files
+(roster.io) live in their own modules of this package and are re-exported here (`__all__`) for the CLI.
 """
 
 from __future__ import annotations
@@ -27,21 +27,11 @@ from sqlmodel import Session, col
 from bot import clock
 from bot.models import AuditLog, Branch, Member
 from bot.services.console_sessions import end_member_sessions
-from bot.services.roster_branches import BranchIndex, import_branches
-from bot.services.roster_forget import forget_member
-from bot.services.roster_io import (
-    ImportResult,
-    MemberNotFound,
-    RosterError,
-    Table,
-    by_line,
-    control_problems,
-    fields_of,
-    map_headers,
-    open_table,
-    read_table,
-)
-from bot.services.roster_row import parse_row
+from bot.services.roster.branches import BranchIndex, import_branches
+from bot.services.roster.cells import by_line, control_problems, fields_of, map_headers
+from bot.services.roster.forget import forget_member
+from bot.services.roster.io import ImportResult, MemberNotFound, RosterError, Table, open_table, read_table
+from bot.services.roster.row import parse_row
 
 __all__ = [
     "ImportResult", "MemberNotFound", "RosterError", "Table",

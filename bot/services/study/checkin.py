@@ -1,6 +1,7 @@
-"""Check-in, streaks, month counts, 答 (question bonus), 心得 (reflections) and 补签 (make-up requests).
+"""Check-in, streaks, month counts, 答 (question bonus), 心得 (reflections) and who checked in (补签, make-up
+requests, are in `study.makeup`).
 
-Every bonus is a ledger entry through `bot.services.points.award` (caps from `[points.rules.*]`); the
+Every bonus is a ledger entry through `bot.services.points.core.award` (caps from `[points.rules.*]`); the
 service raises `StudyError` with the Chinese reply for anything a member can fix.
 """
 
@@ -18,12 +19,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot import clock, parse, texts
+from bot import clock, texts
 from bot.db import table_of
 from bot.enums import PointsRule
-from bot.models import Approval, CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
+from bot.models import CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.refusal import Refusal
-from bot.services import approvals, study
+from bot.services.study import core as study
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,13 @@ class CheckInResult:
     item: StudyItem | None
 
 
-def _insert(session: Session):
+def insert_for(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
           actor: str = "system") -> int:
-    from bot.services import points
+    from bot.services.points import core as points
 
     return int(points.award(session, config, member, rule, on=on, reason=reason, source=source,
                             actor=actor).points)
@@ -70,7 +71,7 @@ def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: 
         return
     rows = [{"member_id": m, "date": day, "via": via, "at": now} for m in member_ids]
     for start in range(0, len(rows), 1000):
-        session.exec(_insert(session)(table_of(StudyReceipt))
+        session.exec(insert_for(session)(table_of(StudyReceipt))
                      .on_conflict_do_nothing(index_elements=["member_id", "date"]), params=rows[start:start + 1000])
 
 
@@ -134,7 +135,7 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
     item = session.get(StudyItem, chosen.item_id)
     assert member.id is not None  # a member row from the session
     table = table_of(CheckIn)
-    result = session.exec(_insert(session)(table).values(
+    result = session.exec(insert_for(session)(table).values(
         member_id=member.id, date=day, at=clock.now(), via=via[:16], makeup=False)
         .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     created = result.first() is not None
@@ -225,75 +226,9 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
     return texts.t("study.reflection_saved", points=points)
 
 
-# -- 补签 -------------------------------------------------------------------------------------------------
-
-_MAKEUP = re.compile(r"^(\S+?)[\s,、:]+(.+)$")  # 日期 原因: the date as bot.parse reads it
-_RAW_SEP = re.compile(r"[\s,，、:：]+")
-
 
 def _md(day: dt.date) -> str:
     return f"{day.month}月{day.day}日"
-
-
-def earliest_makeup(config: Any, today: dt.date) -> dt.date:
-    day = today
-    for _ in range(max(config.study.makeup_days, 0)):
-        day = clock.previous_workday(day)
-    return day
-
-
-def request_makeup(session: Session, config: Any, member: Member, args: str, raw: str | None = None) -> Approval:
-    """`args`: `日期 原因`, normalised (for parsing); the reason is stored from `raw` (as sent) when given."""
-    m = _MAKEUP.match(args.strip())
-    if not m:
-        raise StudyError(texts.t("study.makeup_usage"))
-    today = clock.today()
-    try:
-        day = parse.parse_date(m.group(1), today, past=True)  # 「11月23日」: the latest such day before today
-    except parse.ParseError as exc:
-        raise StudyError(f"{exc}\n{texts.t('study.makeup_usage')}") from None
-    reason = m.group(2).strip()
-    pieces = _RAW_SEP.split((raw or "").strip(), maxsplit=1)
-    if raw is not None and len(pieces) == 2 and pieces[1].strip():
-        reason = pieces[1].strip()
-    if day >= today:
-        raise StudyError(texts.t("study.makeup_not_past"))
-    window = config.study.makeup_days
-    if day < earliest_makeup(config, today):
-        raise StudyError(texts.t("study.makeup_too_old", days=window))
-    if not clock.is_workday(day):
-        raise StudyError(texts.t("study.makeup_rest_day", date=day.isoformat()))
-    if study.get_day(session, day) is None:
-        raise StudyError(texts.t("study.makeup_no_item", date=day.isoformat()))
-    assert member.id is not None  # a member row from the session
-    if checked_in(session, member.id, day):
-        raise StudyError(texts.t("study.makeup_done", date=day.isoformat()))
-    for request in session.exec(select(Approval).where(Approval.kind == "makeup", Approval.member_id == member.id,
-                                                       Approval.status == "pending")):
-        if approvals.payload(request).get("date") == day.isoformat():
-            raise StudyError(texts.t("study.makeup_pending", number=request.number))
-    summary = texts.t("study.makeup_summary", name=member.name, date=day.isoformat(), reason=reason)
-    request = approvals.create(session, "makeup", member, summary, {"date": day.isoformat(), "reason": reason[:200]})
-    approvals.announce(session, config, request)
-    return request
-
-
-def _approve_makeup(session: Session, request: Approval, decider: Member, config: Any) -> None:
-    member = session.get(Member, request.member_id)
-    day = dt.date.fromisoformat(approvals.payload(request)["date"])
-    if member is None:
-        return
-    table = table_of(CheckIn)
-    result = session.exec(_insert(session)(table).values(
-        member_id=member.id, date=day, at=clock.now(), via="makeup", makeup=True, approval_id=request.id)
-        .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
-    if result.first() is not None:
-        award(session, config, member, PointsRule.MAKEUP_CHECKIN, on=day, source=f"approval:{request.number}",
-              actor=decider.userid, reason=texts.t("study.reason_makeup", date=day.isoformat(),
-                                                   number=request.number))
-
-
-APPROVAL_KIND = approvals.Kind("makeup", "study.makeup_label", _approve_makeup)
 
 
 # -- 统计 / 未学 --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ token, phone, openid and dates are cleared, roles drop to `member` and the membe
 Tables that store the member's own texts by member id have a hook, listed in
 `bot.services.registry.forget_hooks()`; each hook gets the
 session and a `Forgotten` (old identifiers, the new token, the member's own sentences) and scrubs its rows in
-the same transaction through `gone.scrub(...)`, which records what changed. Then `roster_sweep.sweep` removes
+the same transaction through `gone.scrub(...)`, which records what changed. Then `sweep.sweep` removes
 the userid (any case), openid, name, phone and those sentences from every text column of every table (copies
 in notices, summaries, audit details, other members' messages). Sealed (anonymous) reports are out of reach
 by design: nothing here computes or searches seals. `forget` prints one `table=N` line per table changed.
@@ -38,8 +38,8 @@ from bot.models import (
     TicketEvent,
 )
 from bot.services.console_sessions import end_member_sessions
-from bot.services.roster_io import MemberNotFound
-from bot.services.roster_sweep import ERASED_TEXT, Secret, sweep
+from bot.services.roster.io import MemberNotFound
+from bot.services.roster.sweep import ERASED_TEXT, Secret, sweep
 
 MIN_SENTENCE = 4  # shorter texts ("1", "已学", "一般") are not searched for elsewhere
 _CJK = re.compile(r"[\u4e00-\u9fff]")

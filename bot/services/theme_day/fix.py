@@ -16,10 +16,10 @@ from sqlmodel import Session, col, func, select
 from bot import audit, clock, texts
 from bot.enums import PointsRule
 from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
-from bot.services import points
 from bot.services.member_lookup import one_member, scope
-from bot.services.theme_day import current, row, window
-from bot.services.theme_day_agenda import ThemeDayError
+from bot.services.points import core as points
+from bot.services.theme_day.agenda import ThemeDayError
+from bot.services.theme_day.core import current, row, window
 
 
 def event_for(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:

@@ -14,9 +14,10 @@ from bot import clock, notify, outbox, texts
 from bot.enums import PointsRule
 from bot.models import Attendance, AttendanceAlert, Branch, Member, ThemeDay
 from bot.notify_group import Batch
-from bot.services import points, tasks
-from bot.services.theme_day import OPEN, branch_members, push, when
-from bot.services.theme_day_agenda import branch_rule, detail_lines, online_text
+from bot.services import tasks
+from bot.services.points import core as points
+from bot.services.theme_day.agenda import branch_rule, detail_lines, online_text
+from bot.services.theme_day.core import OPEN, branch_members, push, when
 
 DAY_BEFORE_FROM = dt.time(9, 0)  # the day-before reminder goes from 09:00 on the calendar day before ...
 TWO_HOURS = dt.timedelta(hours=2)  # ... and the other from start - 2 h

@@ -2,7 +2,7 @@
 
 Each push is one outbox message keyed by its date (`study:D:<channel>`, `study_reminder:D:<channel>`,
 `study_gap:D:<channel>`), so running a job again for the same date never duplicates anything. On a 温故 day
-(nothing reviewed left: an earlier item is sent again, see bot.services.study) the title carries 「温故」.
+(nothing reviewed left: an earlier item is sent again, see bot.services.study.core) the title carries 「温故」.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlmodel import Session, col, func, select
 
 from bot import clock, notify, texts
 from bot.models import Branch, CheckIn, Member, StudyItem, StudyReceipt
-from bot.services import study, study_checkin
+from bot.services.study import checkin as study_checkin
+from bot.services.study import core as study
 
 
 def title(item: StudyItem, review: bool = False) -> str:

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot import clock, texts
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.notify_group import Batch
-from bot.services import tickets
+from bot.services.tickets import core as tickets
 
 
 def overdue(session: Session, today: dt.date, branch_ids: set[int] | None = None) -> list[Ticket]:
@@ -93,7 +93,7 @@ def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None 
             people = _recipients(session, target)
             key = f"ticket:{ticket.number}:escalate:{target.id}"
             if ticket.anonymous:  # its notice keeps day-precision times (CONTRACT Privacy): sent on its own
-                tickets._notify(session, config, ticket, people, notice, key=key, urgent=ticket.grade == "急难")
+                tickets.notify_handlers(session, config, ticket, people, notice, key=key, urgent=ticket.grade == "急难")
             else:
                 batch.add(people, key, line, single=notice, urgent=ticket.grade == "急难")
             tickets.tell_reporter(session, config, ticket, f"escalate:{target.id}", "escalated", level=target.name)
@@ -101,8 +101,8 @@ def escalate(session: Session, config: Any, today: dt.date, batch: Batch | None 
         ticket.level += 1
         ticket.due_on = clock.add_workdays(today, tickets.days_for(config, ticket.grade))
         session.add(ticket)
-        tickets._event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
-        tickets._audit(session, ticket, "system", "ticket_escalate", target.code)
+        tickets.add_event(session, ticket, "escalated", "system", target.name, branch_id=target.id)
+        tickets.audit_row(session, ticket, "system", "ticket_escalate", target.code)
     if own:
         batch.send(session, config)  # one 督办 message per person per run (an urgent one apart)
     return sent

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 
 from bot import clock, texts
 from bot.models import MEMBER_TYPES, ROLES
-from bot.services.roster_io import parse_bool, parse_date, split_list
+from bot.services.roster.cells import parse_bool, parse_date, split_list
 
 USERID = re.compile(r"^[a-z0-9_.@-]{1,64}$")
 PHONE = re.compile(r"^\+?\d{5,20}$")

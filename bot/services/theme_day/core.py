@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from bot import audit, clock, notify, outbox, texts
 from bot.models import Approval, Attendance, AuditLog, Branch, Member, ThemeDay
 from bot.services import approvals
-from bot.services.theme_day_agenda import (
+from bot.services.theme_day.agenda import (
     ONLINE_PLACES,
     ThemeDayError,
     detail_lines,
@@ -220,7 +220,7 @@ def _decided(rsvp: str):
             entry.rsvp = rsvp
             session.add(entry)
             if rsvp == "leave_rejected":  # the event may have closed counting it as excused
-                from bot.services.theme_day_jobs import leave_rejected
+                from bot.services.theme_day.jobs import leave_rejected
 
                 leave_rejected(session, config, entry)
 
