@@ -80,7 +80,7 @@ def record_receipts_query(session: Session, member_ids: Any, day: dt.date, via: 
     # SQLite needs a WHERE in the SELECT to tell its ON CONFLICT from a join's ON
     rows = select(member_ids.subquery().c[0], literal(day), literal(via),
                   literal(clock.now(), table_of(StudyReceipt).c.at.type)).where(true())
-    session.execute(_insert(session)(table_of(StudyReceipt)).from_select(["member_id", "date", "via", "at"], rows)
+    session.execute(insert_for(session)(table_of(StudyReceipt)).from_select(["member_id", "date", "via", "at"], rows)
                     .on_conflict_do_nothing(index_elements=["member_id", "date"]))
 
 
