@@ -1,12 +1,11 @@
 """主题党日: 发布主题党日 / 推迟 / 取消 / 签到码 / 出勤 / 补签到 / 准假 for secretaries; 参加 / 请假 / 签到 / 销假
 for members."""
 
-import re
 from typing import Any
 
 from bot import texts
 from bot.models import Branch, Member, ThemeDay
-from bot.router import SECRETARY_ROLES, Context, Number, Router, Text, Token, When, Who
+from bot.router import SECRETARY_ROLES, Code, Context, Number, Router, Text, Token, When, Who
 from bot.services import theme_day, theme_day_agenda, theme_day_fix
 
 AREA = "主题党日"
@@ -48,14 +47,13 @@ def attend(ctx: Context) -> str:
     return theme_day.attend(ctx.session, ctx.config, ctx.member)
 
 
-def leave(ctx: Context) -> str:
+def leave(ctx: Context, reason: str) -> str:
     """请假 原因 — 不能参加主题党日时请假（书记审批）"""
-    return theme_day.request_leave(ctx.session, ctx.config, ctx.member, ctx.raw_args)
+    return theme_day.request_leave(ctx.session, ctx.config, ctx.member, reason)
 
 
-def sign_in(ctx: Context) -> str:
+def sign_in(ctx: Context, code: str) -> str:
     """签到 码 — 主题党日现场签到"""
-    code = re.sub(r"^码\s*[:,]?\s*(?=\d)", "", ctx.args)  # 「签到码1296」 is 签到 1296
     return theme_day.sign_in(ctx.session, ctx.config, ctx.member, code)
 
 
@@ -94,8 +92,10 @@ OF_EVENT = Who(lookup=_member_of_event)
 
 def register(router: Router) -> None:
     router.command("参加", attend, bare=True, area=AREA, basic=True)
-    router.command("请假", leave, area=AREA, basic=True)
-    router.command("签到", sign_in, area=AREA)
+    router.command("请假", leave, area=AREA, basic=True, example="出差在外", note="说明原因，书记审批后生效",
+                   args=(Text("原因", "reason"),))
+    router.command("签到", sign_in, area=AREA, example="1296", note="4 位数字，由支部书记在现场或线上会议中公布",
+                   args=(Code("签到码", lead="码"),))  # 「签到码1296」 is 签到 1296
     router.command("销假", cancel_leave, bare=True, area=AREA)
     router.command("发布主题党日", publish, roles=SECRETARY_ROLES, area=AREA,
                    example="12月5日 下午2点半 三楼会议室 学习党章",

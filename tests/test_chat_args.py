@@ -173,7 +173,7 @@ def test_make_up_with_written_dates(app_rt):
     assert _makeup_reason(rt, 2) == "出差在外"
     refused = say_wecom(client, "m1", "补签 2月30日 出差")
     assert "没有「2月30日」这一天" in refused
-    assert "补签格式" in refused
+    assert "格式：补签 日期 原因" in refused  # why, then what to send
 
 
 @pytest.mark.parametrize(("command", "when"), [

@@ -183,13 +183,13 @@ def _missed_monday(srt):
 def test_make_up_request_approved_fills_the_day(srt):
     _missed_monday(srt)
     with srt.session() as s:
-        for text, needle in (("2026-11-23", "格式"), ("2026-11-25 忘了", "过去"), ("2026-11-22 周末", "没有晨学"),
-                             ("2026-11-02 出差", "最近 5 个工作日")):
+        for day, reason, needle in ((23, " ", "说明原因"), (25, "忘了", "过去"), (22, "周末", "没有晨学"),
+                                    (2, "出差", "最近 5 个工作日")):
             with pytest.raises(StudyError, match=needle):
-                study_checkin.request_makeup(s, srt.config, member(s, "m1"), text)
-        request = study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+                study_checkin.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, day), reason)
+        request = study_checkin.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "出差在外")
         with pytest.raises(StudyError, match="等待审批"):
-            study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+            study_checkin.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "出差在外")
         number = request.number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, True)
@@ -205,7 +205,7 @@ def test_make_up_request_approved_fills_the_day(srt):
 def test_make_up_request_rejected_changes_nothing(srt):
     _missed_monday(srt)
     with srt.session() as s:
-        number = study_checkin.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 忘了").number
+        number = study_checkin.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "忘了").number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, False, "理由不充分")
     with srt.session() as s:
