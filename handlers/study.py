@@ -41,12 +41,20 @@ def card_button(ctx: Context) -> Reply:
 
 def answer(ctx: Context, text: str) -> str:
     """答 答案 — 回答今天的思考题（答对加分）"""
-    return study_checkin.answer(ctx.session, ctx.config, ctx.member, text)
+    result = study_checkin.answer(ctx.session, ctx.config, ctx.member, text)
+    if result.before:
+        return texts.t("study.answered_before")
+    if not result.correct:
+        return texts.t("study.answer_wrong")
+    return texts.t("study.answer_right", points=result.points, answer=result.answer)
 
 
 def reflection(ctx: Context, text: str) -> str:
     """心得 文字 — 提交学习心得"""
-    return study_checkin.reflect(ctx.session, ctx.config, ctx.member, text)
+    result = study_checkin.reflect(ctx.session, ctx.config, ctx.member, text)
+    if result.again:
+        return texts.t("study.reflection_again")
+    return texts.t("study.reflection_saved", points=result.points)
 
 
 def makeup(ctx: Context, day: dt.date, reason: str) -> str:

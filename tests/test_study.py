@@ -152,9 +152,10 @@ def test_question_bonus_only_once(srt):
     add_items(srt, item("q1", question="党的一大在哪一年召开？", answer="1921|一九二一"))
     with srt.session() as s:
         study_push.show_today(s, srt.config, member(s, "m1"))
-        assert "不太对" in study_checkin.answer(s, srt.config, member(s, "m1"), "1949")
-        assert "回答正确" in study_checkin.answer(s, srt.config, member(s, "m1"), "1921年")
-        assert "只加一次" in study_checkin.answer(s, srt.config, member(s, "m1"), "一九二一")
+        answer = study_checkin.answer
+        assert answer(s, srt.config, member(s, "m1"), "1949") == study_checkin.Answered(False)
+        assert answer(s, srt.config, member(s, "m1"), "1921年") == study_checkin.Answered(True, 1, "1921")
+        assert answer(s, srt.config, member(s, "m1"), "一九二一") == study_checkin.Answered(True, before=True)
         assert s.exec(select(func.count()).select_from(StudyAnswer)).one() == 2
     assert [e.points for e in _ledger(srt, "m1", "study_answer")] == [1]
 
@@ -167,8 +168,10 @@ def test_reflection_limits_and_one_bonus_a_day(srt):
             study_checkin.reflect(s, srt.config, m1, "太短")
         with pytest.raises(StudyError, match="精简"):
             study_checkin.reflect(s, srt.config, m1, "长" * 501)
-        assert "+1" in study_checkin.reflect(s, srt.config, m1, "今天学习了理论摘编，收获很大，要落实到工作中。")
-        assert "只加一次" in study_checkin.reflect(s, srt.config, m1, "再写一篇心得体会，继续加强学习。")
+        first = study_checkin.reflect(s, srt.config, m1, "今天学习了理论摘编，收获很大，要落实到工作中。")
+        assert first == study_checkin.Reflected(1, again=False)
+        again = study_checkin.reflect(s, srt.config, m1, "再写一篇心得体会，继续加强学习。")
+        assert again == study_checkin.Reflected(0, again=True)
     assert [e.points for e in _ledger(srt, "m1", "reflection")] == [1]
 
 
