@@ -44,12 +44,21 @@ def attendance(ctx: Context) -> str:
 
 def attend(ctx: Context) -> str:
     """参加 — 确认参加本支部下一次主题党日"""
-    return theme_day.attend(ctx.session, ctx.config, ctx.member)
+    event, already = theme_day.attend(ctx.session, ctx.config, ctx.member)
+    if already:
+        return texts.t("theme_day.already_going", number=event.number)
+    return texts.t("theme_day.going", number=event.number, when=theme_day.when(event), place=event.place,
+                   online=theme_day_agenda.online_text(event))
 
 
 def leave(ctx: Context, reason: str) -> str:
     """请假 原因 — 不能参加主题党日时请假（书记审批）"""
-    return theme_day.request_leave(ctx.session, ctx.config, ctx.member, reason)
+    result = theme_day.request_leave(ctx.session, ctx.config, ctx.member, reason)
+    if result.state == "approved":
+        return texts.t("theme_day.leave_approved_already", event=result.event.number)
+    if result.state == "pending":
+        return texts.t("theme_day.leave_pending", event=result.event.number, number=result.number)
+    return texts.t("theme_day.leave_sent", number=result.number)
 
 
 def sign_in(ctx: Context, code: str) -> str:
