@@ -90,8 +90,7 @@ def _event_to_fix(ctx: Context, number: int) -> ThemeDay:
 
 
 def _member_of_event(ctx: Context, token: str, values: dict[str, Any]) -> Member:
-    return theme_day_fix.member_for(ctx.session, ctx.member, values["event"], token, f"{ctx.word} {ctx.args}",
-                                    ctx.chosen)
+    return theme_day_fix.member_for(ctx.session, ctx.member, values["event"], token, ctx.chosen)
 
 
 OPEN_EVENT = Number(name="event", load=_open_event)

@@ -281,6 +281,16 @@ def test_assign_by_name(app_rt):
     assert "有 2 位" in shared
     assert "指派 1 m1" in shared
     assert "x1" not in shared
+    from bot.services import tickets
+    from bot.services.member_lookup import SeveralMembers
+
+    with rt.session() as s:  # the service takes the name only: no chat text in, the list out (the console's case)
+        sec = s.exec(select(Member).where(Member.userid == "sec")).one()
+        with pytest.raises(SeveralMembers) as caught:
+            tickets.assignee_for(s, sec, 1, "党员乙")
+    assert [m.userid for m in caught.value.found] == ["m1", "m3"]
+    assert "工号 m3" in str(caught.value)
+    assert "例如" not in str(caught.value)
     assert say_wecom(client, "sec", "指派 1 外支部党员").startswith("名册中没有「外支部党员」")
     assert "不在 #1 所属支部" in say_wecom(client, "sec", "指派 1 x2")  # a userid keeps the refusal
     assert say_wecom(client, "sec", "指派 1 党员丙") == "#1 已指派给 党员丙，已通知本人。"

@@ -99,12 +99,14 @@ class Who(Arg):
     def resolve(self, ctx: Context, value: Any, values: Values) -> Any:
         if value is None:
             return None
-        token = value
-        if self.lookup is not None:
-            return self.lookup(ctx, token, values)
-        from bot.services.member_lookup import one_member, scope
+        from bot.services.member_lookup import SeveralMembers, one_member, scope
 
-        return one_member(ctx.session, token, scope(ctx.member, ctx.branch_id, ctx.chosen), f"{ctx.word} {ctx.args}")
+        try:
+            if self.lookup is not None:
+                return self.lookup(ctx, value, values)
+            return one_member(ctx.session, value, scope(ctx.member, ctx.branch_id, ctx.chosen))
+        except SeveralMembers as several:  # the reply shows the command again with a userid for the name
+            raise several.example(f"{ctx.word} {ctx.args}") from None
 
 
 @dataclass(frozen=True)
