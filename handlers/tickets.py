@@ -6,6 +6,7 @@ from typing import Any
 from bot import clock, texts
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
+from bot.router.context import ARG_SEP
 from bot.services import commitments, tickets, tickets_escalation
 from bot.services.approvals import parse_number
 
@@ -177,7 +178,7 @@ def unsatisfied(ctx: Context, number: int) -> str:
 
 def _own_ticket(ctx: Context) -> bool:
     """回复 / 办结 from the ticket's assignee (who need not be a secretary), for their own ticket."""
-    number = parse_number(ctx.args.partition(" ")[0])
+    number = parse_number(ARG_SEP.split(ctx.args.strip(), maxsplit=1)[0])  # 「办结：#12，已修复」 too
     return number is not None and tickets.is_assignee(ctx.session, ctx.member, number)
 
 
