@@ -257,7 +257,7 @@ def signin_code(session: Session, config: Any, branch_id: int | None) -> str:
 def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
     code = code.strip()
     if not code:
-        raise ThemeDayError(texts.t("theme_day.signin_usage"))
+        raise ThemeDayError(texts.t("theme_day.signin_no_code"))
     event = current(session, config, member.branch_id)
     if event is None:
         raise ThemeDayError(texts.t("theme_day.signin_none"))

@@ -222,7 +222,7 @@ def tell_reporter(session: Session, config: Any, ticket: Ticket, key: str, step:
 def grade(session: Session, config: Any, actor: Member, number: int, value: str,
           branch_id: int | None = None) -> Ticket:
     if value not in GRADE_KEYS:
-        raise TicketError(texts.t("tickets.usage_grade"))
+        raise TicketError(texts.t("tickets.bad_grade"))
     ticket = _handled(session, actor, number, branch_id)
     ticket.grade = value
     start = _local_day(ticket.created_at) if not ticket.reopened and not ticket.level else clock.today()
