@@ -45,10 +45,7 @@ class CheckInResult:
 
 
 @dataclass(frozen=True)
-class Answered:
-    """答: right or wrong, the points it earned, and the expected answer's first form when right; `before` when
-    a right answer today already earned them (this one is not stored)."""
-
+class Answered:  # 答: right or wrong, the points and the expected answer; `before`: one today already earned them
     correct: bool
     points: int = 0
     answer: str = ""
@@ -56,9 +53,7 @@ class Answered:
 
 
 @dataclass(frozen=True)
-class Reflected:
-    """心得: stored; the points it earned, `again` when an earlier one today already earned them."""
-
+class Reflected:  # 心得, stored: the points; `again`: one today already earned them
     points: int
     again: bool
 

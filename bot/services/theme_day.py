@@ -182,23 +182,18 @@ def _upcoming(session: Session, config: Any, member: Member) -> ThemeDay:
 
 
 def attend(session: Session, config: Any, member: Member) -> tuple[ThemeDay, bool]:
-    """参加: the member is expected at the branch's next event; that event, and whether they already were."""
+    """参加 the branch's next event: the event, and whether the member was already expected."""
     event = _upcoming(session, config, member)
     entry = row(session, event, member)
-    if entry.rsvp == "going":
-        return event, True
-    entry.rsvp = "going"
+    already, entry.rsvp = entry.rsvp == "going", "going"
     session.add(entry)
-    return event, False
+    return event, already
 
 
 @dataclass(frozen=True)
 class Leave:
-    """A leave request for `event`: `state` "sent" (request `number` made now), "pending" (request `number`
-    made earlier, waiting) or "approved" (already excused)."""
-
     event: ThemeDay
-    state: str
+    state: str  # "sent" (request `number` made now), "pending" (made earlier, waiting), "approved" (excused)
     number: int | None
 
 
@@ -208,10 +203,8 @@ def request_leave(session: Session, config: Any, member: Member, reason: str) ->
         raise ThemeDayError(texts.t("theme_day.leave_usage"))
     event = _upcoming(session, config, member)
     entry = row(session, event, member)
-    if entry.rsvp == "leave":
-        return Leave(event, "approved", entry.leave_number)
-    if entry.rsvp == "leave_pending":
-        return Leave(event, "pending", entry.leave_number)
+    if entry.rsvp in ("leave", "leave_pending"):  # excused already, or asked and waiting
+        return Leave(event, "approved" if entry.rsvp == "leave" else "pending", entry.leave_number)
     summary = texts.t("theme_day.leave_summary", name=member.name, event=event.number, when=when(event),
                       reason=reason.strip()[:100])
     request = approvals.create(session, "leave", member, summary,  # the reason also lets `forget` find copies
