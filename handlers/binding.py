@@ -7,21 +7,18 @@ from sqlmodel import col, func, select
 
 from bot import audit, clock, texts
 from bot.models import AuditLog, Member
-from bot.router import Context, Router
+from bot.router import Arg, Code, Context, Router
 
 MAX_FAILURES = 5  # wrong guesses per openid per day: the last four phone digits are easy to guess
 
 
-def bind(ctx: Context) -> str:
+def bind(ctx: Context, userid: str, last4: str) -> str:
     """绑定 工号 手机后四位 — 公众号用户关联党员身份"""
     if ctx.message.channel != "wechat":
         return texts.t("bind.wecom_only")
     if ctx.member is not None:
         return texts.t("bind.already", name=ctx.member.name)
-    parts = ctx.args.split()
-    if len(parts) != 2 or not parts[1].isdigit() or len(parts[1]) != 4:
-        return texts.t("bind.usage")
-    userid, last4 = parts[0].lower(), parts[1]
+    userid = userid.lower()
     tag = hashlib.sha256(ctx.message.sender.encode()).hexdigest()[:16]
     since = clock.now() - dt.timedelta(days=1)
     failures = ctx.session.exec(select(func.count()).select_from(AuditLog).where(
@@ -41,4 +38,5 @@ def bind(ctx: Context) -> str:
 
 
 def register(router: Router) -> None:
-    router.command("绑定", bind, strangers=True, listed=False)  # offered to OA strangers instead
+    router.command("绑定", bind, strangers=True, listed=False, example="zhangwei 1234",  # offered to OA strangers
+                   args=(Arg("工号", "userid"), Code("手机后四位", "last4")))

@@ -9,22 +9,19 @@ MIN_TEXT = 4
 AREA = "承诺"
 
 
-def _make(ctx: Context, kind: str) -> str:
-    text = ctx.raw_args.strip()
-    if len(text) < MIN_TEXT:
-        return texts.t(f"commitments.usage_{kind}")
+def _make(ctx: Context, kind: str, text: str) -> str:
     row = commitments.make(ctx.session, ctx.config, ctx.member, text, kind)
     return texts.t("commitments.made", number=row.number, kind=texts.t(f"commitments.kind_{kind}"))
 
 
-def yearly(ctx: Context) -> str:
+def yearly(ctx: Context, text: str) -> str:
     """承诺 文字 / 即时承诺 文字 — 提出年度承诺或即时承诺"""
-    return _make(ctx, "yearly")
+    return _make(ctx, "yearly", text)
 
 
-def instant(ctx: Context) -> str:
+def instant(ctx: Context, text: str) -> str:
     """即时承诺 文字 — 提出即时承诺"""
-    return _make(ctx, "instant")
+    return _make(ctx, "instant", text)
 
 
 def mine(ctx: Context) -> str:
@@ -68,8 +65,10 @@ def report_progress(ctx: Context, number: int, text: str) -> str:
 
 
 def register(router: Router) -> None:
-    router.command("承诺", yearly, area=AREA)
-    router.command("即时承诺", instant, area=AREA, listed=False)  # listed with 承诺
+    router.command("承诺", yearly, area=AREA, example="全年帮扶 2 名困难群众",
+                   note=f"写可衡量的内容，至少 {MIN_TEXT} 个字", args=(Text("内容", min_len=MIN_TEXT),))
+    router.command("即时承诺", instant, area=AREA, listed=False, example="本周修好楼道灯",  # listed with 承诺
+                   note=f"至少 {MIN_TEXT} 个字", args=(Text("内容", min_len=MIN_TEXT),))
     router.command("我的承诺", mine, bare=True, area=AREA)
     router.command("承诺公示", board, bare=True, area=AREA, then="承诺")  # 「承诺公示…」 with text is 承诺
     router.command("践诺", report_progress, area=AREA, example="#8 已走访 1 户", args=(Number(), Text("进展")))

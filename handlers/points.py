@@ -1,11 +1,11 @@
 """积分 / 排行 / 开启排行 / 关闭排行 / 加分 / 扣分 / 否决: the points ledger from chat."""
 
-import re
+import datetime as dt
 from collections.abc import Callable
 
 from bot import clock, texts
 from bot.models import Branch, LedgerEntry, Member
-from bot.router import SECRETARY_ROLES, Context, MenuKey, Positive, Router, Text, Who
+from bot.router import SECRETARY_ROLES, Context, MenuKey, Month, Positive, Router, Text, Who
 from bot.services.points import admin as points_admin
 from bot.services.points import core as pts
 from bot.services.points import ranking as points_ranking
@@ -16,7 +16,6 @@ AREA = "积分"
 RECENT = 8
 RANK_LINES = 30
 MAX_BYTES = 2000  # a text reply stays under the platform's 2048 bytes
-_MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$")
 
 
 def fit(head: list[str], body: list[str], tail: list[str]) -> str:
@@ -59,21 +58,16 @@ def mine(ctx: Context) -> str:
     return fit(lines, [pts.entry_line(e) for e in recent], footer)
 
 
-def detail(ctx: Context) -> str:
+def detail(ctx: Context, month: dt.date | None) -> str:
     """积分明细 [年-月] — 逐条查看某月积分记录（默认本月）"""
-    today = clock.today()
-    year, month = today.year, today.month
-    if ctx.args:
-        m = _MONTH.match(ctx.args.strip())
-        if m is None or not 1 <= int(m.group(2)) <= 12:
-            return texts.t("points.detail.usage")
-        year, month = int(m.group(1)), int(m.group(2))
-    rows = pts.month_entries(ctx.session, ctx.member, year, month)
+    shown = month or clock.today()
+    year, month_no = shown.year, shown.month
+    rows = pts.month_entries(ctx.session, ctx.member, year, month_no)
     if not rows:
-        return texts.t("points.detail.none", year=year, month=month)
-    head = [texts.t("points.detail.header", year=year, month=month, count=len(rows),
+        return texts.t("points.detail.none", year=year, month=month_no)
+    head = [texts.t("points.detail.header", year=year, month=month_no, count=len(rows),
                     sum=sum(e.points for e in rows))]
-    example = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
+    example = f"{year}-{month_no - 1:02d}" if month_no > 1 else f"{year - 1}-12"
     lines = [pts.entry_line(e) for e in rows]  # every line: a long month goes out in pages (bot.paging)
     return "\n".join([*head, *lines, texts.t("points.detail.footer", example=example)])
 
@@ -151,7 +145,8 @@ def _bad_points(word: str) -> Callable[[Context], str]:
 
 def register(router: Router) -> None:
     router.command(("积分", "我的积分"), mine, bare=True, area=AREA, basic=True)
-    router.command("积分明细", detail, area=AREA)
+    router.command("积分明细", detail, area=AREA, example="2026-11", note="不写年月查看本月；也可写 2026年11月",
+                   args=(Month(optional=True),))
     router.command(("排行", "积分排行"), ranking, bare=True, area=AREA)
     router.command("开启排行", ranking_on, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
     router.command("关闭排行", ranking_off, roles=SECRETARY_ROLES, bare=True, area=MANAGE)

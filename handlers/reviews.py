@@ -2,23 +2,16 @@
 approval is 通过 / 驳回 under the review's own number, the job `review_finalise` makes it final; the committee's
 裁定 settles a review held as disputed."""
 
-import re
-
 from bot import texts
-from bot.router import Context, Number, Router, Text
+from bot.router import Choice, Context, Number, Router, Text, Token
 from bot.services import reviews
-from bot.services.approvals import parse_number
 
 MIN_TEXT = 10
 AREA = "述评"
-_SEP = re.compile(r"[\s,，、:：]+")  # as between any arguments (bot.router)
 
 
-def self_review(ctx: Context) -> str:
+def self_review(ctx: Context, text: str) -> str:
     """自评 文字 — 提交半年度自评（审核后公示 7 天）"""
-    text = ctx.raw_args.strip()
-    if len(text) < MIN_TEXT:
-        return texts.t("reviews.usage", min=MIN_TEXT)
     row = reviews.submit(ctx.session, ctx.config, ctx.member, text)
     return texts.t("reviews.submitted", number=row.number, period=texts.period_words(row.period))
 
@@ -29,24 +22,23 @@ def dispute(ctx: Context, number: int, text: str) -> str:
     return texts.t("reviews.disputed", number=number)
 
 
-def ruling(ctx: Context) -> str:
+def ruling(ctx: Context, number: int, outcome: str, conclusion: str, note: str) -> str:
     """裁定 编号 维持|修改 结论 说明 — 裁定有异议的评价（维持原评价，或修改结论）"""
-    heads, rest = ctx.split(2)
-    number = parse_number(heads[0]) if heads and heads[0] else None
-    outcome = heads[1] if len(heads) > 1 else ""
-    conclusion, note = "", rest.strip()
-    if outcome == "修改":  # the conclusion is one token, the explanation the rest (both as sent)
-        parts = _SEP.split(note, maxsplit=1)
-        conclusion, note = parts[0], (parts[1].strip() if len(parts) > 1 else "")
-    if number is None or outcome not in reviews.RULINGS or not note:
-        return texts.t("reviews.usage_ruling")
     reviews.rule(ctx.session, ctx.config, ctx.member, number, outcome, conclusion, note)
     shown = f"{outcome}「{conclusion}」" if conclusion else outcome
     return texts.t("reviews.ruled", number=number, outcome=shown)
 
 
 def register(router: Router) -> None:
-    router.command("自评", self_review, area=AREA)
+    router.command("自评", self_review, area=AREA,
+                   note=f"至少 {MIN_TEXT} 个字，写明本半年度学习、工作、作风等方面的表现",
+                   example="按时参加组织生活，认真学习党的理论，带头完成岗位任务",
+                   args=(Text("文字", min_len=MIN_TEXT),))
     router.command("异议", dispute, area=AREA, example="#21 所述帮扶情况与事实不符",
                    args=(Number(), Text("理由")))
-    router.command("裁定", ruling, roles=("committee",), area=AREA)
+    router.command("裁定", ruling, roles=("committee",), area=AREA, note="修改时先写新结论再写说明，维持时不写结论",
+                   example="#21 修改 基本合格 帮扶情况经核实只有一户",
+                   args=(Number(), Choice("结果", "outcome", choices=tuple(reviews.RULINGS)),
+                         Token("结论", "conclusion", as_sent=True, optional=True, default="",
+                               only=lambda values: values["outcome"] == "修改"),
+                         Text("说明", "note")))

@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot import clock, texts
 from bot.message import Reply
 from bot.models import Branch
-from bot.router import SECRETARY_ROLES, Context, Event, MenuKey, Router, Test
+from bot.router import SECRETARY_ROLES, Context, Date, Event, MenuKey, Router, Test, Text
 from bot.services.study import checkin as study_checkin
 from bot.services.study import makeup as study_makeup
 from bot.services.study import push as study_push
@@ -41,19 +41,27 @@ def card_button(ctx: Context) -> Reply:
     return Reply(study_checkin.checkin_reply(result), button=texts.t("study.card_done"))
 
 
-def answer(ctx: Context) -> str:
+def answer(ctx: Context, text: str) -> str:
     """答 答案 — 回答今天的思考题（答对加分）"""
-    return study_checkin.answer(ctx.session, ctx.config, ctx.member, ctx.raw_args)
+    result = study_checkin.answer(ctx.session, ctx.config, ctx.member, text)
+    if result.before:
+        return texts.t("study.answered_before")
+    if not result.correct:
+        return texts.t("study.answer_wrong")
+    return texts.t("study.answer_right", points=result.points, answer=result.answer)
 
 
-def reflection(ctx: Context) -> str:
+def reflection(ctx: Context, text: str) -> str:
     """心得 文字 — 提交学习心得"""
-    return study_checkin.reflect(ctx.session, ctx.config, ctx.member, ctx.raw_args)
+    result = study_checkin.reflect(ctx.session, ctx.config, ctx.member, text)
+    if result.again:
+        return texts.t("study.reflection_again")
+    return texts.t("study.reflection_saved", points=result.points)
 
 
-def makeup(ctx: Context) -> str:
+def makeup(ctx: Context, day: dt.date, reason: str) -> str:
     """补签 YYYY-MM-DD 原因 — 申请补记漏学的一天（书记审批）"""
-    request = study_makeup.request_makeup(ctx.session, ctx.config, ctx.member, ctx.args, ctx.raw_args)
+    request = study_makeup.request_makeup(ctx.session, ctx.config, ctx.member, day, reason)
     return texts.t("study.makeup_sent", number=request.number)
 
 
@@ -105,9 +113,12 @@ def missing(ctx: Context) -> str:
 def register(router: Router) -> None:
     router.command("学习", today, bare=True, area=AREA, basic=True)
     router.command(("已学", "打卡", "1"), checkin, bare=True, area=AREA, basic=True)  # free text: handlers/chat.py
-    router.command("答", answer, area=AREA)
-    router.command("心得", reflection, area=AREA)
-    router.command("补签", makeup, area=AREA)
+    router.command("答", answer, area=AREA, example="汉书", args=(Text("答案"),))
+    router.command("心得", reflection, area=AREA, example="今天学习了理论摘编，要把学到的落实到岗位工作中",
+                   args=(Text("文字"),))
+    router.command("补签", makeup, area=AREA, example="11月23日 出差在外未能学习",
+                   note="日期可写 11月23日、2026-11-23、昨天",
+                   args=(Date(past=True), Text("原因", "reason")))
     router.command("统计", stats, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
     router.command("未学", missing, roles=SECRETARY_ROLES, bare=True, area=MANAGE)
     router.add(MenuKey("study_today"), today)

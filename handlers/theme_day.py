@@ -1,12 +1,11 @@
 """主题党日: 发布主题党日 / 推迟 / 取消 / 签到码 / 出勤 / 补签到 / 准假 for secretaries; 参加 / 请假 / 签到 / 销假
 for members."""
 
-import re
 from typing import Any
 
 from bot import texts
 from bot.models import Branch, Member, ThemeDay
-from bot.router import SECRETARY_ROLES, Context, Number, Router, Text, Token, When, Who
+from bot.router import SECRETARY_ROLES, Code, Context, Number, Router, Text, Token, When, Who
 from bot.services.theme_day import agenda as theme_day_agenda
 from bot.services.theme_day import core as theme_day
 from bot.services.theme_day import fix as theme_day_fix
@@ -47,17 +46,25 @@ def attendance(ctx: Context) -> str:
 
 def attend(ctx: Context) -> str:
     """参加 — 确认参加本支部下一次主题党日"""
-    return theme_day.attend(ctx.session, ctx.config, ctx.member)
+    event, already = theme_day.attend(ctx.session, ctx.config, ctx.member)
+    if already:
+        return texts.t("theme_day.already_going", number=event.number)
+    return texts.t("theme_day.going", number=event.number, when=theme_day.when(event), place=event.place,
+                   online=theme_day_agenda.online_text(event))
 
 
-def leave(ctx: Context) -> str:
+def leave(ctx: Context, reason: str) -> str:
     """请假 原因 — 不能参加主题党日时请假（书记审批）"""
-    return theme_day.request_leave(ctx.session, ctx.config, ctx.member, ctx.raw_args)
+    result = theme_day.request_leave(ctx.session, ctx.config, ctx.member, reason)
+    if result.state == "approved":
+        return texts.t("theme_day.leave_approved_already", event=result.event.number)
+    if result.state == "pending":
+        return texts.t("theme_day.leave_pending", event=result.event.number, number=result.number)
+    return texts.t("theme_day.leave_sent", number=result.number)
 
 
-def sign_in(ctx: Context) -> str:
+def sign_in(ctx: Context, code: str) -> str:
     """签到 码 — 主题党日现场签到"""
-    code = re.sub(r"^码\s*[:,]?\s*(?=\d)", "", ctx.args)  # 「签到码1296」 is 签到 1296
     return theme_day.sign_in(ctx.session, ctx.config, ctx.member, code)
 
 
@@ -85,8 +92,7 @@ def _event_to_fix(ctx: Context, number: int) -> ThemeDay:
 
 
 def _member_of_event(ctx: Context, token: str, values: dict[str, Any]) -> Member:
-    return theme_day_fix.member_for(ctx.session, ctx.member, values["event"], token, f"{ctx.word} {ctx.args}",
-                                    ctx.chosen)
+    return theme_day_fix.member_for(ctx.session, ctx.member, values["event"], token, ctx.chosen)
 
 
 OPEN_EVENT = Number(name="event", load=_open_event)
@@ -96,8 +102,10 @@ OF_EVENT = Who(lookup=_member_of_event)
 
 def register(router: Router) -> None:
     router.command("参加", attend, bare=True, area=AREA, basic=True)
-    router.command("请假", leave, area=AREA, basic=True)
-    router.command("签到", sign_in, area=AREA)
+    router.command("请假", leave, area=AREA, basic=True, example="出差在外", note="说明原因，书记审批后生效",
+                   args=(Text("原因", "reason"),))
+    router.command("签到", sign_in, area=AREA, example="1296", note="4 位数字，由支部书记在现场或线上会议中公布",
+                   args=(Code("签到码", lead="码"),))  # 「签到码1296」 is 签到 1296
     router.command("销假", cancel_leave, bare=True, area=AREA)
     router.command("发布主题党日", publish, roles=SECRETARY_ROLES, area=AREA,
                    example="12月5日 下午2点半 三楼会议室 学习党章",

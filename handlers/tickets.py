@@ -6,6 +6,7 @@ from typing import Any
 from bot import clock, texts
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
+from bot.router.context import ARG_SEP
 from bot.services import commitments
 from bot.services.approvals import parse_number
 from bot.services.tickets import core as tickets
@@ -16,29 +17,26 @@ MIN_TEXT = 4
 AREA = "反映问题"
 
 
-def _file(ctx: Context, kind: str, anonymous: bool, usage: str) -> str:
-    text = ctx.raw_args.strip()
-    if len(text) < MIN_TEXT:
-        return texts.t(usage)
+def _file(ctx: Context, kind: str, anonymous: bool, text: str) -> str:
     ticket = tickets.report(ctx.session, ctx.config, ctx.member, kind, text, anonymous, ctx.state.get("branch_id"))
     key = "tickets.filed_anonymous" if anonymous else f"tickets.filed_{kind}"
     return texts.t(key, number=ticket.number, category=ticket.category,
                    due=ticket.due_on.isoformat() if ticket.due_on else "-")
 
 
-def problem(ctx: Context) -> str:
+def problem(ctx: Context, text: str) -> str:
     """反映 文字 — 向支部反映问题"""
-    return _file(ctx, "problem", False, "tickets.usage_problem")
+    return _file(ctx, "problem", False, text)
 
 
-def suggestion(ctx: Context) -> str:
+def suggestion(ctx: Context, text: str) -> str:
     """建议 文字 — 提出意见建议"""
-    return _file(ctx, "suggestion", False, "tickets.usage_suggestion")
+    return _file(ctx, "suggestion", False, text)
 
 
-def anonymous(ctx: Context) -> str:
+def anonymous(ctx: Context, text: str) -> str:
     """匿名反映 文字 — 匿名反映问题（不留身份）"""
-    return _file(ctx, "problem", True, "tickets.usage_anonymous")
+    return _file(ctx, "problem", True, text)
 
 
 def _view(ctx: Context, ticket, handler: bool) -> str:
@@ -183,7 +181,7 @@ def unsatisfied(ctx: Context, number: int) -> str:
 
 def _own_ticket(ctx: Context) -> bool:
     """回复 / 办结 from the ticket's assignee (who need not be a secretary), for their own ticket."""
-    number = parse_number(ctx.args.partition(" ")[0])
+    number = parse_number(ARG_SEP.split(ctx.args.strip(), maxsplit=1)[0])  # 「办结：#12，已修复」 too
     return number is not None and tickets.is_assignee(ctx.session, ctx.member, number)
 
 
@@ -192,9 +190,13 @@ def _assignee(ctx: Context, token: str, values: dict[str, Any]) -> Member:
 
 
 def register(router: Router) -> None:
-    router.command("反映", problem, area=AREA, basic=True)
-    router.command("建议", suggestion, area=AREA)
-    router.command("匿名反映", anonymous, area=AREA, anonymous=True)
+    least = f"至少 {MIN_TEXT} 个字"
+    router.command("反映", problem, area=AREA, basic=True, example="车间东门照明坏了一周", note=least,
+                   args=(Text("内容", min_len=MIN_TEXT),))
+    router.command("建议", suggestion, area=AREA, example="食堂增加夜班餐", note=least,
+                   args=(Text("内容", min_len=MIN_TEXT),))
+    router.command("匿名反映", anonymous, area=AREA, anonymous=True, note=f"{least}；不会记录或显示您的身份",
+                   args=(Text("内容", min_len=MIN_TEXT),))
     router.command("进度", progress, area=AREA, example="#12", note="只发「进度」列出您反映过的问题",
                    args=(Number(optional=True),))
     router.command("满意", satisfied, area=AREA, example="#12", args=(Number(),))

@@ -173,7 +173,7 @@ def test_make_up_with_written_dates(app_rt):
     assert _makeup_reason(rt, 2) == "出差在外"
     refused = say_wecom(client, "m1", "补签 2月30日 出差")
     assert "没有「2月30日」这一天" in refused
-    assert "补签格式" in refused
+    assert "格式：补签 日期 原因" in refused  # why, then what to send
 
 
 @pytest.mark.parametrize(("command", "when"), [
@@ -281,6 +281,16 @@ def test_assign_by_name(app_rt):
     assert "有 2 位" in shared
     assert "指派 1 m1" in shared
     assert "x1" not in shared
+    from bot.services.tickets import handling as tickets
+    from bot.services.member_lookup import SeveralMembers
+
+    with rt.session() as s:  # the service takes the name only: no chat text in, the list out (the console's case)
+        sec = s.exec(select(Member).where(Member.userid == "sec")).one()
+        with pytest.raises(SeveralMembers) as caught:
+            tickets.assignee_for(s, sec, 1, "党员乙")
+    assert [m.userid for m in caught.value.found] == ["m1", "m3"]
+    assert "工号 m3" in str(caught.value)
+    assert "例如" not in str(caught.value)
     assert say_wecom(client, "sec", "指派 1 外支部党员").startswith("名册中没有「外支部党员」")
     assert "不在 #1 所属支部" in say_wecom(client, "sec", "指派 1 x2")  # a userid keeps the refusal
     assert say_wecom(client, "sec", "指派 1 党员丙") == "#1 已指派给 党员丙，已通知本人。"

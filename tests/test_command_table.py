@@ -98,6 +98,18 @@ def test_usage_is_derived_from_the_declaration():
     assert command.help == "给 编号 成员 原因 — 示例"
 
 
+def test_every_command_declares_its_arguments_or_takes_none():
+    """No handler parses chat text itself: its arguments come typed from the declaration, so its usage reply is
+    derived from the same declaration (a permit may peek at the number, as 回复 / 办结 do for the assignee)."""
+    import inspect
+
+    for command in build_router().table:
+        assert command.bare or command.args is not None, command.word
+        source = inspect.getsource(command.handler)
+        for reads in ("ctx.args", "ctx.raw_args", "ctx.split("):
+            assert reads not in source, (command.word, reads)
+
+
 def test_anonymity_is_a_flag_of_the_route():
     """bot.inbound seals the sender of an anonymous command, also when its handler never ran (a failure)."""
     router = build_router()

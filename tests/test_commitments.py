@@ -20,7 +20,7 @@ TZ = clock.tz()
 
 def test_commitment_lifecycle(app_rt):
     client, rt = app_rt
-    assert say_wecom(client, "m1", "承诺").startswith("承诺格式")
+    assert say_wecom(client, "m1", "承诺").startswith("格式：承诺 内容（写可衡量的内容")
     reply = say_wecom(client, "m1", "承诺 全年帮扶 2 名困难群众")
     assert reply == "年度承诺已提交，编号 #1，等待支部书记审核，结果会通知您。回复「我的承诺」查看。"
     with rt.session() as s:

@@ -94,7 +94,7 @@ def test_four_decisions_go_the_same_day_and_the_next_card_at_0750(make_rt, fake_
     move(at(2026, 11, 26, 8, 30))
     with rt.write() as s:
         m1 = _member(s, "m1")
-        numbers = [study_makeup.request_makeup(s, rt.config, m1, f"2026-11-{day} 出差").number
+        numbers = [study_makeup.request_makeup(s, rt.config, m1, dt.date(2026, 11, day), "出差").number
                    for day in (20, 23, 24, 25)]
     _notices(rt, ["m1"], 3)  # and the day's budget of notices is used
     move(at(2026, 11, 26, 9, 0))

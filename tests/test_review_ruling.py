@@ -17,7 +17,7 @@ from tests.helpers import texts_to
 
 TZ = clock.tz()
 SELF = "本半年坚持晨学打卡，参加主题党日五次，帮扶困难群众两户。"
-USAGE = "裁定格式：裁定 编号 维持 说明，或 裁定 编号 修改 结论 说明"
+USAGE = "格式：裁定 编号 维持|修改 [结论] 说明（修改时先写新结论再写说明，维持时不写结论）"
 
 
 def _disputed_pair(client, rt) -> None:

@@ -36,7 +36,7 @@ def _statuses(rt) -> list[tuple[int, str]]:
 
 def test_self_review_is_numbered_and_replaced_while_pending(app_rt):
     client, rt = app_rt
-    assert say_wecom(client, "m1", "自评 很好").startswith("自评格式")
+    assert say_wecom(client, "m1", "自评 很好").startswith("格式：自评 文字（至少 10 个字")
     assert say_wecom(client, "m1", f"自评 {SELF}") == ("自评已提交，编号 #1（2026 年下半年），等待支部审核；"
                                                       "审核通过后在支部公示 7 天。")
     assert say_wecom(client, "m1", f"自评 {SELF}（修改）").startswith("自评已提交，编号 #1")  # pending: replaced

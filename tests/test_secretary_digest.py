@@ -6,7 +6,6 @@ nothing when there is nothing. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlmodel import select
 
@@ -46,8 +45,7 @@ def test_digest_counts_a_leave_request_made_that_day(rt):
     move(at(2026, 11, 25, 9, 0))
     _publish(rt, "2026-12-05 14:30")
     with rt.write() as s:
-        reply = theme_day.request_leave(s, rt.config, _member(s, "m2"), "出差")
-    number = int(re.search(r"#(\d+)", reply).group(1))
+        number = theme_day.request_leave(s, rt.config, _member(s, "m2"), "出差").number
     [notice] = [t for t in queued(rt, "sec") if "请假申请" in t]  # the notice as the request is made
     assert f"#{number}" in notice
     assert f"通过 {number}" in notice

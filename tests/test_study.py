@@ -157,9 +157,10 @@ def test_question_bonus_only_once(srt):
     add_items(srt, item("q1", question="党的一大在哪一年召开？", answer="1921|一九二一"))
     with srt.session() as s:
         study_push.show_today(s, srt.config, member(s, "m1"))
-        assert "不太对" in study_checkin.answer(s, srt.config, member(s, "m1"), "1949")
-        assert "回答正确" in study_checkin.answer(s, srt.config, member(s, "m1"), "1921年")
-        assert "只加一次" in study_checkin.answer(s, srt.config, member(s, "m1"), "一九二一")
+        answer = study_checkin.answer
+        assert answer(s, srt.config, member(s, "m1"), "1949") == study_checkin.Answered(False)
+        assert answer(s, srt.config, member(s, "m1"), "1921年") == study_checkin.Answered(True, 1, "1921")
+        assert answer(s, srt.config, member(s, "m1"), "一九二一") == study_checkin.Answered(True, before=True)
         assert s.exec(select(func.count()).select_from(StudyAnswer)).one() == 2
     assert [e.points for e in _ledger(srt, "m1", "study_answer")] == [1]
 
@@ -172,8 +173,10 @@ def test_reflection_limits_and_one_bonus_a_day(srt):
             study_checkin.reflect(s, srt.config, m1, "太短")
         with pytest.raises(StudyError, match="精简"):
             study_checkin.reflect(s, srt.config, m1, "长" * 501)
-        assert "+1" in study_checkin.reflect(s, srt.config, m1, "今天学习了理论摘编，收获很大，要落实到工作中。")
-        assert "只加一次" in study_checkin.reflect(s, srt.config, m1, "再写一篇心得体会，继续加强学习。")
+        first = study_checkin.reflect(s, srt.config, m1, "今天学习了理论摘编，收获很大，要落实到工作中。")
+        assert first == study_checkin.Reflected(1, again=False)
+        again = study_checkin.reflect(s, srt.config, m1, "再写一篇心得体会，继续加强学习。")
+        assert again == study_checkin.Reflected(0, again=True)
     assert [e.points for e in _ledger(srt, "m1", "reflection")] == [1]
 
 
@@ -188,13 +191,13 @@ def _missed_monday(srt):
 def test_make_up_request_approved_fills_the_day(srt):
     _missed_monday(srt)
     with srt.session() as s:
-        for text, needle in (("2026-11-23", "格式"), ("2026-11-25 忘了", "过去"), ("2026-11-22 周末", "没有晨学"),
-                             ("2026-11-02 出差", "最近 5 个工作日")):
+        for day, reason, needle in ((23, " ", "说明原因"), (25, "忘了", "过去"), (22, "周末", "没有晨学"),
+                                    (2, "出差", "最近 5 个工作日")):
             with pytest.raises(StudyError, match=needle):
-                study_makeup.request_makeup(s, srt.config, member(s, "m1"), text)
-        request = study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+                study_makeup.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, day), reason)
+        request = study_makeup.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "出差在外")
         with pytest.raises(StudyError, match="等待审批"):
-            study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 出差在外")
+            study_makeup.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "出差在外")
         number = request.number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, True)
@@ -210,7 +213,7 @@ def test_make_up_request_approved_fills_the_day(srt):
 def test_make_up_request_rejected_changes_nothing(srt):
     _missed_monday(srt)
     with srt.session() as s:
-        number = study_makeup.request_makeup(s, srt.config, member(s, "m1"), "2026-11-23 忘了").number
+        number = study_makeup.request_makeup(s, srt.config, member(s, "m1"), dt.date(2026, 11, 23), "忘了").number
     with srt.session() as s:
         approvals.decide(s, srt.config, member(s, "sec"), number, False, "理由不充分")
     with srt.session() as s:

@@ -40,7 +40,7 @@ def ledger(rt, userid: str) -> list[tuple[str, int]]:
 
 def test_ticket_lifecycle(app_rt):
     client, rt = app_rt
-    assert say_wecom(client, "m1", "反映").startswith("反映格式")
+    assert say_wecom(client, "m1", "反映").startswith("格式：反映 内容（至少 4 个字）")
     reply = say_wecom(client, "m1", "反映 食堂饭菜太咸了，希望改进")
     assert reply == "已收到您的反映，编号 #1（生活服务），请在 2026-12-02 前等待答复。回复「进度 1」查看进展。"
     assert texts_to(rt, "sec")[-1].startswith("新的反映 #1（生活服务），反映人：党员乙")

@@ -91,8 +91,7 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
                 raise ThemeDayError("运维账号不能补签到或准假：请用企业微信登录，以书记身份操作。")
             cfg = runtime().config
             event = theme_day_fix.event_for(s, actor, event.branch_id, event.number)
-            command = f"准假 {event.number} {userid} {reason}" if excuse else f"补签到 {event.number} {userid}"
-            member = theme_day_fix.member_for(s, actor, event, userid, command, chosen=True)
+            member = theme_day_fix.member_for(s, actor, event, userid, chosen=True)
             if excuse:
                 message = theme_day_fix.excuse(s, cfg, actor, event, member, reason)
             else:

@@ -5,7 +5,7 @@ help line ("命令 — 说明"), so help never drifts from behaviour.
 """
 
 from bot.refusal import Refusal
-from bot.router.args import Arg, BadArgs, Choice, Date, Number, Positive, Text, Token, When, Who
+from bot.router.args import Arg, BadArgs, Choice, Code, Date, Month, Number, Positive, Text, Token, When, Who
 from bot.router.context import (
     SECRETARY_ROLES,
     SEPARATORS,
@@ -19,7 +19,7 @@ from bot.router.core import Route, Router
 from bot.router.rules import Event, Hit, MenuKey, Regex, Rule, Test
 from bot.router.table import Command, CommandTable, DuplicateWord, Found
 
-__all__ = ["SECRETARY_ROLES", "SEPARATORS", "Arg", "BadArgs", "Choice", "Command", "CommandTable",
-           "Context", "Date", "DuplicateWord", "Event", "Found", "Hit", "MenuKey", "Number", "Positive", "Refusal",
-           "Regex", "Route", "Router", "Rule", "Test", "Text", "Token", "When", "Who", "as_reply", "not_member",
-           "role_label", "role_refusal"]
+__all__ = ["SECRETARY_ROLES", "SEPARATORS", "Arg", "BadArgs", "Choice", "Code", "Command", "CommandTable",
+           "Context", "Date", "DuplicateWord", "Event", "Found", "Hit", "MenuKey", "Month", "Number", "Positive",
+           "Refusal", "Regex", "Route", "Router", "Rule", "Test", "Text", "Token", "When", "Who", "as_reply",
+           "not_member", "role_label", "role_refusal"]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 Values = dict[str, Any]
 _NUMBER = re.compile(r"#?(\d{1,9})")
 _POSITIVE = re.compile(r"\+?(\d{1,4})")
+_MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?")
 
 
 class BadArgs(Exception):
@@ -45,6 +46,7 @@ class Arg:
     default: Any = None
     brackets: bool = True  # an optional argument is shown [in brackets] in the usage
     in_usage: bool = True  # False: accepted but not offered (通过's optional note)
+    only: Callable[[Values], bool] | None = None  # taken only when this holds for the values before it
 
     def take(self, ctx: Context, norm: str, raw: str, values: Values) -> tuple[Any, str, str]:
         token, raw_token, norm_rest, raw_rest = _head(norm, raw)
@@ -97,12 +99,14 @@ class Who(Arg):
     def resolve(self, ctx: Context, value: Any, values: Values) -> Any:
         if value is None:
             return None
-        token = value
-        if self.lookup is not None:
-            return self.lookup(ctx, token, values)
-        from bot.services.member_lookup import one_member, scope
+        from bot.services.member_lookup import SeveralMembers, one_member, scope
 
-        return one_member(ctx.session, token, scope(ctx.member, ctx.branch_id, ctx.chosen), f"{ctx.word} {ctx.args}")
+        try:
+            if self.lookup is not None:
+                return self.lookup(ctx, value, values)
+            return one_member(ctx.session, value, scope(ctx.member, ctx.branch_id, ctx.chosen))
+        except SeveralMembers as several:  # the reply shows the command again with a userid for the name
+            raise several.example(f"{ctx.word} {ctx.args}") from None
 
 
 @dataclass(frozen=True)
@@ -182,8 +186,46 @@ class When(Arg):
 
 
 @dataclass(frozen=True)
+class Code(Arg):
+    """`digits` digits kept as written (a sign-in code 0427, a phone's last four); a `lead` word written before
+    them is dropped (「签到码1296」 reaches 签到 as 「码1296」)."""
+
+    label: str = "码"
+    name: str = "code"
+    digits: int = 4
+    lead: str = ""
+
+    def take(self, ctx: Context, norm: str, raw: str, values: Values) -> tuple[Any, str, str]:
+        if self.lead:
+            lead = re.compile(rf"^{re.escape(self.lead)}[\s,，、:：]*(?=\d)")
+            norm, raw = lead.sub("", norm.strip()), lead.sub("", raw.strip())
+        return super().take(ctx, norm, raw, values)
+
+    def convert(self, ctx: Context, token: str, raw_token: str, values: Values) -> str:
+        if len(token) != self.digits or not (token.isascii() and token.isdigit()):
+            raise BadArgs(token)
+        return token
+
+
+@dataclass(frozen=True)
+class Month(Arg):
+    """A month: `2026-11`, `2026/11`, `2026.11`, `2026年11月`; the first day of it."""
+
+    label: str = "年-月"
+    name: str = "month"
+
+    def convert(self, ctx: Context, token: str, raw_token: str, values: Values) -> dt.date:
+        m = _MONTH.fullmatch(token)
+        if m is None or not 1 <= int(m.group(2)) <= 12:
+            raise BadArgs(token)
+        return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+@dataclass(frozen=True)
 class Date(Arg):
-    """A date (bot.parse); `past` picks the year of a date written without one."""
+    """A date (bot.parse); `past` picks the year of a date written without one (补签: the latest such date
+    before today; events: the earliest not in the past). One it cannot read says why (a ParseError), and
+    dispatch adds the usage."""
 
     label: str = "日期"
     name: str = "day"
@@ -220,6 +262,9 @@ def parse(ctx: Context, args: tuple[Arg, ...]) -> Values:
         raise BadArgs(norm)
     values: Values = {}
     for arg in args:
+        if arg.only is not None and not arg.only(values):
+            values[arg.name] = arg.default
+            continue
         if not norm:
             if not arg.optional:
                 raise BadArgs("")

@@ -51,14 +51,6 @@ class Context:
             return self.args
         return after_word(self.message.sent, self.word)
 
-    def split(self, n: int) -> tuple[list[str], str]:
-        """The first `n` arguments (normalised, for parsing) and the rest as sent (for storing). Arguments
-        may be separated by spaces, `，` or `、`: 「践诺 #3，已走访两户」 → (["#3"], "已走访两户")."""
-        heads = ARG_SEP.split(self.args.strip(), maxsplit=n)
-        raw = ARG_SEP.split(self.raw_args.strip(), maxsplit=n)
-        rest = raw[n].strip() if len(raw) > n and len(heads) > n else ""
-        return heads[:n], rest
-
     @property
     def config(self) -> Any:
         return self.runtime.config

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import paging
 from bot.message import Reply
+from bot.parse import ParseError
 from bot.refusal import Refusal
 from bot.router.args import Arg, BadArgs, parse
 from bot.router.context import Context, as_reply, not_member, role_label, role_refusal
@@ -135,6 +136,8 @@ class Router:
             values = parse(ctx, command.args) if command.args is not None else {}
         except BadArgs:
             return Reply(command.usage())
+        except ParseError as error:  # a date or time it cannot read: why, then what to send
+            return Reply(f"{error}\n{command.usage()}")
         return as_reply(command.handler(ctx, **values))
 
 

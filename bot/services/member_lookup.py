@@ -20,6 +20,21 @@ class MemberLookupError(Refusal):
     """No member, or several, for the token; the message is the Chinese reply."""
 
 
+class SeveralMembers(MemberLookupError):
+    """A name shared by several members (`found`), listed with branch and userid to choose by."""
+
+    def __init__(self, token: str, found: list[Member], lines: str) -> None:
+        self.token, self.found = token, found
+        super().__init__(texts.t("members.several", token=token, count=len(found), lines=lines))
+
+    def example(self, command: str) -> MemberLookupError:
+        """The same reply ending in `command` (`命令 参数…` as sent) with the first match's userid in place of
+        the name (never inside the command word)."""
+        word, _, args = command.partition(" ")
+        example = f"{word} {args.replace(self.token, self.found[0].userid, 1)}"
+        return MemberLookupError(f"{self}\n{texts.t('members.several_example', example=example)}")
+
+
 def find_members(session: Session, token: str, branch_ids: Collection[int] | None) -> list[Member]:
     """The active member with userid `token`, else the active members named `token` in `branch_ids`
     (None: every branch), by id."""
@@ -35,11 +50,10 @@ def find_members(session: Session, token: str, branch_ids: Collection[int] | Non
     return list(session.exec(stmt))
 
 
-def one_member(session: Session, token: str, branch_ids: Collection[int] | None, text: str,
+def one_member(session: Session, token: str, branch_ids: Collection[int] | None,
                keep: Callable[[Member], bool] | None = None) -> Member:
-    """The one member `token` names, else MemberLookupError. `text` is the command as `命令 参数…`: the reply to a
-    shared name shows it again with the first match's userid in place of the name. `keep` narrows name
-    matches further (a userid match is returned as is, for the command's own refusal)."""
+    """The one member `token` names, else MemberLookupError (SeveralMembers for a shared name). `keep` narrows
+    name matches further (a userid match is returned as is, for the command's own refusal)."""
     found = find_members(session, token, branch_ids)
     if keep is not None and not (len(found) == 1 and found[0].userid == token.strip().lower()):
         found = [m for m in found if keep(m)]
@@ -52,10 +66,7 @@ def one_member(session: Session, token: str, branch_ids: Collection[int] | None,
         col(Branch.id).in_([m.branch_id for m in found if m.branch_id is not None])))}
     lines = "\n".join(texts.t("members.line", name=m.name, branch=names.get(m.branch_id, "-") if m.branch_id else "-",
                               userid=m.userid) for m in found)
-    word, _, args = text.partition(" ")  # the name is an argument: never replaced inside the command word
-    example = f"{word} {args.replace(token.strip(), found[0].userid, 1)}"
-    raise MemberLookupError(texts.t("members.several", token=token.strip(), count=len(found), lines=lines,
-                                    example=example))
+    raise SeveralMembers(token.strip(), found, lines)
 
 
 def scope(actor: Member, branch_id: int | None, chosen: bool) -> list[int] | None:

@@ -10,31 +10,36 @@ from sqlmodel import Session, col, select
 from bot import audit, clock, notify, texts
 from bot.models import Branch, Member
 from bot.outbox import digest
+from bot.refusal import Refusal
 
 URGENT_MAX = 1000  # characters of a 紧急通知 (the text with its header stays within 2048 bytes)
 
 
-def urgent(session: Session, config: Any, actor: Member, branch_id: int | None, text: str) -> str:
+class NoticeError(Refusal):
+    """A 紧急通知 that cannot go out: empty, too long, or nobody to send it to."""
+
+
+def urgent(session: Session, config: Any, actor: Member, branch_id: int | None, text: str) -> int:
     """Send `text` at once (urgent class: quiet hours, the budget and 免打扰 do not hold it) to every active
-    member of the branch, audited; the reply with the count."""
+    member of the branch, audited; how many it went to."""
     text = text.strip()
     if not text:
-        return texts.t("outbox.urgent_usage")
+        raise NoticeError.of("outbox.urgent_empty")
     if len(text) > URGENT_MAX:
-        return texts.t("outbox.urgent_too_long", max=URGENT_MAX)
+        raise NoticeError.of("outbox.urgent_too_long", max=URGENT_MAX)
     branch = session.get(Branch, branch_id) if branch_id is not None else None
     if branch is None:
-        return texts.t("outbox.urgent_nobody")
+        raise NoticeError.of("outbox.urgent_nobody")
     people = list(session.exec(select(Member).where(Member.branch_id == branch.id, Member.active)
                                .order_by(col(Member.id))))
     if not people:
-        return texts.t("outbox.urgent_nobody")
+        raise NoticeError.of("outbox.urgent_nobody")
     body = texts.t("outbox.urgent_text", branch=branch.name, text=text, sender=actor.name)
     digest_of = hashlib.sha256(text.encode()).hexdigest()[:12]
     key = f"urgent:{branch.code}:{actor.userid}:{clock.now():%Y%m%d%H%M}:{digest_of}"
     count = notify.members(session, config, people, body, key, topic="urgent_notice", created_by=actor.userid)
     audit.record(session, actor.userid, "urgent_notice", f"branch:{branch.code}", f"{count} · {text[:200]}")
-    return texts.t("outbox.urgent_done", count=count)
+    return count
 
 
 def folded(session: Session, config: Any, member: Member) -> str:

@@ -160,7 +160,7 @@ def rule(session: Session, config: Any, actor: Member, number: int, outcome: str
     """裁定: a committee member settles a disputed review; `outcome` 维持 (keep) or 修改 (with `conclusion`).
     The subject and every disputer are told."""
     if outcome not in RULINGS or (outcome == "修改") != bool(conclusion) or not note:
-        raise ReviewError(texts.t("reviews.usage_ruling"))
+        raise ReviewError(texts.t("reviews.bad_ruling"))
     if not actor.has_role("committee"):
         raise ReviewError(texts.t("reviews.ruling_committee"))
     row = get(session, number)

@@ -149,7 +149,7 @@ def veto(session: Session, config: Any, actor: Member, target: Member, reason: s
         raise pts.PointsError(texts.t("points.veto_own"))
     reason = (reason or "").strip()
     if not reason:
-        raise pts.PointsError(texts.t("points.veto_usage"))
+        raise pts.PointsError(texts.t("points.veto_reason"))
     year = year or clock.today().year
     if pts.veto_of(session, target, year) is not None:
         raise pts.PointsError(texts.t("points.veto_already", name=target.name, year=year))

@@ -45,6 +45,20 @@ class CheckInResult:
     item: StudyItem | None
 
 
+@dataclass(frozen=True)
+class Answered:  # 答: right or wrong, the points and the expected answer; `before`: one today already earned them
+    correct: bool
+    points: int = 0
+    answer: str = ""
+    before: bool = False
+
+
+@dataclass(frozen=True)
+class Reflected:  # 心得, stored: the points; `again`: one today already earned them
+    points: int
+    again: bool
+
+
 def insert_for(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -170,12 +184,12 @@ def is_correct(answer: str, expected: str | None) -> bool:
     return any(alt and (alt in given or given == alt) for alt in alternatives)
 
 
-def answer(session: Session, config: Any, member: Member, text: str) -> str:
+def answer(session: Session, config: Any, member: Member, text: str) -> Answered:
     """答 文字: today's question; the first correct answer of the day earns `study_answer`."""
     day = clock.today()
     text = text.strip()
     if not text:
-        raise StudyError(texts.t("study.answer_usage"))
+        raise StudyError(texts.t("study.answer_empty"))
     if len(text) > config.study.answer_max:
         raise StudyError(texts.t("study.answer_too_long", limit=config.study.answer_max))
     chosen = study.get_day(session, day)
@@ -187,7 +201,7 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
     before = session.exec(select(StudyAnswer.id).where(StudyAnswer.member_id == member.id, StudyAnswer.date == day,
                                                       StudyAnswer.correct)).first()
     if before is not None:
-        return texts.t("study.answered_before")
+        return Answered(True, before=True)
     correct = is_correct(text, item.answer)
     assert member.id is not None  # rows from the session
     assert item.id is not None
@@ -195,18 +209,16 @@ def answer(session: Session, config: Any, member: Member, text: str) -> str:
                             at=clock.now()))
     session.flush()
     if not correct:
-        return texts.t("study.answer_wrong")
+        return Answered(False)
     points = award(session, config, member, PointsRule.STUDY_ANSWER, on=day, source=f"study:{day}",
                    reason=texts.t("study.reason_answer", title=item.title))
-    return texts.t("study.answer_right", points=points, answer=item.answer.split("|")[0])
+    return Answered(True, points, item.answer.split("|")[0])
 
 
-def reflect(session: Session, config: Any, member: Member, text: str) -> str:
+def reflect(session: Session, config: Any, member: Member, text: str) -> Reflected:
     """心得 文字: stored with the day's item; the first one a day earns `reflection`."""
     limits = config.study
     text = text.strip()
-    if not text:
-        raise StudyError(texts.t("study.reflection_usage", min=limits.reflection_min))
     if len(text) < limits.reflection_min:
         raise StudyError(texts.t("study.reflection_short", min=limits.reflection_min, length=len(text)))
     if len(text) > limits.reflection_max:
@@ -220,10 +232,10 @@ def reflect(session: Session, config: Any, member: Member, text: str) -> str:
                            at=clock.now()))
     session.flush()
     if earlier:
-        return texts.t("study.reflection_again")
+        return Reflected(0, again=True)
     points = award(session, config, member, PointsRule.REFLECTION, on=day, source=f"study:{day}",
                    reason=texts.t("study.reason_reflection"))
-    return texts.t("study.reflection_saved", points=points)
+    return Reflected(points, again=False)
 
 
 

@@ -6,23 +6,17 @@ the request (approval kind "makeup") is approved by a secretary, which writes th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import clock, parse, texts
+from bot import clock, texts
 from bot.db import table_of
 from bot.enums import PointsRule
 from bot.models import Approval, CheckIn, Member
 from bot.services import approvals
 from bot.services.study import core as study
 from bot.services.study.checkin import StudyError, award, checked_in, insert_for
-
-_MAKEUP = re.compile(r"^(\S+?)[\s,、:]+(.+)$")  # 日期 原因: the date as bot.parse reads it
-
-
-_RAW_SEP = re.compile(r"[\s,，、:：]+")
 
 
 def earliest_makeup(config: Any, today: dt.date) -> dt.date:
@@ -32,20 +26,13 @@ def earliest_makeup(config: Any, today: dt.date) -> dt.date:
     return day
 
 
-def request_makeup(session: Session, config: Any, member: Member, args: str, raw: str | None = None) -> Approval:
-    """`args`: `日期 原因`, normalised (for parsing); the reason is stored from `raw` (as sent) when given."""
-    m = _MAKEUP.match(args.strip())
-    if not m:
-        raise StudyError(texts.t("study.makeup_usage"))
+def request_makeup(session: Session, config: Any, member: Member, day: dt.date, reason: str) -> Approval:
+    """补签: asks the secretary to count `day` (a past workday within `[study] makeup_days` that had an item)
+    as studied; the request, announced to the deciders."""
     today = clock.today()
-    try:
-        day = parse.parse_date(m.group(1), today, past=True)  # 「11月23日」: the latest such day before today
-    except parse.ParseError as exc:
-        raise StudyError(f"{exc}\n{texts.t('study.makeup_usage')}") from None
-    reason = m.group(2).strip()
-    pieces = _RAW_SEP.split((raw or "").strip(), maxsplit=1)
-    if raw is not None and len(pieces) == 2 and pieces[1].strip():
-        reason = pieces[1].strip()
+    reason = reason.strip()
+    if not reason:
+        raise StudyError(texts.t("study.makeup_reason"))
     if day >= today:
         raise StudyError(texts.t("study.makeup_not_past"))
     window = config.study.makeup_days

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -180,26 +181,30 @@ def _upcoming(session: Session, config: Any, member: Member) -> ThemeDay:
     return event
 
 
-def attend(session: Session, config: Any, member: Member) -> str:
+def attend(session: Session, config: Any, member: Member) -> tuple[ThemeDay, bool]:
+    """参加 the branch's next event: the event, and whether the member was already expected."""
     event = _upcoming(session, config, member)
     entry = row(session, event, member)
-    if entry.rsvp == "going":
-        return texts.t("theme_day.already_going", number=event.number)
-    entry.rsvp = "going"
+    already, entry.rsvp = entry.rsvp == "going", "going"
     session.add(entry)
-    return texts.t("theme_day.going", number=event.number, when=when(event), place=event.place,
-                   online=online_text(event))
+    return event, already
 
 
-def request_leave(session: Session, config: Any, member: Member, reason: str) -> str:
+@dataclass(frozen=True)
+class Leave:
+    event: ThemeDay
+    state: str  # "sent" (request `number` made now), "pending" (made earlier, waiting), "approved" (excused)
+    number: int | None
+
+
+def request_leave(session: Session, config: Any, member: Member, reason: str) -> Leave:
+    """请假: asks the deciders to excuse the member from the branch's next event (time-bound when it is near)."""
     if not reason.strip():
         raise ThemeDayError(texts.t("theme_day.leave_usage"))
     event = _upcoming(session, config, member)
     entry = row(session, event, member)
-    if entry.rsvp == "leave":
-        return texts.t("theme_day.leave_approved_already", event=event.number)
-    if entry.rsvp == "leave_pending":
-        return texts.t("theme_day.leave_pending", event=event.number, number=entry.leave_number)
+    if entry.rsvp in ("leave", "leave_pending"):  # excused already, or asked and waiting
+        return Leave(event, "approved" if entry.rsvp == "leave" else "pending", entry.leave_number)
     summary = texts.t("theme_day.leave_summary", name=member.name, event=event.number, when=when(event),
                       reason=reason.strip()[:100])
     request = approvals.create(session, "leave", member, summary,  # the reason also lets `forget` find copies
@@ -208,7 +213,7 @@ def request_leave(session: Session, config: Any, member: Member, reason: str) ->
     session.add(entry)
     soon = event.starts_at - clock.now() <= LEAVE_TIMED  # time-bound: the deciders hear at once
     approvals.announce(session, config, request, timed_until=event.starts_at if soon else None)
-    return texts.t("theme_day.leave_sent", number=request.number)
+    return Leave(event, "sent", request.number)
 
 
 def _decided(rsvp: str):
@@ -245,7 +250,7 @@ def signin_code(session: Session, config: Any, branch_id: int | None) -> str:
 def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
     code = code.strip()
     if not code:
-        raise ThemeDayError(texts.t("theme_day.signin_usage"))
+        raise ThemeDayError(texts.t("theme_day.signin_no_code"))
     event = current(session, config, member.branch_id)
     if event is None:
         raise ThemeDayError(texts.t("theme_day.signin_none"))

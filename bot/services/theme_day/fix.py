@@ -32,11 +32,11 @@ def event_for(session: Session, actor: Member, branch_id: int | None, number: in
     return event
 
 
-def member_for(session: Session, actor: Member, event: ThemeDay, token: str, text: str, chosen: bool) -> Member:
+def member_for(session: Session, actor: Member, event: ThemeDay, token: str, chosen: bool) -> Member:
     """The member `token` names for a correction of `event`: by name in the event's branch (in the chosen
     branch for `@支部编码`); never another branch's member, never the actor."""
     branches = scope(actor, event.branch_id, chosen)
-    member = one_member(session, token, [event.branch_id] if branches is None else branches, text)
+    member = one_member(session, token, [event.branch_id] if branches is None else branches)
     if member.branch_id != event.branch_id:
         raise ThemeDayError(texts.t("theme_day.fix_not_branch", name=member.name, number=event.number))
     if member.id == actor.id:  # like approvals: nobody corrects their own attendance

@@ -53,7 +53,7 @@ def _handled(session: Session, actor: Member, number: int, branch_id: int | None
 def grade(session: Session, config: Any, actor: Member, number: int, value: str,
           branch_id: int | None = None) -> Ticket:
     if value not in GRADE_KEYS:
-        raise TicketError(texts.t("tickets.usage_grade"))
+        raise TicketError(texts.t("tickets.bad_grade"))
     ticket = _handled(session, actor, number, branch_id)
     ticket.grade = value
     start = local_day(ticket.created_at) if not ticket.reopened and not ticket.level else clock.today()
@@ -75,8 +75,7 @@ def assignee_for(session: Session, actor: Member, number: int, token: str, branc
     """The member `token` (a userid or a name) names for 指派: among those who may take ticket `number`
     (its branch, branches it was escalated to, handlers)."""
     ticket = _handled(session, actor, number, branch_id)
-    return one_member(session, token, None, f"指派 {number} {token.strip()}",
-                      keep=lambda m: may_take(session, ticket, m))
+    return one_member(session, token, None, keep=lambda m: may_take(session, ticket, m))
 
 
 def assign(session: Session, config: Any, actor: Member, number: int, person: Member,
