@@ -10,7 +10,6 @@ Create Date: 2026-11-29 22:10:00
 """
 from alembic import op
 
-
 revision = '0019_delivery_index'
 down_revision = '0018_perf'
 branch_labels = None
