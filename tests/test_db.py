@@ -27,3 +27,28 @@ def test_datetimes_come_back_aware_in_utc(backend):
     assert back == moment
     assert back.tzinfo == dt.UTC
     rt.close()
+
+
+def test_delivery_keeps_one_index_per_access_path(backend):
+    """0019_delivery_index: no single-column index on delivery.message_id (the unique (message_id, recipient)
+    index leads with it); a downgrade puts it back and the upgrade takes it away again."""
+    import sqlalchemy as sa
+
+    def indexes() -> set[str]:
+        engine = sa.create_engine(db.normalise_url(backend))
+        try:
+            inspector = sa.inspect(engine)
+            names = {ix["name"] for ix in inspector.get_indexes("delivery")}
+            unique = {uq["name"] for uq in inspector.get_unique_constraints("delivery")}
+        finally:
+            engine.dispose()
+        return names | unique
+
+    kept = {"ix_delivery_claim", "ix_delivery_batch", "ix_delivery_recipient", "uq_delivery_message_recipient"}
+    assert kept <= indexes()
+    assert "ix_delivery_message_id" not in indexes()
+    command.downgrade(db.alembic_config(backend), "0018_perf")
+    assert "ix_delivery_message_id" in indexes()
+    command.upgrade(db.alembic_config(backend), "head")
+    assert kept <= indexes()
+    assert "ix_delivery_message_id" not in indexes()

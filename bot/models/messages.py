@@ -64,7 +64,8 @@ class Delivery(SQLModel, table=True):
         CheckConstraint(check_sql("status", DeliveryStatus), name="ck_delivery_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="outbound_message.id", index=True)
+    # no index of its own: uq_delivery_message_recipient and ix_delivery_batch lead with message_id
+    message_id: int = Field(foreign_key="outbound_message.id")
     recipient: str = Field(max_length=128, index=True)
     # queued / sending / sent / failed / expired; folded (over the daily budget: in a digest), skipped (免打扰)
     status: str = Field(default="queued", max_length=16)
