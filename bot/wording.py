@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import clock, texts
+from bot.services.theme_day.agenda import detail_lines
+from bot.services.theme_day.core import when
 
 if TYPE_CHECKING:
     from bot.models import Commitment, CommitmentVote, ThemeDay
-    from bot.services.theme_day.core import SignIn, SigninCode
+    from bot.services.study.checkin import CheckInResult
+    from bot.services.theme_day.core import SignIn, SigninCode, Turnout
     from bot.services.theme_day.fix import Correction
     from bot.services.tickets.handling import Rating
 
@@ -39,6 +42,21 @@ def signin_code(result: SigninCode) -> str:
                    opens=result.opens.strftime("%m-%d %H:%M"), closes=result.closes.strftime("%m-%d %H:%M"))
 
 
+def turnout(result: Turnout | None) -> str:
+    """出勤: the counts, the agenda and guests, and up to 100 names of those missing."""
+    if result is None:
+        return texts.t("theme_day.attendance_none")
+    event = result.event
+    lines = [texts.t("theme_day.attendance", number=event.number, topic=event.topic,
+                     when=when(event), present=len(result.present),
+                     late=len(result.late), leave=len(result.leave), missing=len(result.missing),
+                     total=result.total), *detail_lines(event)]
+    if result.missing:
+        names = "、".join(m.name for m in result.missing[:100]) + ("……" if len(result.missing) > 100 else "")
+        lines.append(texts.t("theme_day.attendance_missing", names=names))
+    return "\n".join(lines)
+
+
 def correction(result: Correction) -> str:
     """补签到 / 准假 (chat and the console's 出勤 sheet)."""
     name, number = result.member.name, result.event.number
@@ -62,6 +80,17 @@ def rating(result: Rating) -> str:
     if result.outcome == "satisfied":
         return texts.t("tickets.rated_satisfied", number=result.number)
     return texts.t("tickets.rated_final", number=result.number)
+
+
+def checked_in(result: CheckInResult) -> str:
+    """已学 (chat and the study card's button): the streak and month count, today's question if any."""
+    if not result.created:
+        return texts.t("study.already", streak=result.streak, month=result.month)
+    key = "study.checked_in" if result.points else "study.checked_in_no_points"
+    text = texts.t(key, streak=result.streak, month=result.month, points=result.points)
+    if result.item is not None and result.item.question:
+        text += "\n" + texts.t("study.question_hint", question=result.item.question)
+    return text
 
 
 def vote(row: Commitment, cast: CommitmentVote) -> str:

@@ -41,7 +41,7 @@ def code(ctx: Context) -> str:
 
 def attendance(ctx: Context) -> str:
     """出勤 — 查看最近一次主题党日的出勤情况"""
-    return theme_day.attendance_text(ctx.session, ctx.config, ctx.branch_id)
+    return wording.turnout(theme_day.turnout(ctx.session, ctx.branch_id))
 
 
 def attend(ctx: Context) -> str:

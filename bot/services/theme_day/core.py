@@ -295,10 +295,22 @@ def sign_in(session: Session, config: Any, member: Member, code: str) -> SignIn:
     return SignIn(event, now, entry.late, again=False)
 
 
-def attendance_text(session: Session, config: Any, branch_id: int | None) -> str:
+@dataclass(frozen=True)
+class Turnout:
+    """出勤 of one event: who signed in (and of them who was late), who was on leave, who is missing."""
+    event: ThemeDay
+    present: list[Member]
+    late: list[Member]
+    leave: list[Member]
+    missing: list[Member]
+    total: int
+
+
+def turnout(session: Session, branch_id: int | None) -> Turnout | None:
+    """出勤 of the branch's last started event; None when there is none."""
     event = last_started(session, branch_id)
     if event is None:
-        return texts.t("theme_day.attendance_none")
+        return None
     attendance = session.exec(select(Attendance).where(Attendance.event_id == event.id))
     rows: dict[int | None, Attendance] = {a.member_id: a for a in attendance}
     people = branch_members(session, event.branch_id)
@@ -306,10 +318,4 @@ def attendance_text(session: Session, config: Any, branch_id: int | None) -> str
     late = [m for m in present if rows[m.id].late]
     leave = [m for m in people if m.id in rows and rows[m.id].rsvp == "leave" and m not in present]
     missing = [m for m in people if m not in present and m not in leave]
-    lines = [texts.t("theme_day.attendance", number=event.number, topic=event.topic, when=when(event),
-                     present=len(present), late=len(late), leave=len(leave), missing=len(missing),
-                     total=len(people)), *detail_lines(event)]
-    if missing:
-        names = "、".join(m.name for m in missing[:100]) + ("……" if len(missing) > 100 else "")
-        lines.append(texts.t("theme_day.attendance_missing", names=names))
-    return "\n".join(lines)
+    return Turnout(event, present, late, leave, missing, len(people))
