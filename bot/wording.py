@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import clock, texts
+from bot.services.study.push import title
 from bot.services.theme_day.agenda import detail_lines
 from bot.services.theme_day.core import when
 
 if TYPE_CHECKING:
     from bot.models import Commitment, CommitmentVote, ThemeDay
     from bot.services.study.checkin import CheckInResult
+    from bot.services.study.push import Today
     from bot.services.theme_day.core import SignIn, SigninCode, Turnout
     from bot.services.theme_day.fix import Correction
     from bot.services.tickets.handling import Rating
@@ -91,6 +93,26 @@ def checked_in(result: CheckInResult) -> str:
     if result.item is not None and result.item.question:
         text += "\n" + texts.t("study.question_hint", question=result.item.question)
     return text
+
+
+def today(result: Today) -> str:
+    """学习: today's title, summary, page and question; or why there is none."""
+    item = result.item
+    if item is None:
+        nxt = result.next
+        return texts.t("study.rest_day", next=f"{nxt.month}月{nxt.day}日") if nxt else texts.t("study.none_today")
+    text = texts.t("study.today", series=item.series, title=title(item, result.review), summary=item.summary,
+                   url=result.url)
+    if item.question:
+        text += "\n" + texts.t("study.today_question", question=item.question)
+    return text
+
+
+def folded(lines: list[str]) -> str:
+    """通知: the folded notices in full (long lists are paged by the router)."""
+    if not lines:
+        return texts.t("outbox.listing_none")
+    return "\n".join([texts.t("outbox.listing_header", count=len(lines)), *lines])
 
 
 def vote(row: Commitment, cast: CommitmentVote) -> str:

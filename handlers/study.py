@@ -18,7 +18,7 @@ AREA = "学习"
 
 def today(ctx: Context) -> str:
     """学习 — 查看今天的晨学内容"""
-    return study_push.show_today(ctx.session, ctx.config, ctx.member)
+    return wording.today(study_push.show_today(ctx.session, ctx.config, ctx.member))
 
 
 def checkin(ctx: Context) -> str:

@@ -346,7 +346,7 @@ def test_wengu_shows_in_study_and_the_reminder(srt):
         assert study_push.remind(s, srt.config, WED) == 3  # not m2: retired members are not reminded by default
     at_day(WED)
     with srt.session() as s:
-        assert "「温故」标题a1" in study_push.show_today(s, srt.config, member(s, "m1"))
+        assert "「温故」标题a1" in wording.today(study_push.show_today(s, srt.config, member(s, "m1")))
         payloads = list(s.exec(select(OutboundMessage.payload)
                                .where(OutboundMessage.key.startswith("study_reminder:2026-11-25"))))
     assert payloads
