@@ -299,10 +299,10 @@ def sign_in(session: Session, config: Any, member: Member, code: str) -> SignIn:
 class Turnout:
     """出勤 of one event: who signed in (and of them who was late), who was on leave, who is missing."""
     event: ThemeDay
-    present: list[Member]
-    late: list[Member]
-    leave: list[Member]
-    missing: list[Member]
+    present: tuple[Member, ...]
+    late: tuple[Member, ...]
+    leave: tuple[Member, ...]
+    missing: tuple[Member, ...]
     total: int
 
 
@@ -318,4 +318,4 @@ def turnout(session: Session, branch_id: int | None) -> Turnout | None:
     late = [m for m in present if rows[m.id].late]
     leave = [m for m in people if m.id in rows and rows[m.id].rsvp == "leave" and m not in present]
     missing = [m for m in people if m not in present and m not in leave]
-    return Turnout(event, present, late, leave, missing, len(people))
+    return Turnout(event, tuple(present), tuple(late), tuple(leave), tuple(missing), len(people))
