@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
-from bot import clock
+from bot import clock, wording
 from bot.channels.platform import PlatformError
 from bot.models import Member, ThemeDay
 from bot.runtime import Runtime
@@ -90,6 +90,6 @@ def checkin(number: int) -> ResponseReturnValue:
         if event is None or theme_day.current(s, rt.config, member.branch_id) is not event:
             return _answer(f"#{number} 不是您所在支部当前的主题党日。", False, 400)
         try:
-            return _answer(theme_day.sign_in(s, rt.config, member, code), True)
+            return _answer(wording.signed_in(theme_day.sign_in(s, rt.config, member, code)), True)
         except ThemeDayError as exc:
             return _answer(str(exc), False, 400)

@@ -1,13 +1,13 @@
 """通知 (a member's folded notices) and 紧急通知 (secretaries: an urgent text to the whole branch)."""
 
-from bot import texts
+from bot import texts, wording
 from bot.router import SECRETARY_ROLES, Context, Router, Text
 from bot.services import notices
 
 
 def folded(ctx: Context) -> str:
     """通知 — 查看近两日汇总未单独推送的通知"""
-    return notices.folded(ctx.session, ctx.config, ctx.member)
+    return wording.folded(notices.folded(ctx.session, ctx.config, ctx.member))
 
 
 def urgent(ctx: Context, text: str) -> str:

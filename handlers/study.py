@@ -4,7 +4,7 @@ import datetime as dt
 
 from sqlmodel import select
 
-from bot import clock, texts
+from bot import clock, texts, wording
 from bot.message import Reply
 from bot.models import Branch
 from bot.router import SECRETARY_ROLES, Context, Date, Event, MenuKey, Router, Test, Text
@@ -18,13 +18,13 @@ AREA = "学习"
 
 def today(ctx: Context) -> str:
     """学习 — 查看今天的晨学内容"""
-    return study_push.show_today(ctx.session, ctx.config, ctx.member)
+    return wording.today(study_push.show_today(ctx.session, ctx.config, ctx.member))
 
 
 def checkin(ctx: Context) -> str:
     """已学 / 打卡 / 1 — 学完今天的内容后打卡"""
     via = "menu" if ctx.message.is_event else ("chat" if ctx.text in ("已学", "打卡", "1") else "intent")
-    return study_checkin.checkin_reply(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
+    return wording.checked_in(study_checkin.check_in(ctx.session, ctx.config, ctx.member, via))
 
 
 def card_button(ctx: Context) -> Reply:
@@ -38,7 +38,7 @@ def card_button(ctx: Context) -> Reply:
     if day > clock.today():
         return Reply(texts.t("study.card_future"))
     result = study_checkin.check_in(ctx.session, ctx.config, ctx.member, "button")
-    return Reply(study_checkin.checkin_reply(result), button=texts.t("study.card_done"))
+    return Reply(wording.checked_in(result), button=texts.t("study.card_done"))
 
 
 def answer(ctx: Context, text: str) -> str:

@@ -3,7 +3,7 @@ for members."""
 
 from typing import Any
 
-from bot import texts
+from bot import texts, wording
 from bot.models import Branch, Member, ThemeDay
 from bot.router import SECRETARY_ROLES, Code, Context, Number, Router, Text, Token, When, Who
 from bot.services.theme_day import agenda as theme_day_agenda
@@ -36,12 +36,12 @@ def cancel(ctx: Context, event: ThemeDay) -> str:
 
 def code(ctx: Context) -> str:
     """签到码 — 获取本次主题党日的签到码"""
-    return theme_day.signin_code(ctx.session, ctx.config, ctx.branch_id)
+    return wording.signin_code(theme_day.signin_code(ctx.session, ctx.config, ctx.branch_id))
 
 
 def attendance(ctx: Context) -> str:
     """出勤 — 查看最近一次主题党日的出勤情况"""
-    return theme_day.attendance_text(ctx.session, ctx.config, ctx.branch_id)
+    return wording.turnout(theme_day.turnout(ctx.session, ctx.branch_id))
 
 
 def attend(ctx: Context) -> str:
@@ -65,22 +65,22 @@ def leave(ctx: Context, reason: str) -> str:
 
 def sign_in(ctx: Context, code: str) -> str:
     """签到 码 — 主题党日现场签到"""
-    return theme_day.sign_in(ctx.session, ctx.config, ctx.member, code)
+    return wording.signed_in(theme_day.sign_in(ctx.session, ctx.config, ctx.member, code))
 
 
 def manual_sign_in(ctx: Context, event: ThemeDay, member: Member) -> str:
     """补签到 编号 成员 — 为没能签上到的党员手工签到（如 补签到 #12 张三）"""
-    return theme_day_fix.manual_sign_in(ctx.session, ctx.config, ctx.member, event, member)
+    return wording.correction(theme_day_fix.manual_sign_in(ctx.session, ctx.config, ctx.member, event, member))
 
 
 def excuse(ctx: Context, event: ThemeDay, member: Member, reason: str) -> str:
     """准假 编号 成员 原因 — 事后准许党员缺席主题党日（记为请假）"""
-    return theme_day_fix.excuse(ctx.session, ctx.config, ctx.member, event, member, reason)
+    return wording.correction(theme_day_fix.excuse(ctx.session, ctx.config, ctx.member, event, member, reason))
 
 
 def cancel_leave(ctx: Context) -> str:
     """销假 — 撤回自己对下一次主题党日的请假（恢复应到）"""
-    return theme_day_fix.cancel_leave(ctx.session, ctx.config, ctx.member)
+    return wording.leave_cancelled(theme_day_fix.cancel_leave(ctx.session, ctx.config, ctx.member))
 
 
 def _open_event(ctx: Context, number: int) -> ThemeDay:

@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from bot import clock, texts
+from bot import clock, texts, wording
 from bot.models import CaseNumber, Member
 from bot.router import SECRETARY_ROLES, Choice, Context, Number, Router, Text, Who
 from bot.router.context import ARG_SEP
@@ -162,10 +162,10 @@ def _rate(ctx: Context, number: int, satisfied: bool) -> str:
     if case is not None and case.kind == "ticket":
         ticket = tickets.get(ctx.session, number)
         ctx.sealed = ctx.sealed or ticket.anonymous
-        return ticket_handling.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied)
+        return wording.rating(ticket_handling.rate(ctx.session, ctx.config, ctx.member, ticket, satisfied))
     if case is not None and case.kind == "commitment":
         row = commitments.get(ctx.session, number)
-        return commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied)
+        return wording.vote(row, commitments.vote(ctx.session, ctx.config, ctx.member, row, satisfied))
     return texts.t("tickets.rate_unknown", number=number)
 
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from bot import clock, notify, outbox
+from bot import clock, notify, outbox, wording
 from bot.models import Delivery, OutboundMessage
 from bot.outbox.classes import TABLE, DeliveryClass
 from bot.services import approvals, notices
@@ -142,7 +142,7 @@ def test_a_flood_of_notices_becomes_one_digest_listed_by_tongzhi(make_rt, fake_w
     outbox.Worker(rt, "w").drain()
     assert len(fake_wecom.delivered["m1"]) == 7  # the digest never counted against the budget
     with rt.session() as s:
-        listing = notices.folded(s, rt.config, _member(s, "m1"))
+        listing = wording.folded(notices.folded(s, rt.config, _member(s, "m1")))
     assert listing.splitlines()[0] == "近两日汇总的通知 13 条："
     assert "任务提醒 14：请走访困难党员并登记情况" in listing
     assert "任务提醒 103" in listing

@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlmodel import func, select
 
+from bot import wording
 from bot.config import StudyConfig
 from bot.models import Approval, CheckIn, Delivery, JobRun, LedgerEntry, OutboundMessage, StudyAnswer, StudyItem
 from bot.services import approvals
@@ -242,7 +243,7 @@ def test_morning_push_then_reminder_only_to_non_completers_once(srt):
     assert _deliveries(srt, "study:2026-11-25") == ["cw", "m1", "sec"]  # not 免打扰, not inactive
     assert _deliveries(srt, "study:2026-11-25", "skipped") == ["m2"]  # held by 免打扰, recorded with the reason
     with srt.session() as s:
-        assert "已完成" not in study_checkin.checkin_reply(study_checkin.check_in(s, srt.config, member(s, "m1")))
+        assert "已完成" not in wording.checked_in(study_checkin.check_in(s, srt.config, member(s, "m1")))
         assert get_item(s, "a1").status == "published"
     assert run_job(srt, "study_reminder", WED) == "done"
     assert run_job(srt, "study_reminder", WED) == "already done"
@@ -345,7 +346,7 @@ def test_wengu_shows_in_study_and_the_reminder(srt):
         assert study_push.remind(s, srt.config, WED) == 3  # not m2: retired members are not reminded by default
     at_day(WED)
     with srt.session() as s:
-        assert "「温故」标题a1" in study_push.show_today(s, srt.config, member(s, "m1"))
+        assert "「温故」标题a1" in wording.today(study_push.show_today(s, srt.config, member(s, "m1")))
         payloads = list(s.exec(select(OutboundMessage.payload)
                                .where(OutboundMessage.key.startswith("study_reminder:2026-11-25"))))
     assert payloads

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from bot import clock
+from bot import clock, wording
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
@@ -93,9 +93,9 @@ def attendance_fix(event_id: int) -> ResponseReturnValue:
             event = theme_day_fix.event_for(s, actor, event.branch_id, event.number)
             member = theme_day_fix.member_for(s, actor, event, userid, chosen=True)
             if excuse:
-                message = theme_day_fix.excuse(s, cfg, actor, event, member, reason)
+                message = wording.correction(theme_day_fix.excuse(s, cfg, actor, event, member, reason))
             else:
-                message = theme_day_fix.manual_sign_in(s, cfg, actor, event, member)
+                message = wording.correction(theme_day_fix.manual_sign_in(s, cfg, actor, event, member))
     except Refusal as exc:
         return _page(event_id, {userid: str(exc)}, 400)
     flash(message, "ok")
@@ -133,8 +133,8 @@ def signin_screen(event_id: int) -> ResponseReturnValue:
         if theme_day.current(s, cfg, event.branch_id) is not event or event.closed_at is not None:
             flash("这个主题党日现在不能签到（已结束、已取消，或本支部还有更早的一次）。", "error")
             return redirect(url_for("admin.attendance_sheet", event_id=event_id))
-        theme_day.signin_code(s, cfg, event.branch_id)  # the same code as 签到码 (made on first use)
-        code, number, topic = event.signin_code or "", event.number, event.topic
+        code = theme_day.signin_code(s, cfg, event.branch_id).code  # the same code as 签到码 (made on first use)
+        number, topic = event.number, event.topic
     link = f"{cfg.app.public_url.rstrip('/')}/checkin/{number}?c={code}&t={slot_token(number)}"
     return render_template("admin/signin_screen.html", code=code, number=number, topic=topic, qr=qr_svg(link),
                            link=link)

@@ -168,21 +168,21 @@ def below_threshold(config: Any, satisfied: int, votes: int) -> bool:
     return votes >= config.commitments.min_votes and satisfied * 100 < config.commitments.satisfaction_threshold * votes
 
 
-def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfied: bool) -> str:
-    number = row.number
+def vote(session: Session, config: Any, voter: Member, row: Commitment, satisfied: bool) -> CommitmentVote:
+    """满意 / 不满意 on a fulfilled commitment by a peer; the vote closes when everyone eligible voted."""
     seen = select(CommitmentVote).where(CommitmentVote.commitment_id == row.id, CommitmentVote.member_id == voter.id)
     approvals.check_peer(session, voter, row, CommitmentError, ("commitments.vote_own", "commitments.vote_branch",
                          "commitments.vote_closed", "commitments.voted_already"),
                          row.status == "fulfilled" and row.evaluated_at is None, seen)
     assert row.id is not None  # rows from the session
     assert voter.id is not None
-    session.add(CommitmentVote(commitment_id=row.id, member_id=voter.id, satisfied=satisfied, at=clock.now()))
+    cast = CommitmentVote(commitment_id=row.id, member_id=voter.id, satisfied=satisfied, at=clock.now())
+    session.add(cast)
     session.flush()
     _, votes = tally(session, row)
     if votes >= len(eligible(session, row)):
         evaluate(session, config, row)
-    choice = texts.t("commitments.yes" if satisfied else "commitments.no")
-    return texts.t("commitments.voted", number=number, choice=choice)
+    return cast
 
 
 def evaluate(session: Session, config: Any, row: Commitment, batch: Batch | None = None) -> bool:

@@ -42,10 +42,7 @@ def urgent(session: Session, config: Any, actor: Member, branch_id: int | None, 
     return count
 
 
-def folded(session: Session, config: Any, member: Member) -> str:
-    """通知: the member's folded notices of yesterday and today, in full (long lists are paged by the router)."""
+def folded(session: Session, config: Any, member: Member) -> list[str]:
+    """通知: the member's folded notices of yesterday and today, one line each, in full."""
     recipients = [notify.address(member, config)[1], member.userid]
-    lines = digest.listing(session, list(dict.fromkeys(recipients)), clock.now())
-    if not lines:
-        return texts.t("outbox.listing_none")
-    return "\n".join([texts.t("outbox.listing_header", count=len(lines)), *lines])
+    return digest.listing(session, list(dict.fromkeys(recipients)), clock.now())

@@ -161,16 +161,6 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
                          item)
 
 
-def checkin_reply(result: CheckInResult) -> str:
-    if not result.created:
-        return texts.t("study.already", streak=result.streak, month=result.month)
-    key = "study.checked_in" if result.points else "study.checked_in_no_points"
-    text = texts.t(key, streak=result.streak, month=result.month, points=result.points)
-    if result.item is not None and result.item.question:
-        text += "\n" + texts.t("study.question_hint", question=result.item.question)
-    return text
-
-
 def _clean(text: str) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
 

@@ -8,6 +8,7 @@ Each push is one outbox message keyed by its date (`study:D:<channel>`, `study_r
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import false
@@ -37,27 +38,28 @@ def card(config: Any, item: StudyItem, day: dt.date, review: bool = False) -> di
     }
 
 
-def today_text(config: Any, item: StudyItem, review: bool = False) -> str:
-    text = texts.t("study.today", series=item.series, title=title(item, review), summary=item.summary,
-                   url=study.page_url(config, item))
-    if item.question:
-        text += "\n" + texts.t("study.today_question", question=item.question)
-    return text
+@dataclass(frozen=True)
+class Today:
+    """学习's answer: today's item (marked 温故 on a review day) and its page, or none — on a rest day `next`
+    is the next workday."""
+    item: StudyItem | None
+    url: str = ""
+    review: bool = False
+    next: dt.date | None = None
 
 
-def show_today(session: Session, config: Any, member: Member) -> str:
+def show_today(session: Session, config: Any, member: Member) -> Today:
     """学习: today's title, summary and link; the item now counts as sent to the member."""
     day = clock.today()
     if not clock.is_workday(day):
-        nxt = clock.next_workday(day)
-        return texts.t("study.rest_day", next=f"{nxt.month}月{nxt.day}日")
+        return Today(None, next=clock.next_workday(day))
     item = study.item_for(session, day)
     if item is None:
-        return texts.t("study.none_today")
+        return Today(None)
     study.publish(session, item)
     assert member.id is not None  # a member row from the session
     study_checkin.record_receipts(session, [member.id], day, "chat")
-    return today_text(config, item, study.is_review(session, day))
+    return Today(item, study.page_url(config, item), study.is_review(session, day))
 
 
 def audience(session: Session) -> Any:

@@ -235,7 +235,16 @@ def _decided(rsvp: str):
 APPROVAL_KIND = approvals.Kind("leave", "theme_day.label_leave", _decided("leave"), _decided("leave_rejected"))
 
 
-def signin_code(session: Session, config: Any, branch_id: int | None) -> str:
+@dataclass(frozen=True)
+class SigninCode:
+    """签到码: the event, its code and the window in which it is accepted (local times)."""
+    event: ThemeDay
+    code: str
+    opens: dt.datetime
+    closes: dt.datetime
+
+
+def signin_code(session: Session, config: Any, branch_id: int | None) -> SigninCode:
     event = current(session, config, branch_id)
     if event is None:
         raise ThemeDayError(texts.t("theme_day.none_upcoming"))
@@ -243,11 +252,19 @@ def signin_code(session: Session, config: Any, branch_id: int | None) -> str:
         event.signin_code = f"{secrets.randbelow(10000):04d}"
         session.add(event)
     opens, closes = window(config, event)
-    return texts.t("theme_day.code", number=event.number, code=event.signin_code,
-                   opens=opens.strftime("%m-%d %H:%M"), closes=closes.strftime("%m-%d %H:%M"))
+    return SigninCode(event, event.signin_code, opens, closes)
 
 
-def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
+@dataclass(frozen=True)
+class SignIn:
+    """签到's outcome: `again` when the member had signed in already (at `signed_at`), else `late` or on time."""
+    event: ThemeDay
+    signed_at: dt.datetime
+    late: bool
+    again: bool
+
+
+def sign_in(session: Session, config: Any, member: Member, code: str) -> SignIn:
     code = code.strip()
     if not code:
         raise ThemeDayError(texts.t("theme_day.signin_no_code"))
@@ -271,18 +288,29 @@ def sign_in(session: Session, config: Any, member: Member, code: str) -> str:
         raise ThemeDayError(texts.t("theme_day.signin_wrong"))
     entry = row(session, event, member)
     if entry.signed_at is not None:
-        return texts.t("theme_day.signin_again", when=clock.local(entry.signed_at).strftime("%H:%M"))
+        return SignIn(event, entry.signed_at, bool(entry.late), again=True)
     late_after = clock.local(event.starts_at) + dt.timedelta(minutes=config.theme_day.late_after_min)
     entry.signed_at, entry.late = now, now > late_after
     session.add(entry)
-    key = "theme_day.signin_late" if entry.late else "theme_day.signin_ok"
-    return texts.t(key, number=event.number, topic=event.topic)
+    return SignIn(event, now, entry.late, again=False)
 
 
-def attendance_text(session: Session, config: Any, branch_id: int | None) -> str:
+@dataclass(frozen=True)
+class Turnout:
+    """出勤 of one event: who signed in (and of them who was late), who was on leave, who is missing."""
+    event: ThemeDay
+    present: tuple[Member, ...]
+    late: tuple[Member, ...]
+    leave: tuple[Member, ...]
+    missing: tuple[Member, ...]
+    total: int
+
+
+def turnout(session: Session, branch_id: int | None) -> Turnout | None:
+    """出勤 of the branch's last started event; None when there is none."""
     event = last_started(session, branch_id)
     if event is None:
-        return texts.t("theme_day.attendance_none")
+        return None
     attendance = session.exec(select(Attendance).where(Attendance.event_id == event.id))
     rows: dict[int | None, Attendance] = {a.member_id: a for a in attendance}
     people = branch_members(session, event.branch_id)
@@ -290,10 +318,4 @@ def attendance_text(session: Session, config: Any, branch_id: int | None) -> str
     late = [m for m in present if rows[m.id].late]
     leave = [m for m in people if m.id in rows and rows[m.id].rsvp == "leave" and m not in present]
     missing = [m for m in people if m not in present and m not in leave]
-    lines = [texts.t("theme_day.attendance", number=event.number, topic=event.topic, when=when(event),
-                     present=len(present), late=len(late), leave=len(leave), missing=len(missing),
-                     total=len(people)), *detail_lines(event)]
-    if missing:
-        names = "、".join(m.name for m in missing[:100]) + ("……" if len(missing) > 100 else "")
-        lines.append(texts.t("theme_day.attendance_missing", names=names))
-    return "\n".join(lines)
+    return Turnout(event, tuple(present), tuple(late), tuple(leave), tuple(missing), len(people))

@@ -8,7 +8,8 @@ member was counted absent, an entry reversing the absence (same rule, opposite p
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -20,6 +21,18 @@ from bot.services.member_lookup import one_member, scope
 from bot.services.points import core as points
 from bot.services.theme_day.agenda import ThemeDayError
 from bot.services.theme_day.core import current, row, window
+
+
+@dataclass(frozen=True)
+class Correction:
+    """补签到 / 准假's outcome for `member` at `event`: `action` is "signin" or "excuse"; `outcome` is "signed"
+    (准假 of a member who had signed in), "already" (nothing to do), "done" (before the close) or "after" (after
+    the close, `back` points of the absence given back)."""
+    action: Literal["signin", "excuse"]
+    outcome: Literal["signed", "already", "done", "after"]
+    member: Member
+    event: ThemeDay
+    back: int = 0
 
 
 def event_for(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
@@ -77,7 +90,7 @@ def _withdraw(session: Session, entry: Attendance) -> int | None:
     return number
 
 
-def manual_sign_in(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member) -> str:
+def manual_sign_in(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member) -> Correction:
     """补签到: sign `member` in for `event` by hand (present; after the close the absence is reversed)."""
     opens, _ = window(config, event)
     if event.closed_at is None and clock.now() < opens:  # nobody is signed in days ahead
@@ -85,12 +98,12 @@ def manual_sign_in(session: Session, config: Any, actor: Member, event: ThemeDay
                                     opens=opens.strftime("%m-%d %H:%M")))
     entry = row(session, event, member)
     if entry.signed_at is not None:
-        return texts.t("theme_day.fix_signed_already", name=member.name, number=event.number)
+        return Correction("signin", "already", member, event)
     entry.signed_at, entry.late = clock.now(), False
     audit.record(session, actor.userid, "theme_day_signin_manual", f"#{event.number}", f"member {member.id}")
     if event.closed_at is None:
         session.add(entry)
-        return texts.t("theme_day.fix_signed", name=member.name, number=event.number)
+        return Correction("signin", "done", member, event)
     was = entry.result
     entry.result = "present"
     session.add(entry)
@@ -99,41 +112,41 @@ def manual_sign_in(session: Session, config: Any, actor: Member, event: ThemeDay
                  reason=texts.t("theme_day.reason_attend", number=event.number, topic=event.topic))
     back = _reverse_absence(session, config, actor, event, member, "补签到") if was == "absent" else 0
     _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_signin"))
-    key = "theme_day.fix_signed_after" if back else "theme_day.fix_signed_after_plain"
-    return texts.t(key, name=member.name, number=event.number, back=back)
+    return Correction("signin", "after", member, event, back)
 
 
-def excuse(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member, reason: str) -> str:
+def excuse(session: Session, config: Any, actor: Member, event: ThemeDay, member: Member, reason: str
+           ) -> Correction:
     """准假: excuse `member`'s absence from `event` after the fact (recorded as leave; points given back)."""
     entry = row(session, event, member)
     if entry.signed_at is not None:
-        return texts.t("theme_day.fix_excuse_signed", name=member.name, number=event.number)
+        return Correction("excuse", "signed", member, event)
     if entry.result == "excused" or (event.closed_at is None and entry.rsvp == "leave"):
-        return texts.t("theme_day.fix_excused_already", name=member.name, number=event.number)
+        return Correction("excuse", "already", member, event)
     _withdraw(session, entry)
     entry.rsvp, entry.leave_number = "leave", None
     audit.record(session, actor.userid, "theme_day_excuse", f"#{event.number}", f"member {member.id}")
     if event.closed_at is None:
         session.add(entry)
-        return texts.t("theme_day.fix_excused", name=member.name, number=event.number)
+        return Correction("excuse", "done", member, event)
     was, entry.result = entry.result, "excused"
     session.add(entry)
     back = _reverse_absence(session, config, actor, event, member, f"准假（{reason.strip()[:60]}）") \
         if was == "absent" else 0
     _close_task(session, actor, event, member, texts.t("theme_day.fix_task_note_excuse"))
-    key = "theme_day.fix_excused_after" if back else "theme_day.fix_excused_after_plain"
-    return texts.t(key, name=member.name, number=event.number, back=back)
+    return Correction("excuse", "after", member, event, back)
 
 
-def cancel_leave(session: Session, config: Any, member: Member) -> str:
+def cancel_leave(session: Session, config: Any, member: Member) -> ThemeDay | None:
+    """销假: withdraw the member's leave for the next event; that event, or None when there was no leave."""
     event = current(session, config, member.branch_id)
     entry = session.exec(select(Attendance).where(Attendance.event_id == event.id, Attendance.member_id == member.id)
                          ).first() if event is not None else None
     if event is None or entry is None or entry.rsvp not in ("leave", "leave_pending"):
-        return texts.t("theme_day.unleave_none")
+        return None
     number = _withdraw(session, entry)
     entry.rsvp, entry.leave_number = None, None
     session.add(entry)
     audit.record(session, member.userid, "theme_day_unleave", f"#{event.number}",
                  f"request #{number}" if number else "")
-    return texts.t("theme_day.unleave_done", number=event.number)
+    return event

@@ -11,7 +11,8 @@ Decisions (README.md repeats them):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
@@ -164,8 +165,16 @@ def adopt(session: Session, config: Any, actor: Member, number: int, branch_id: 
     return ticket
 
 
-def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfied: bool) -> str:
-    """The reporter's 满意 / 不满意 on a closed ticket; the first 不满意 reopens it. Returns the reply."""
+@dataclass(frozen=True)
+class Rating:
+    """满意 / 不满意's outcome: "satisfied", "final" (不满意 recorded, not reopened) or "reopened" (due `due`)."""
+    number: int
+    outcome: Literal["satisfied", "final", "reopened"]
+    due: dt.date | None = None
+
+
+def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfied: bool) -> Rating:
+    """The reporter's 满意 / 不满意 on a closed ticket; the first 不满意 reopens it."""
     number = ticket.number
     if not is_reporter(config, ticket, member):
         raise TicketError(texts.t("tickets.rate_not_reporter", number=number))
@@ -178,7 +187,7 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
         ticket.rating = "satisfied" if satisfied else "unsatisfied"
         session.add(ticket)
         add_event(session, ticket, "rated", actor, ticket.rating)
-        return texts.t("tickets.rated_satisfied" if satisfied else "tickets.rated_final", number=number)
+        return Rating(number, "satisfied" if satisfied else "final")
     ticket.status, ticket.closed_at, ticket.reopened = "open", None, ticket.reopened + 1
     ticket.due_on = clock.add_workdays(clock.today(), days_for(config, ticket.grade))
     session.add(ticket)
@@ -189,7 +198,7 @@ def rate(session: Session, config: Any, member: Member, ticket: Ticket, satisfie
         people.append(assignee)
     notice = texts.t("tickets.reopened_notice", number=number, due=ticket.due_on.isoformat())
     notify_handlers(session, config, ticket, [p for p in people if p], notice, key=f"ticket:{number}:reopened")
-    return texts.t("tickets.reopened", number=number, due=ticket.due_on.isoformat())
+    return Rating(number, "reopened", ticket.due_on)
 
 
 def local_day(moment: dt.datetime | None) -> dt.date:
