@@ -281,8 +281,8 @@ def test_assign_by_name(app_rt):
     assert "有 2 位" in shared
     assert "指派 1 m1" in shared
     assert "x1" not in shared
-    from bot.services.tickets import handling as tickets
     from bot.services.member_lookup import SeveralMembers
+    from bot.services.tickets import handling as tickets
 
     with rt.session() as s:  # the service takes the name only: no chat text in, the list out (the console's case)
         sec = s.exec(select(Member).where(Member.userid == "sec")).one()

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.admin.actions import act_on
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
 from bot.admin.tables import download, export_url, wants_export
 from bot.models import Branch, Commitment, Member
 from bot.services import commitments
-from bot.services.commitments import CommitmentError
 from bot.services.points import core as pts
 
 HEADER = ("编号", "党员", "支部", "类别", "承诺内容", "状态", "践诺次数", "满意", "投票", "满意率")
@@ -80,14 +80,10 @@ def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
 @bp.post("/commitments/<int:number>/fulfil")
 @area("branch")
 def commitment_fulfil(number: int) -> ResponseReturnValue:
-    try:
-        with runtime().write() as s:
-            actor = acting_member(s)
-            if actor is None:
-                raise CommitmentError("运维账号不能操作：请用企业微信登录，以书记或党委委员身份操作。")
-            commitments.fulfil(s, runtime().config, actor, number)
-    except CommitmentError as exc:
-        return _page({number: str(exc)})
-    flash(f"#{number} 已确认践诺完成，已加分并请支部党员评价。", "ok")
+    def act(s: Session, cfg: Any, actor: Member) -> str:
+        commitments.fulfil(s, cfg, actor, number)
+        return f"#{number} 已确认践诺完成，已加分并请支部党员评价。"
+
     year = request.form.get("year", "")
-    return redirect(url_for("admin.commitments_list", year=year if year.isdigit() else None))
+    return act_on(number, act, verb="操作", who="书记或党委委员", page=_page,
+                  then=url_for("admin.commitments_list", year=year if year.isdigit() else None))
