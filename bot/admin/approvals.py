@@ -41,7 +41,10 @@ def _rows(session: Session) -> list[dict[str, Any]]:
              "created": clock.local(r.created_at) if r.created_at else None} for r in found]
 
 
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+@bp.get("/approvals")
+@area("branch")
+def approvals_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """What waits for the signed-in person; after a refused action, with the reason on that card (400)."""
     with runtime().session() as s:
         rows = _rows(s)
         can_decide = acting_member(s) is not None
@@ -53,21 +56,16 @@ def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
                            reasons=request.form if errors else {}, export=export_url()), 400 if errors else 200
 
 
-@bp.get("/approvals")
-@area("branch")
-def approvals_list() -> ResponseReturnValue:
-    return _page()
-
-
 def _decide(number: int, approve: bool) -> ResponseReturnValue:
     reason = " ".join(request.form.get("reason", "").split())[:500]
     if not approve and not reason:
-        return _page({number: "驳回须写明原因，党员会收到这条原因。"})
+        return approvals_list({number: "驳回须写明原因，党员会收到这条原因。"})
     def act(s: Session, cfg: Any, decider: Member) -> str:
         request_row = approvals.decide(s, cfg, decider, number, approve, reason)
         return f"#{request_row.number} 已{'通过' if approve else '驳回'}，已通知本人。"
 
-    return act_on(number, act, verb="审批", who="书记或党委委员", page=_page, then=url_for("admin.approvals_list"))
+    return act_on(number, act, verb="审批", who="书记或党委委员", page=approvals_list,
+                  then=url_for("admin.approvals_list"))
 
 
 @bp.post("/approvals/<int:number>/approve")

@@ -55,11 +55,7 @@ def _rows(session: Session, year: int, page: int, per_page: int) -> tuple[Page, 
 
 @bp.get("/commitments")
 @area("branch")
-def commitments_list() -> ResponseReturnValue:
-    return _page()
-
-
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+def commitments_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
     """The year's page; after a refused action, with the reason on that commitment's card (400)."""
     raw = request.args.get("year", "") or request.form.get("year", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else pts.current_year()
@@ -85,5 +81,5 @@ def commitment_fulfil(number: int) -> ResponseReturnValue:
         return f"#{number} 已确认践诺完成，已加分并请支部党员评价。"
 
     year = request.form.get("year", "")
-    return act_on(number, act, verb="操作", who="书记或党委委员", page=_page,
+    return act_on(number, act, verb="操作", who="书记或党委委员", page=commitments_list,
                   then=url_for("admin.commitments_list", year=year if year.isdigit() else None))

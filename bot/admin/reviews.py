@@ -32,7 +32,10 @@ def _rows(session: Session) -> list[dict[str, Any]]:
             for r in found]
 
 
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+@bp.get("/reviews")
+@area("global")
+def reviews_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The review rounds; after a refused action (`errors`), with the reason on that item's card (400)."""
     with runtime().session() as s:
         rows = _rows(s)
         can_rule = acting_member(s) is not None
@@ -41,12 +44,6 @@ def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
                                           r["status"], len(r["disputes"])) for r in rows])
     return render_template("admin/reviews.html", rows=rows, can_rule=can_rule, errors=errors or {},
                            form=request.form if errors else {}, export=export_url()), 400 if errors else 200
-
-
-@bp.get("/reviews")
-@area("global")
-def reviews_list() -> ResponseReturnValue:
-    return _page()
 
 
 @bp.post("/reviews/<int:number>/rule")
@@ -59,4 +56,4 @@ def review_rule(number: int) -> ResponseReturnValue:
         reviews.rule(s, cfg, actor, number, outcome, conclusion if outcome == "修改" else "", note)
         return f"#{number} 已裁定（{outcome}），已通知本人和提出异议的党员。"
 
-    return act_on(number, act, verb="裁定", who="党委委员", page=_page, then=url_for("admin.reviews_list"))
+    return act_on(number, act, verb="裁定", who="党委委员", page=reviews_list, then=url_for("admin.reviews_list"))

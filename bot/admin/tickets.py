@@ -69,7 +69,10 @@ def _rows(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+@bp.get("/tickets")
+@area("branch")
+def tickets_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The tickets the signed-in person may see; after a refused action, with the reason on that card (400)."""
     raw = request.args.get("page", "1")
     exporting = wants_export() is not None
     with runtime().session() as s:
@@ -85,12 +88,6 @@ def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
                            export=export_url()), 400 if errors else 200
 
 
-@bp.get("/tickets")
-@area("branch")
-def tickets_list() -> ResponseReturnValue:
-    return _page()
-
-
 @bp.post("/tickets/<int:number>/<action>")
 @area("branch")
 def ticket_act(number: int, action: str) -> ResponseReturnValue:
@@ -99,7 +96,7 @@ def ticket_act(number: int, action: str) -> ResponseReturnValue:
     text = " ".join(request.form.get("text", "").split())[:500]
     if action in ("assign", "reply", "close") and not text:
         need = {"assign": "请填写承办人（工号或姓名）。", "reply": "请填写回复内容。", "close": "请填写办结说明。"}
-        return _page({number: need[action]})
+        return tickets_list({number: need[action]})
     def act(s: Session, cfg: Any, actor: Member) -> str:
         if action == "grade":
             ticket_handling.grade(s, cfg, actor, number, request.form.get("grade", ""))
@@ -114,4 +111,4 @@ def ticket_act(number: int, action: str) -> ResponseReturnValue:
         done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]
         return f"#{number} {done}，已通知反映人。"
 
-    return act_on(number, act, verb="办理", who="书记或党委委员", page=_page, then=url_for("admin.tickets_list"))
+    return act_on(number, act, verb="办理", who="书记或党委委员", page=tickets_list, then=url_for("admin.tickets_list"))
