@@ -5,12 +5,14 @@ which acts for nobody) comes back into the page on that item's card; success is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from flask import flash, redirect
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from bot.admin.base import acting_member, runtime
+from bot.admin.tables import export_url
 from bot.config import Config
 from bot.models import Member
 from bot.refusal import Refusal
@@ -31,3 +33,10 @@ def act_on(number: int, act: Callable[[Session, Config, Member], str], *, verb: 
         return page({number: str(exc)})
     flash(done, "ok")
     return redirect(then)
+
+
+def item_page(template: str, errors: dict[int, str] | None, **context: Any) -> ResponseReturnValue:
+    """Render a page of numbered items with its export link; after a refused action, with each refusal on its
+    item's card (`errors`), the form as it was posted (`form`, to fill in again) and status 400."""
+    return render_template(template, errors=errors or {}, form=request.form if errors else {}, export=export_url(),
+                           **context), 400 if errors else 200

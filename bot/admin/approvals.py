@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.admin.actions import act_on
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Approval, Branch, Member
 from bot.services import approvals
 
@@ -52,8 +52,7 @@ def approvals_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
         return download("待审", HEADER, [(r["number"], r["kind"], r["member"], r["branch"], r["summary"],
                                           r["created"].replace(tzinfo=None) if r["created"] else None)
                                          for r in rows])
-    return render_template("admin/approvals.html", rows=rows, can_decide=can_decide, errors=errors or {},
-                           reasons=request.form if errors else {}, export=export_url()), 400 if errors else 200
+    return item_page("admin/approvals.html", errors, rows=rows, can_decide=can_decide)
 
 
 def _decide(number: int, approve: bool) -> ResponseReturnValue:

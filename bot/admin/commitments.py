@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request, url_for
+from flask import g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.admin.actions import act_on
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Commitment, Member
 from bot.services import commitments
 from bot.services.points import core as pts
@@ -69,8 +69,7 @@ def commitments_list(errors: dict[int, str] | None = None) -> ResponseReturnValu
         return download(f"{year}年承诺", HEADER, [(r["number"], r["member"], r["branch"], r["kind"], r["text"],
                                                    r["status"], len(r["progress"]), r["satisfied"], r["votes"],
                                                    r["rate"]) for r in rows])
-    return render_template("admin/commitments.html", rows=rows, page=page, year=year, can_act=can_act,
-                           errors=errors or {}, export=export_url()), 400 if errors else 200
+    return item_page("admin/commitments.html", errors, rows=rows, page=page, year=year, can_act=can_act)
 
 
 @bp.post("/commitments/<int:number>/fulfil")

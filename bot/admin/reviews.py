@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session, col, select
 
-from bot.admin.actions import act_on
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Member, Review
 from bot.services import reviews
 
@@ -42,8 +42,7 @@ def reviews_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
     if wants_export():
         return download("述评", HEADER, [(r["number"], r["member"], r["branch"], r["period"], r["text"], r["points"],
                                           r["status"], len(r["disputes"])) for r in rows])
-    return render_template("admin/reviews.html", rows=rows, can_rule=can_rule, errors=errors or {},
-                           form=request.form if errors else {}, export=export_url()), 400 if errors else 200
+    return item_page("admin/reviews.html", errors, rows=rows, can_rule=can_rule)
 
 
 @bp.post("/reviews/<int:number>/rule")

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import case, false, func, or_
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.admin.actions import act_on
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Member, Ticket, TicketEscalation
 from bot.services.tickets import core as tickets
 from bot.services.tickets import handling as ticket_handling
@@ -83,9 +83,8 @@ def tickets_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
     if exporting:
         return download("问题建议", HEADER, [(r["number"], r["kind"], r["who"], r["branch"], r["category"], r["text"],
                                               r["grade"], r["due"], r["assignee"], r["status"]) for r in rows])
-    return render_template("admin/tickets.html", rows=rows, page=page, can_act=can_act, errors=errors or {},
-                           grades=list(tickets.GRADE_KEYS), form=request.form,
-                           export=export_url()), 400 if errors else 200
+    return item_page("admin/tickets.html", errors, rows=rows, page=page, can_act=can_act,
+                     grades=list(tickets.GRADE_KEYS))
 
 
 @bp.post("/tickets/<int:number>/<action>")
