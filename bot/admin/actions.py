@@ -1,6 +1,7 @@
 """The console's one pattern for an action on a numbered item (`#N`): done by the signed-in roster member in one
 write transaction with the same service function the chat command uses; a refusal (or an operator account,
-which acts for nobody) comes back into the page on that item's card; success is flashed and redirected."""
+which acts for nobody) comes back into the page on that item's card; success is flashed and redirected. The
+pages of numbered items (待审, 问题建议, 承诺, 述评) render through `item_page`, which shows those refusals."""
 
 from __future__ import annotations
 
