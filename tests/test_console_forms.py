@@ -114,3 +114,33 @@ def test_csrf_failure_and_missing_things_are_pages_that_say_what_to_do(world):  
     gone = client.post("/admin/tickets/1/nothing", data={"csrf_token": csrf})
     assert gone.status_code == 404
     assert "没有这个操作" in gone.get_data(as_text=True)
+
+
+def test_operator_account_is_told_to_sign_in_with_wecom_on_every_numbered_action(world):  # noqa: F811
+    """bot/admin/actions.act_on: an operator account acts for nobody; the refusal names who may act, on the card."""
+    from bot.models import CaseNumber, Commitment, Member, Ticket, TicketEvent
+    from tests.test_admin import add_admin, login
+
+    app, rt, _ = world
+    with rt.session() as s:
+        sec = s.exec(select(Member).where(Member.userid == "sec")).one()
+        cases = [CaseNumber(kind="commitment"), CaseNumber(kind="ticket")]
+        s.add_all(cases)
+        s.flush()
+        commitment, ticket = (c.id for c in cases)
+        s.add(Commitment(number=commitment, member_id=sec.id, branch_id=sec.branch_id, year=2026, text="带头学习",
+                         status="approved"))
+        s.add(Ticket(number=ticket, kind="problem", reporter_id=sec.id, branch_id=sec.branch_id, text="路灯坏了"))
+    add_admin(rt)
+    client = app.test_client()
+    login(client)
+    csrf = token(client)
+    fulfil = client.post(f"/admin/commitments/{commitment}/fulfil", data={"csrf_token": csrf, "year": "2026"})
+    reply = client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": csrf, "text": "已报修"})
+    assert (fulfil.status_code, reply.status_code) == (400, 400)
+    assert "运维账号不能操作：请用企业微信登录，以书记或党委委员身份操作。" in fulfil.get_data(as_text=True)
+    assert "运维账号不能办理：请用企业微信登录，以书记或党委委员身份办理。" in reply.get_data(as_text=True)
+    with rt.session() as s:
+        assert s.exec(select(Commitment).where(Commitment.number == commitment)).one().status == "approved"
+        row = s.exec(select(Ticket).where(Ticket.number == ticket)).one()
+        assert s.exec(select(TicketEvent).where(TicketEvent.ticket_id == row.id)).first() is None  # nothing done

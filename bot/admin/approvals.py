@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session, col, select
 
 from bot import clock
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Approval, Branch, Member
 from bot.services import approvals
-from bot.services.approvals import ApprovalError
 
 HEADER = ("编号", "类别", "党员", "支部", "内容", "提交时间")
 
@@ -41,7 +41,10 @@ def _rows(session: Session) -> list[dict[str, Any]]:
              "created": clock.local(r.created_at) if r.created_at else None} for r in found]
 
 
-def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
+@bp.get("/approvals")
+@area("branch")
+def approvals_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """What waits for the signed-in person; after a refused action, with the reason on that card (400)."""
     with runtime().session() as s:
         rows = _rows(s)
         can_decide = acting_member(s) is not None
@@ -49,31 +52,19 @@ def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseRe
         return download("待审", HEADER, [(r["number"], r["kind"], r["member"], r["branch"], r["summary"],
                                           r["created"].replace(tzinfo=None) if r["created"] else None)
                                          for r in rows])
-    return render_template("admin/approvals.html", rows=rows, can_decide=can_decide, errors=errors or {},
-                           reasons=request.form if errors else {}, export=export_url()), status
-
-
-@bp.get("/approvals")
-@area("branch")
-def approvals_list() -> ResponseReturnValue:
-    return _page()
+    return item_page("admin/approvals.html", errors, rows=rows, can_decide=can_decide)
 
 
 def _decide(number: int, approve: bool) -> ResponseReturnValue:
     reason = " ".join(request.form.get("reason", "").split())[:500]
     if not approve and not reason:
-        return _page({number: "驳回须写明原因，党员会收到这条原因。"}, 400)
-    try:
-        with runtime().write() as s:
-            decider = acting_member(s)
-            if decider is None:
-                raise ApprovalError("运维账号不能审批：请用企业微信登录，以书记或党委委员身份审批。")
-            request_row = approvals.decide(s, runtime().config, decider, number, approve, reason)
-            done = f"#{request_row.number} 已{'通过' if approve else '驳回'}，已通知本人。"
-    except ApprovalError as exc:
-        return _page({number: str(exc)}, 400)
-    flash(done, "ok")
-    return redirect(url_for("admin.approvals_list"))
+        return approvals_list({number: "驳回须写明原因，党员会收到这条原因。"})
+    def act(s: Session, cfg: Any, decider: Member) -> str:
+        request_row = approvals.decide(s, cfg, decider, number, approve, reason)
+        return f"#{request_row.number} 已{'通过' if approve else '驳回'}，已通知本人。"
+
+    return act_on(number, act, verb="审批", who="书记或党委委员", page=approvals_list,
+                  then=url_for("admin.approvals_list"))
 
 
 @bp.post("/approvals/<int:number>/approve")

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Commitment, Member
 from bot.services import commitments
-from bot.services.commitments import CommitmentError
 from bot.services.points import core as pts
 
 HEADER = ("编号", "党员", "支部", "类别", "承诺内容", "状态", "践诺次数", "满意", "投票", "满意率")
@@ -55,11 +55,7 @@ def _rows(session: Session, year: int, page: int, per_page: int) -> tuple[Page, 
 
 @bp.get("/commitments")
 @area("branch")
-def commitments_list() -> ResponseReturnValue:
-    return _page()
-
-
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+def commitments_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
     """The year's page; after a refused action, with the reason on that commitment's card (400)."""
     raw = request.args.get("year", "") or request.form.get("year", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else pts.current_year()
@@ -73,21 +69,16 @@ def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
         return download(f"{year}年承诺", HEADER, [(r["number"], r["member"], r["branch"], r["kind"], r["text"],
                                                    r["status"], len(r["progress"]), r["satisfied"], r["votes"],
                                                    r["rate"]) for r in rows])
-    return render_template("admin/commitments.html", rows=rows, page=page, year=year, can_act=can_act,
-                           errors=errors or {}, export=export_url()), 400 if errors else 200
+    return item_page("admin/commitments.html", errors, rows=rows, page=page, year=year, can_act=can_act)
 
 
 @bp.post("/commitments/<int:number>/fulfil")
 @area("branch")
 def commitment_fulfil(number: int) -> ResponseReturnValue:
-    try:
-        with runtime().write() as s:
-            actor = acting_member(s)
-            if actor is None:
-                raise CommitmentError("运维账号不能操作：请用企业微信登录，以书记或党委委员身份操作。")
-            commitments.fulfil(s, runtime().config, actor, number)
-    except CommitmentError as exc:
-        return _page({number: str(exc)})
-    flash(f"#{number} 已确认践诺完成，已加分并请支部党员评价。", "ok")
+    def act(s: Session, cfg: Any, actor: Member) -> str:
+        commitments.fulfil(s, cfg, actor, number)
+        return f"#{number} 已确认践诺完成，已加分并请支部党员评价。"
+
     year = request.form.get("year", "")
-    return redirect(url_for("admin.commitments_list", year=year if year.isdigit() else None))
+    return act_on(number, act, verb="操作", who="书记或党委委员", page=commitments_list,
+                  then=url_for("admin.commitments_list", year=year if year.isdigit() else None))

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session, col, select
 
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, runtime
 from bot.admin.principal import area
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Member, Review
 from bot.services import reviews
-from bot.services.reviews import ReviewError
 
 STATUS = {"notice": "公示中", "disputed": "有异议"}
 HEADER = ("编号", "党员", "支部", "轮次", "自评", "积分", "状态", "异议数")
@@ -32,21 +32,17 @@ def _rows(session: Session) -> list[dict[str, Any]]:
             for r in found]
 
 
-def _page(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+@bp.get("/reviews")
+@area("global")
+def reviews_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The review rounds; after a refused action (`errors`), with the reason on that item's card (400)."""
     with runtime().session() as s:
         rows = _rows(s)
         can_rule = acting_member(s) is not None
     if wants_export():
         return download("述评", HEADER, [(r["number"], r["member"], r["branch"], r["period"], r["text"], r["points"],
                                           r["status"], len(r["disputes"])) for r in rows])
-    return render_template("admin/reviews.html", rows=rows, can_rule=can_rule, errors=errors or {},
-                           form=request.form if errors else {}, export=export_url()), 400 if errors else 200
-
-
-@bp.get("/reviews")
-@area("global")
-def reviews_list() -> ResponseReturnValue:
-    return _page()
+    return item_page("admin/reviews.html", errors, rows=rows, can_rule=can_rule)
 
 
 @bp.post("/reviews/<int:number>/rule")
@@ -55,13 +51,8 @@ def review_rule(number: int) -> ResponseReturnValue:
     outcome = request.form.get("outcome", "")
     conclusion = " ".join(request.form.get("conclusion", "").split())[:200]
     note = " ".join(request.form.get("note", "").split())[:500]
-    try:
-        with runtime().write() as s:
-            actor = acting_member(s)
-            if actor is None:
-                raise ReviewError("运维账号不能裁定：请用企业微信登录，以党委委员身份裁定。")
-            reviews.rule(s, runtime().config, actor, number, outcome, conclusion if outcome == "修改" else "", note)
-    except ReviewError as exc:
-        return _page({number: str(exc)})
-    flash(f"#{number} 已裁定（{outcome}），已通知本人和提出异议的党员。", "ok")
-    return redirect(url_for("admin.reviews_list"))
+    def act(s: Session, cfg: Any, actor: Member) -> str:
+        reviews.rule(s, cfg, actor, number, outcome, conclusion if outcome == "修改" else "", note)
+        return f"#{number} 已裁定（{outcome}），已通知本人和提出异议的党员。"
+
+    return act_on(number, act, verb="裁定", who="党委委员", page=reviews_list, then=url_for("admin.reviews_list"))

@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import case, false, func, or_
 from sqlmodel import Session, col, select
 
 from bot import clock
+from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.queries import MAX_PAGE, Page
-from bot.admin.tables import download, export_url, wants_export
+from bot.admin.tables import download, wants_export
 from bot.models import Branch, Member, Ticket, TicketEscalation
-from bot.refusal import Refusal
 from bot.services.tickets import core as tickets
 from bot.services.tickets import handling as ticket_handling
-from bot.services.tickets.core import TicketError
 
 HEADER = ("编号", "类别", "反映人", "支部", "分类", "内容", "等级", "办理期限", "承办人", "状态")
 ACTIONS = ("grade", "assign", "reply", "close", "adopt")
@@ -70,7 +69,10 @@ def _rows(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
-def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
+@bp.get("/tickets")
+@area("branch")
+def tickets_list(errors: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The tickets the signed-in person may see; after a refused action, with the reason on that card (400)."""
     raw = request.args.get("page", "1")
     exporting = wants_export() is not None
     with runtime().session() as s:
@@ -81,14 +83,8 @@ def _page(errors: dict[int, str] | None = None, status: int = 200) -> ResponseRe
     if exporting:
         return download("问题建议", HEADER, [(r["number"], r["kind"], r["who"], r["branch"], r["category"], r["text"],
                                               r["grade"], r["due"], r["assignee"], r["status"]) for r in rows])
-    return render_template("admin/tickets.html", rows=rows, page=page, can_act=can_act, errors=errors or {},
-                           grades=list(tickets.GRADE_KEYS), form=request.form, export=export_url()), status
-
-
-@bp.get("/tickets")
-@area("branch")
-def tickets_list() -> ResponseReturnValue:
-    return _page()
+    return item_page("admin/tickets.html", errors, rows=rows, page=page, can_act=can_act,
+                     grades=list(tickets.GRADE_KEYS))
 
 
 @bp.post("/tickets/<int:number>/<action>")
@@ -99,25 +95,19 @@ def ticket_act(number: int, action: str) -> ResponseReturnValue:
     text = " ".join(request.form.get("text", "").split())[:500]
     if action in ("assign", "reply", "close") and not text:
         need = {"assign": "请填写承办人（工号或姓名）。", "reply": "请填写回复内容。", "close": "请填写办结说明。"}
-        return _page({number: need[action]}, 400)
-    try:
-        with runtime().write() as s:
-            actor = acting_member(s)
-            if actor is None:
-                raise TicketError("运维账号不能办理：请用企业微信登录，以书记或党委委员身份办理。")
-            cfg = runtime().config
-            if action == "grade":
-                ticket_handling.grade(s, cfg, actor, number, request.form.get("grade", ""))
-            elif action == "assign":
-                ticket_handling.assign(s, cfg, actor, number, ticket_handling.assignee_for(s, actor, number, text))
-            elif action == "reply":
-                ticket_handling.answer(s, cfg, actor, number, text)
-            elif action == "close":
-                ticket_handling.close(s, cfg, actor, number, text)
-            else:
-                ticket_handling.adopt(s, cfg, actor, number)
-    except Refusal as exc:
-        return _page({number: str(exc)}, 400)
-    done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]
-    flash(f"#{number} {done}，已通知反映人。", "ok")
-    return redirect(url_for("admin.tickets_list"))
+        return tickets_list({number: need[action]})
+    def act(s: Session, cfg: Any, actor: Member) -> str:
+        if action == "grade":
+            ticket_handling.grade(s, cfg, actor, number, request.form.get("grade", ""))
+        elif action == "assign":
+            ticket_handling.assign(s, cfg, actor, number, ticket_handling.assignee_for(s, actor, number, text))
+        elif action == "reply":
+            ticket_handling.answer(s, cfg, actor, number, text)
+        elif action == "close":
+            ticket_handling.close(s, cfg, actor, number, text)
+        else:
+            ticket_handling.adopt(s, cfg, actor, number)
+        done = {"grade": "已定级", "assign": "已指派", "reply": "已回复", "close": "已办结", "adopt": "已采纳"}[action]
+        return f"#{number} {done}，已通知反映人。"
+
+    return act_on(number, act, verb="办理", who="书记或党委委员", page=tickets_list, then=url_for("admin.tickets_list"))

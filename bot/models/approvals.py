@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, Column, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from bot.enums import ApprovalStatus, check_sql
-from bot.models.base import _ts
+from bot.models.base import NumberedCase, _ts
 
 
-class Approval(SQLModel, table=True):
+class Approval(NumberedCase, table=True):
     """A request a secretary decides with 通过/驳回: its kind's module knows what approval does."""
 
     __table_args__ = (Index("ix_approval_pending", "branch_id", "status"),
                       CheckConstraint(check_sql("status", ApprovalStatus), name="ck_approval_status"))
-    id: int | None = Field(default=None, primary_key=True)
-    number: int = Field(foreign_key="case_number.id", unique=True)
     kind: str = Field(max_length=32)  # makeup / leave / points / commitment / ...
     member_id: int = Field(foreign_key="member.id", index=True)
     branch_id: int | None = Field(default=None, foreign_key="branch.id")

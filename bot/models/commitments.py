@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from bot.models.base import _ts
+from bot.models.base import MemberCase, _ts, one_per
 
 
-class Commitment(SQLModel, table=True):
+class Commitment(MemberCase, table=True):
     """承诺 (yearly) or 即时承诺 (instant) under its own `#N`, approved through a "commitment" request of the
     same number."""
 
     __table_args__ = (Index("ix_commitment_member_year", "member_id", "year"),)
-    id: int | None = Field(default=None, primary_key=True)
-    number: int = Field(foreign_key="case_number.id", unique=True)
-    member_id: int = Field(foreign_key="member.id")
-    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
     kind: str = Field(default="yearly", max_length=16)  # yearly / instant
     year: int
     text: str = Field(max_length=500)
@@ -46,7 +42,7 @@ class CommitmentVote(SQLModel, table=True):
     """满意 / 不满意 on a commitment: one vote per branch member, never by the owner."""
 
     __tablename__ = "commitment_vote"
-    __table_args__ = (UniqueConstraint("commitment_id", "member_id", name="uq_commitment_vote"),)
+    __table_args__ = (one_per("commitment_vote", "commitment_id", "member_id"),)
     id: int | None = Field(default=None, primary_key=True)
     commitment_id: int = Field(foreign_key="commitment.id", index=True)
     member_id: int = Field(foreign_key="member.id")

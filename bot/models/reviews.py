@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from bot.models.base import _ts
+from bot.models.base import MemberCase, _ts, one_per
 
 
-class Review(SQLModel, table=True):
+class Review(MemberCase, table=True):
     """A member's self-assessment (自评) for a half-year round (`period` "2026-H1" mid-year, "2026-H2" year-end),
     approved under its own `#N`, then publicly noticed for 7 days (异议 raises a dispute), then final."""
 
     __table_args__ = (Index("ix_review_member_period", "member_id", "period"),)
-    id: int | None = Field(default=None, primary_key=True)
-    number: int = Field(foreign_key="case_number.id", unique=True)
-    member_id: int = Field(foreign_key="member.id")
-    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
     period: str = Field(max_length=8)
     text: str = Field(max_length=1000)
     points: int | None = None  # the member's total when approved (shown in the notice)
@@ -33,7 +29,7 @@ class ReviewDispute(SQLModel, table=True):
     """异议: a branch member disputes a review during its public notice (one per member and review)."""
 
     __tablename__ = "review_dispute"
-    __table_args__ = (UniqueConstraint("review_id", "member_id", name="uq_review_dispute"),)
+    __table_args__ = (one_per("review_dispute", "review_id", "member_id"),)
     id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     member_id: int = Field(foreign_key="member.id")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from bot.models.base import _ts
+from bot.models.base import MemberDay, _ts, one_per
 
 STUDY_SERIES = (
     "理论摘编", "伦理典故", "政策法规", "会议文件", "廉政建设", "道德讲堂", "读书集萃", "党课团课", "健康知识",
@@ -48,52 +48,40 @@ class StudyDay(SQLModel, table=True):
     pushed_at: dt.datetime | None = _ts()
 
 
-class StudyReceipt(SQLModel, table=True):
+class StudyReceipt(MemberDay, table=True):
     """The day's item reached this member (morning push or 学习): check-in is allowed from then on."""
 
     __tablename__ = "study_receipt"
-    __table_args__ = (UniqueConstraint("member_id", "date", name="uq_study_receipt"),)
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    date: dt.date = Field(index=True)
+    __table_args__ = (one_per("study_receipt", "member_id", "date"),)
     via: str = Field(default="push", max_length=16)  # push / chat
     at: dt.datetime | None = _ts()
 
 
-class CheckIn(SQLModel, table=True):
+class CheckIn(MemberDay, table=True):
     """One check-in per member and study day; an approved 补签 is a check-in with `makeup`."""
 
     __tablename__ = "study_checkin"
-    __table_args__ = (UniqueConstraint("member_id", "date", name="uq_study_checkin"),)
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    date: dt.date = Field(index=True)
+    __table_args__ = (one_per("study_checkin", "member_id", "date"),)
     at: dt.datetime | None = _ts()
     via: str = Field(default="chat", max_length=16)  # chat / button / menu / intent / makeup
     makeup: bool = False
     approval_id: int | None = Field(default=None, foreign_key="approval.id")
 
 
-class StudyAnswer(SQLModel, table=True):
+class StudyAnswer(MemberDay, table=True):
     """Every 答 a member sends; `correct` answers earn the bonus once a day."""
 
     __tablename__ = "study_answer"
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    date: dt.date = Field(index=True)
     item_id: int = Field(foreign_key="study_item.id")
     text: str = Field(max_length=500)
     correct: bool = False
     at: dt.datetime | None = _ts()
 
 
-class Reflection(SQLModel, table=True):
+class Reflection(MemberDay, table=True):
     """学习心得: a member's short reflection on the day's item."""
 
     __tablename__ = "study_reflection"
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    date: dt.date = Field(index=True)
     item_id: int | None = Field(default=None, foreign_key="study_item.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
     at: dt.datetime | None = _ts()

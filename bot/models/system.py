@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Text, UniqueConstraint, text, true
+from sqlalchemy import Column, Text, text, true
 from sqlmodel import Field, SQLModel
 
-from bot.models.base import _ts
+from bot.models.base import _ts, one_per
 
 
 class JobRun(SQLModel, table=True):
     __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("job", "run_date", name="uq_job_run"),)
+    __table_args__ = (one_per("job_run", "job", "run_date"),)
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=64)
     run_date: dt.date

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.enums import ThemeDayStatus, check_sql
-from bot.models.base import _ts
+from bot.models.base import _ts, one_per
 
 THEME_DAY_STATUSES = tuple(s.value for s in ThemeDayStatus)
 
@@ -73,7 +73,7 @@ class AttendanceAlert(SQLModel, table=True):
     """An attendance rule a member tripped in a year (each alert once)."""
 
     __tablename__ = "attendance_alert"
-    __table_args__ = (UniqueConstraint("member_id", "year", "rule", name="uq_attendance_alert"),)
+    __table_args__ = (one_per("attendance_alert", "member_id", "year", "rule"),)
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     year: int
@@ -87,7 +87,7 @@ class DutyShift(SQLModel, table=True):
     """值班: a member on duty on a date (imported with `dangjian import-duty`)."""
 
     __tablename__ = "duty_shift"
-    __table_args__ = (UniqueConstraint("date", "member_id", name="uq_duty_shift"),)
+    __table_args__ = (one_per("duty_shift", "date", "member_id"),)
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date = Field(index=True)
     member_id: int = Field(foreign_key="member.id", index=True)

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bot.enums import TicketStatus, check_sql
-from bot.models.base import _ts
+from bot.models.base import NumberedCase, _ts, one_per
 
 TICKET_GRADES = ("急难", "重大", "一般", "萌芽")
 
 
-class Ticket(SQLModel, table=True):
+class Ticket(NumberedCase, table=True):
     """A problem (反映 / 匿名反映) or suggestion (建议) under its own `#N`. An anonymous ticket keeps no member
     id: only `reporter_ref`, the per-report seal of bot.seal.report_seal (see bot/services/tickets/core.py)."""
 
     __table_args__ = (Index("ix_ticket_open", "status", "due_on"),
                       CheckConstraint(check_sql("status", TicketStatus), name="ck_ticket_status"))
-    id: int | None = Field(default=None, primary_key=True)
-    number: int = Field(foreign_key="case_number.id", unique=True)
     kind: str = Field(max_length=16)  # problem / suggestion
     anonymous: bool = False
     reporter_id: int | None = Field(default=None, foreign_key="member.id", index=True)  # None when anonymous
@@ -58,7 +56,7 @@ class TicketEscalation(SQLModel, table=True):
     """One supervision notice (督办通知) per ticket and level of the branch parent chain."""
 
     __tablename__ = "ticket_escalation"
-    __table_args__ = (UniqueConstraint("ticket_id", "branch_id", name="uq_ticket_escalation"),)
+    __table_args__ = (one_per("ticket_escalation", "ticket_id", "branch_id"),)
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     branch_id: int = Field(foreign_key="branch.id")
