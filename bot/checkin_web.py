@@ -1,6 +1,6 @@
 """`GET /checkin/<N>?c=<code>&t=<slot>`: sign-in from the room's QR code (shown by the console's sign-in
 screen). The member is identified through WeCom's OAuth2 login (`snsapi_base`, state bound to the session,
-single use) and signed in by `theme_day.sign_in`, the same rules as `签到 码` (late flag, wrong-code limit).
+single use) and signed in by `theme_day.signin.sign_in`, the same rules as `签到 码` (late flag, wrong-code limit).
 The QR code changes every 30 seconds: `t` is the time slot signed with `secret_key`, honoured for
 2 minutes, so a photo of the screen passed around later does not work.
 """
@@ -21,6 +21,7 @@ from bot.channels.platform import PlatformError
 from bot.models import Member, ThemeDay
 from bot.runtime import Runtime
 from bot.services.theme_day import core as theme_day
+from bot.services.theme_day import signin as theme_day_signin
 from bot.services.theme_day.agenda import ThemeDayError
 
 bp = Blueprint("checkin", __name__, template_folder="admin/templates")
@@ -90,6 +91,6 @@ def checkin(number: int) -> ResponseReturnValue:
         if event is None or theme_day.current(s, rt.config, member.branch_id) is not event:
             return _answer(f"#{number} 不是您所在支部当前的主题党日。", False, 400)
         try:
-            return _answer(wording.signed_in(theme_day.sign_in(s, rt.config, member, code)), True)
+            return _answer(wording.signed_in(theme_day_signin.sign_in(s, rt.config, member, code)), True)
         except ThemeDayError as exc:
             return _answer(str(exc), False, 400)

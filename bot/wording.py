@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from bot.models import Commitment, CommitmentVote, ThemeDay
     from bot.services.study.checkin import CheckInResult
     from bot.services.study.push import Today
-    from bot.services.theme_day.core import SignIn, SigninCode, Turnout
     from bot.services.theme_day.fix import Correction
+    from bot.services.theme_day.signin import SignIn, SigninCode, Turnout
     from bot.services.tickets.handling import Rating
 
 # (补签到 / 准假, outcome) → message key; "after" is worded with the points given back (or without, if none)

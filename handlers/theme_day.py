@@ -9,6 +9,7 @@ from bot.router import SECRETARY_ROLES, Code, Context, Number, Router, Text, Tok
 from bot.services.theme_day import agenda as theme_day_agenda
 from bot.services.theme_day import core as theme_day
 from bot.services.theme_day import fix as theme_day_fix
+from bot.services.theme_day import signin as theme_day_signin
 
 AREA = "主题党日"
 
@@ -36,12 +37,12 @@ def cancel(ctx: Context, event: ThemeDay) -> str:
 
 def code(ctx: Context) -> str:
     """签到码 — 获取本次主题党日的签到码"""
-    return wording.signin_code(theme_day.signin_code(ctx.session, ctx.config, ctx.branch_id))
+    return wording.signin_code(theme_day_signin.signin_code(ctx.session, ctx.config, ctx.branch_id))
 
 
 def attendance(ctx: Context) -> str:
     """出勤 — 查看最近一次主题党日的出勤情况"""
-    return wording.turnout(theme_day.turnout(ctx.session, ctx.branch_id))
+    return wording.turnout(theme_day_signin.turnout(ctx.session, ctx.branch_id))
 
 
 def attend(ctx: Context) -> str:
@@ -65,7 +66,7 @@ def leave(ctx: Context, reason: str) -> str:
 
 def sign_in(ctx: Context, code: str) -> str:
     """签到 码 — 主题党日现场签到"""
-    return wording.signed_in(theme_day.sign_in(ctx.session, ctx.config, ctx.member, code))
+    return wording.signed_in(theme_day_signin.sign_in(ctx.session, ctx.config, ctx.member, code))
 
 
 def manual_sign_in(ctx: Context, event: ThemeDay, member: Member) -> str:

@@ -13,13 +13,13 @@ from bot import texts, wording
 from bot.models import Member, StudyItem, ThemeDay
 from bot.services import commitments, notices
 from bot.services.study import push as study_push
-from bot.services.theme_day import core as theme_day
 from bot.services.theme_day import fix as theme_day_fix
+from bot.services.theme_day import signin as theme_day_signin
 from bot.services.tickets import handling as ticket_handling
 
-CONVERTED = [theme_day.sign_in, theme_day.signin_code, theme_day.turnout, theme_day_fix.manual_sign_in,
-             theme_day_fix.excuse, theme_day_fix.cancel_leave, ticket_handling.rate, commitments.vote,
-             notices.folded, study_push.show_today]
+CONVERTED = [theme_day_signin.sign_in, theme_day_signin.signin_code, theme_day_signin.turnout,
+             theme_day_fix.manual_sign_in, theme_day_fix.excuse, theme_day_fix.cancel_leave, ticket_handling.rate,
+             commitments.vote, notices.folded, study_push.show_today]
 
 
 @pytest.mark.parametrize("function", CONVERTED, ids=lambda f: f"{f.__module__}.{f.__name__}")

@@ -26,6 +26,7 @@ from bot.services.theme_day import agenda as theme_day_agenda
 from bot.services.theme_day import core as theme_day
 from bot.services.theme_day import edit as theme_day_edit
 from bot.services.theme_day import fix as theme_day_fix
+from bot.services.theme_day import signin as theme_day_signin
 from bot.services.theme_day.agenda import ThemeDayError
 
 RSVP = {"going": "参加", "leave": "请假", "leave_pending": "请假待批", "leave_rejected": "请假未批"}
@@ -133,7 +134,7 @@ def signin_screen(event_id: int) -> ResponseReturnValue:
         if theme_day.current(s, cfg, event.branch_id) is not event or event.closed_at is not None:
             flash("这个主题党日现在不能签到（已结束、已取消，或本支部还有更早的一次）。", "error")
             return redirect(url_for("admin.attendance_sheet", event_id=event_id))
-        code = theme_day.signin_code(s, cfg, event.branch_id).code  # the same code as 签到码 (made on first use)
+        code = theme_day_signin.signin_code(s, cfg, event.branch_id).code  # the same code as 签到码 (made on first use)
         number, topic = event.number, event.topic
     link = f"{cfg.app.public_url.rstrip('/')}/checkin/{number}?c={code}&t={slot_token(number)}"
     return render_template("admin/signin_screen.html", code=code, number=number, topic=topic, qr=qr_svg(link),
