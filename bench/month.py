@@ -127,7 +127,7 @@ def act(rt, rng: random.Random, kind: str, arg) -> None:
             days = [d for d in back if clock.is_workday(d) and d >= START][: 4 if kind == "heavy" else 1]
             for day in days:
                 try:
-                    study_makeup.request_makeup(s, cfg, member(arg), f"{day.isoformat()} 出差")
+                    study_makeup.request_makeup(s, cfg, member(arg), day, "出差")
                 except study_checkin.StudyError:  # already checked in, pending, too old: a member's mistake
                     continue
             if kind == "heavy":
