@@ -19,11 +19,11 @@ from sqlmodel import Session
 
 from bot import clock
 from bot.config import Config
-from bot.db import table_of
+from bot.db import dialect_insert, table_of
 from bot.models import Delivery, OutboundMessage
 from bot.outbox import classes
 from bot.outbox.classes import DeliveryClass, Rule, expiry_reason
-from bot.outbox.enqueue import _insert, enqueue, message_for, prepare
+from bot.outbox.enqueue import enqueue, message_for, prepare
 from bot.outbox.plan import DND_REASON, quiet_end
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def enqueue_select(session: Session, *, channel: str, kind: str, payload: dict[s
     rows = (select(literal(message.id), recipient, status, literal(0), literal(first, stamp), literal(0.0),
                    literal(0.0), reason, literal(now, stamp))
             .where(recipient.is_not(None), recipient != ""))
-    stmt = (_insert(session, table_of(Delivery)).from_select(list(COLUMNS), rows)
+    stmt = (dialect_insert(session, table_of(Delivery)).from_select(list(COLUMNS), rows)
             .on_conflict_do_nothing(index_elements=["message_id", "recipient"]))
     added = session.execute(stmt).rowcount  # type: ignore[attr-defined]  # a CursorResult
     log.info("enqueued message %s (%s/%s, %s) for %d new recipients", message.id, channel, kind, topic, added)

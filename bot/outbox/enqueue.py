@@ -15,14 +15,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock, seal
 from bot.channels.senders import CHANNELS
 from bot.config import Config
-from bot.db import table_of
+from bot.db import dialect_insert, table_of
 from bot.message import MAX_TEXT_BYTES
 from bot.models import Delivery, OutboundMessage
 from bot.outbox import classes
@@ -83,10 +81,6 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def _insert(session: Session, table: Any) -> Any:
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 def prepare(*, channel: str, kind: str, payload: dict[str, Any], topic: str,
             anchor: dt.date | dt.datetime | None, created_by: str | None, config: Config,
             sealed: bool = False) -> dict[str, Any]:
@@ -112,7 +106,7 @@ def message_for(session: Session, key: str, fields: dict[str, Any]) -> OutboundM
     by_key = select(OutboundMessage).where(OutboundMessage.key == key)
     message = session.exec(by_key).first()
     if message is None:
-        session.exec(_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
+        session.exec(dialect_insert(session, table_of(OutboundMessage)).values(key=key, **fields)
                      .on_conflict_do_nothing(index_elements=["key"]))
         message = session.exec(by_key).one()
     return message
@@ -157,7 +151,7 @@ def enqueue(session: Session, *, channel: str, kind: str, payload: dict[str, Any
             rows.append({"message_id": message.id, "recipient": r, "status": slot.status, "attempts": 0,
                          "not_before": when, "retry_at": 0.0, "lease_until": 0.0, "last_error": slot.reason,
                          "created_at": created})
-        stmt = _insert(session, table_of(Delivery)).on_conflict_do_nothing(
+        stmt = dialect_insert(session, table_of(Delivery)).on_conflict_do_nothing(
             index_elements=["message_id", "recipient"])
         for chunk in chunks(rows, IN_CHUNK):
             session.exec(stmt, params=list(chunk))

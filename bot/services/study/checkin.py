@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, literal, text, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock, texts
-from bot.db import table_of
+from bot.db import dialect_insert, table_of
 from bot.enums import PointsRule
 from bot.models import CheckIn, Member, Reflection, StudyAnswer, StudyDay, StudyItem, StudyReceipt
 from bot.refusal import Refusal
@@ -59,10 +57,6 @@ class Reflected:  # 心得, stored: the points; `again`: one today already earne
     again: bool
 
 
-def insert_for(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def award(session: Session, config: Any, member: Member, rule: str, *, on: dt.date, reason: str, source: str,
           actor: str = "system") -> int:
     from bot.services.points import core as points
@@ -85,7 +79,7 @@ def record_receipts(session: Session, member_ids: list[int], day: dt.date, via: 
         return
     rows = [{"member_id": m, "date": day, "via": via, "at": now} for m in member_ids]
     for start in range(0, len(rows), 1000):
-        session.exec(insert_for(session)(table_of(StudyReceipt))
+        session.exec(dialect_insert(session, table_of(StudyReceipt))
                      .on_conflict_do_nothing(index_elements=["member_id", "date"]), params=rows[start:start + 1000])
 
 
@@ -94,8 +88,8 @@ def record_receipts_query(session: Session, member_ids: Any, day: dt.date, via: 
     # SQLite needs a WHERE in the SELECT to tell its ON CONFLICT from a join's ON
     rows = select(member_ids.subquery().c[0], literal(day), literal(via),
                   literal(clock.now(), table_of(StudyReceipt).c.at.type)).where(true())
-    session.execute(insert_for(session)(table_of(StudyReceipt)).from_select(["member_id", "date", "via", "at"], rows)
-                    .on_conflict_do_nothing(index_elements=["member_id", "date"]))
+    stmt = dialect_insert(session, table_of(StudyReceipt)).from_select(["member_id", "date", "via", "at"], rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["member_id", "date"]))
 
 
 def received(session: Session, member: Member, day: dt.date) -> bool:
@@ -149,7 +143,7 @@ def check_in(session: Session, config: Any, member: Member, via: str = "chat",
     item = session.get(StudyItem, chosen.item_id)
     assert member.id is not None  # a member row from the session
     table = table_of(CheckIn)
-    result = session.exec(insert_for(session)(table).values(
+    result = session.exec(dialect_insert(session, table).values(
         member_id=member.id, date=day, at=clock.now(), via=via[:16], makeup=False)
         .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     created = result.first() is not None

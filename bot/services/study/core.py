@@ -18,12 +18,10 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import clock
-from bot.db import table_of
+from bot.db import dialect_insert, table_of
 from bot.models import STUDY_SERIES, StudyDay, StudyItem
 
 log = logging.getLogger(__name__)
@@ -167,8 +165,7 @@ def item_for(session: Session, day: dt.date) -> StudyItem | None:
             session.add(current)
         _mark(session, item, "scheduled")
         return item
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.exec(insert(table_of(StudyDay)).values(date=day, item_id=item.id, chosen_at=clock.now())
+    session.exec(dialect_insert(session, table_of(StudyDay)).values(date=day, item_id=item.id, chosen_at=clock.now())
                  .on_conflict_do_nothing(index_elements=["date"]))
     chosen = get_day(session, day)
     assert chosen is not None

@@ -11,12 +11,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot import clock, texts
-from bot.db import table_of
+from bot.db import dialect_insert, table_of
 from bot.enums import PointsRule
 from bot.models import Approval, CheckIn, Member
 from bot.services import approvals
 from bot.services.study import core as study
-from bot.services.study.checkin import StudyError, award, checked_in, insert_for
+from bot.services.study.checkin import StudyError, award, checked_in
 
 
 def earliest_makeup(config: Any, today: dt.date) -> dt.date:
@@ -61,7 +61,7 @@ def _approve_makeup(session: Session, request: Approval, decider: Member, config
     if member is None:
         return
     table = table_of(CheckIn)
-    result = session.exec(insert_for(session)(table).values(
+    result = session.exec(dialect_insert(session, table).values(
         member_id=member.id, date=day, at=clock.now(), via="makeup", makeup=True, approval_id=request.id)
         .on_conflict_do_nothing(index_elements=["member_id", "date"]).returning(table.c.id))
     if result.first() is not None:
