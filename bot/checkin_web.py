@@ -1,6 +1,7 @@
 """`GET /checkin/<N>?c=<code>&t=<slot>`: sign-in from the room's QR code (shown by the console's sign-in
 screen). The member is identified through WeCom's OAuth2 login (`snsapi_base`, state bound to the session,
-single use) and signed in by `theme_day.signin.sign_in`, the same rules as `签到 码` (late flag, wrong-code limit).
+single use, valid 10 minutes, as for the console login) and signed in by `theme_day.signin.sign_in`, the
+same rules as `签到 码` (late flag, wrong-code limit).
 The QR code changes every 30 seconds: `t` is the time slot signed with `secret_key`, honoured for
 2 minutes, so a photo of the screen passed around later does not work.
 """
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+from urllib.parse import urlencode
 
 import requests
-from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
@@ -58,7 +59,7 @@ def _answer(message: str, ok: bool, status: int = 200) -> ResponseReturnValue:
 
 @bp.get("/checkin/<int:number>")
 def checkin(number: int) -> ResponseReturnValue:
-    from bot.admin.wecom_login import resolve_code
+    from bot.admin.wecom_login import issue_state, oauth_url, resolve_code, take_state, userid_of
 
     rt = _runtime()
     code, token = request.args.get("c", "")[:8], request.args.get("t", "")[:40]
@@ -68,19 +69,12 @@ def checkin(number: int) -> ResponseReturnValue:
         return _answer("本系统没有配置企业微信，请在企业微信里回复「签到 码」签到。", False, 403)
     wecom_code, state = request.args.get("code", "")[:512], request.args.get("state", "")[:64]
     if not wecom_code:
-        from urllib.parse import urlencode
-
-        state = secrets.token_hex(16)
-        session["checkin_state"] = state
         back = f"{rt.config.app.public_url.rstrip('/')}/checkin/{number}?{urlencode({'c': code, 't': token})}"
-        query = urlencode({"appid": rt.config.wecom.corp_id, "redirect_uri": back, "response_type": "code",
-                           "scope": "snsapi_base", "state": state, "agentid": rt.config.wecom.agent_id})
-        return redirect(f"{rt.config.wecom.oauth_url}?{query}#wechat_redirect")
-    expected = session.pop("checkin_state", None)
-    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), state.encode()):
+        return redirect(oauth_url(back, issue_state("checkin")))
+    if not take_state(state, "checkin"):
         return _answer("签到链接已使用或已失效，请重新扫描二维码。", False, 400)
     try:
-        userid = str(resolve_code(wecom_code).get("userid") or "")
+        userid = userid_of(resolve_code(wecom_code))
     except (PlatformError, requests.RequestException, ValueError):
         return _answer("企业微信暂时无法确认您的身份，请回复「签到 码」签到。", False, 502)
     with rt.write() as s:

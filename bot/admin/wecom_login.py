@@ -40,35 +40,52 @@ def _redirect_uri() -> str:
     return runtime().config.app.public_url.rstrip("/") + CALLBACK_PATH
 
 
+def oauth_url(redirect_uri: str, state: str) -> str:
+    """WeCom's OAuth2 page inside the client (`snsapi_base`): it comes back to `redirect_uri` with a code."""
+    cfg = runtime().config.wecom
+    query = urlencode({"appid": cfg.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
+                       "scope": "snsapi_base", "state": state, "agentid": cfg.agent_id})
+    return f"{cfg.oauth_url}?{query}#wechat_redirect"
+
+
 def login_url(state: str, inside_wecom: bool) -> str:
     cfg = runtime().config.wecom
     if inside_wecom:
-        query = urlencode({"appid": cfg.corp_id, "redirect_uri": _redirect_uri(), "response_type": "code",
-                           "scope": "snsapi_base", "state": state, "agentid": cfg.agent_id})
-        return f"{cfg.oauth_url}?{query}#wechat_redirect"
+        return oauth_url(_redirect_uri(), state)
     query = urlencode({"login_type": "CorpApp", "appid": cfg.corp_id, "agentid": cfg.agent_id,
                        "redirect_uri": _redirect_uri(), "state": state})
     return f"{cfg.sso_url}?{query}"
+
+
+def issue_state(name: str = "wecom") -> str:
+    """A new OAuth `state` (32 hex characters) bound to this session under `name`, with its time."""
+    state = secrets.token_hex(16)
+    session[f"{name}_state"] = state
+    session[f"{name}_state_at"] = int(clock.wall())
+    return state
+
+
+def take_state(given: str, name: str = "wecom") -> bool:
+    """The session's state matches, is fresh, and is spent now whatever the outcome."""
+    expected = session.pop(f"{name}_state", None)
+    issued = session.pop(f"{name}_state_at", 0)
+    fresh = isinstance(issued, int) and clock.wall() - issued <= STATE_SECONDS
+    return (isinstance(expected, str) and len(given) == 32 and fresh
+            and hmac.compare_digest(expected.encode(), given.encode()))
+
+
+def userid_of(answer: dict[str, Any]) -> str:
+    """The corp userid in a getuserinfo answer ("" for an openid: not a member of the corp)."""
+    return str(answer.get("userid") or answer.get("UserId") or "")
 
 
 @bp.get("/login/wecom")
 def login_wecom() -> ResponseReturnValue:
     if not runtime().config.wecom.enabled:
         return forbidden("本系统没有配置企业微信（[wecom] corp_id），请用账号密码登录。")
-    state = secrets.token_hex(16)
-    session["wecom_state"] = state
-    session["wecom_state_at"] = int(clock.wall())
+    state = issue_state()
     session["wecom_next"] = safe_next(request.args.get("next"))
     return redirect(login_url(state, "wxwork" in request.headers.get("User-Agent", "").lower()))
-
-
-def _take_state(given: str) -> bool:
-    """The session's state matches, is fresh, and is spent now whatever the outcome."""
-    expected = session.pop("wecom_state", None)
-    issued = session.pop("wecom_state_at", 0)
-    fresh = isinstance(issued, int) and clock.wall() - issued <= STATE_SECONDS
-    return (isinstance(expected, str) and len(given) == 32 and fresh
-            and hmac.compare_digest(expected.encode(), given.encode()))
 
 
 def resolve_code(code: str) -> dict[str, Any]:
@@ -111,14 +128,14 @@ def _member(userid: str) -> Member | None:
 @bp.get("/login/wecom/callback")
 def login_wecom_callback() -> ResponseReturnValue:
     code = request.args.get("code", "")[:512]
-    if not _take_state(request.args.get("state", "")[:64]) or not code:
+    if not take_state(request.args.get("state", "")[:64]) or not code:
         return forbidden(MSG_STATE)
     try:
         answer = resolve_code(code)
     except (PlatformError, requests.RequestException, ValueError) as exc:
         log.warning("console: WeCom getuserinfo failed: %s", type(exc).__name__)
         return forbidden(MSG_FAILED)
-    userid = str(answer.get("userid") or answer.get("UserId") or "")
+    userid = userid_of(answer)
     if not userid:
         return _refuse("openid" if answer.get("openid") or answer.get("OpenId") else "no userid")
     member = _member(userid)
