@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from bot import audit, texts
 from bot.admin.base import bp, runtime
-from bot.admin.principal import area
+from bot.admin.principal import ALL_BRANCHES, area
 from bot.models import Branch, Member
 from bot.services.roster.cells import split_list
 from bot.services.roster.core import ImportResult, import_roster
@@ -29,7 +29,7 @@ from bot.services.roster.row import role_words
 
 UPLOADS = Path(tempfile.gettempdir()) / "dangjian-uploads"
 UPLOAD_HOURS = 1
-HIGH_ROLES = frozenset({"committee", "admin"})
+HIGH_ROLES = ALL_BRANCHES  # who may grant 党委/管理员: those who see every branch
 MSG_HIGH = "党委、管理员角色只能由党委委员或管理员设置。"
 FIELDS = ("name", "roles", "member_type", "joined_on", "full_member_on", "phone", "active")
 ERROR_FIELDS = {"unknown role": "roles", "unknown member_type": "member_type", "name": "name", "phone": "phone",
@@ -178,7 +178,8 @@ def members_import_apply() -> ResponseReturnValue:
     import io
 
     table = read_xlsx(io.BytesIO(data)) if path.suffix == ".xlsx" else read_csv_bytes(data)
-    result = ImportResult(errors=_scope_errors(table)) if _scope_errors(table) else _apply(table, dry_run=False)
+    scope = _scope_errors(table)
+    result = ImportResult(errors=scope) if scope else _apply(table, dry_run=False)
     if not result.ok:
         return render_template("admin/members_import.html", result=result, error="", token=""), 400
     flash(f"已导入：新增 {result.created} 人，更新 {result.updated} 人。", "ok")

@@ -17,8 +17,6 @@ from bot.models import Branch, Member
 from bot.services.points import core as points
 from bot.services.points import ranking
 
-STATUS_LABELS = {"qualified": "合格", "warning": "预警", "unqualified": "不合格"}
-
 
 def _year() -> int:
     raw = request.args.get("year", "")
@@ -40,7 +38,7 @@ def points_table() -> ResponseReturnValue:
     table: list[dict[str, Any]] = [
         {"userid": r.member.userid, "name": r.member.name, "branch": r.branch.name if r.branch else "",
               "cats": [r.by_category.get(c, 0) for c in cats], "total": r.total, "band": r.band,
-              "rank": r.rank, "status": STATUS_LABELS.get(r.status, r.status), "vetoed": r.vetoed} for r in rows]
+              "rank": r.rank, "status": points.label("statuses", r.status), "vetoed": r.vetoed} for r in rows]
     if wants_export():
         header = ("支部", "工号", "姓名", *labels, "总分", "名次", "档次", "状态", "一票否决")
         return download(f"{year}年积分", header, [(t["branch"], t["userid"], t["name"], *t["cats"], t["total"],
@@ -69,4 +67,4 @@ def points_ledger(userid: str) -> ResponseReturnValue:
                         [(x["day"], x["rule"], x["category"], x["points"], x["reason"], x["actor"]) for x in lines])
     return render_template("admin/points_ledger.html", member=member, lines=lines, year=year, standing=standing,
                            veto=veto, base=runtime().config.points.base,
-                           status=STATUS_LABELS.get(standing.status, standing.status), export=export_url())
+                           status=points.label("statuses", standing.status), export=export_url())

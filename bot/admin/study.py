@@ -16,7 +16,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import col, select
 
-from bot import clock
+from bot import clock, texts
 from bot.admin.base import bp, not_found, runtime
 from bot.admin.principal import area
 from bot.admin.tables import download, export_url, wants_export
@@ -26,7 +26,6 @@ from bot.services.study import content as study_content
 from bot.services.study import workflow as study_workflow
 from bot.services.study.workflow import WorkflowError
 
-STATUS_LABELS = {"draft": "草稿", "reviewed": "已审核", "scheduled": "已排期", "published": "已发布"}
 FORM_FIELDS = ("slug", "series", "title", "summary", "body", "question", "answer")
 
 
@@ -51,21 +50,20 @@ def study_library() -> ResponseReturnValue:
                                        int(raw[:6]) if raw.isdigit() else 1)
     if wants_export():
         return download("学习内容", ("编号", "栏目", "标题", "状态", "编辑", "审核"),
-                        [(i.slug, i.series, i.title, STATUS_LABELS.get(i.status, i.status), i.editor or "",
+                        [(i.slug, i.series, i.title, texts.label("study_status", i.status), i.editor or "",
                           i.reviewer or "") for i in items])
     weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
     prev = (first - dt.timedelta(days=1)).replace(day=1)
     nxt = (first + dt.timedelta(days=32)).replace(day=1)
     return render_template("admin/study.html", weeks=weeks, first=first, dated=dated, items=items,
-                           labels=STATUS_LABELS, archive=archive, series=STUDY_SERIES, prev=prev, nxt=nxt,
-                           today=clock.today(),
-                           export=export_url(), is_workday=clock.is_workday)
+                           labels=texts.labels("study_status"), archive=archive, series=STUDY_SERIES, prev=prev,
+                           nxt=nxt, today=clock.today(), export=export_url(), is_workday=clock.is_workday)
 
 
 def _form(item: StudyItem | None, values: dict[str, Any], error: WorkflowError | None = None) -> ResponseReturnValue:
     errors = {error.field: str(error)} if error else {}
     return render_template("admin/study_edit.html", item=item, values=values, errors=errors, series=STUDY_SERIES,
-                           labels=STATUS_LABELS), 400 if error else 200
+                           labels=texts.labels("study_status")), 400 if error else 200
 
 
 @bp.route("/study/new", methods=["GET", "POST"])

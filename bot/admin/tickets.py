@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import case, false, func, or_
 from sqlmodel import Session, col, select
 
-from bot import clock
+from bot import clock, texts
 from bot.admin.actions import act_on, item_page
 from bot.admin.base import acting_member, bp, not_found, runtime
 from bot.admin.principal import area
@@ -65,7 +65,7 @@ def _rows(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
                      "grade": t.grade or "", "due": t.due_on, "assignee": assignee.name if assignee else "",
                      "open": t.status == "open", "overdue": t.status == "open" and t.due_on is not None
                      and t.due_on < today, "escalated": t.level > 0, "suggestion": t.kind == "suggestion",
-                     "adopted": t.adopted, "status": "办理中" if t.status == "open" else "已办结"})
+                     "adopted": t.adopted, "status": texts.label("ticket_status", t.status)})
     return rows
 
 
