@@ -13,18 +13,8 @@ from typing import Any
 class Refusal(Exception):
     """An expected refusal; `str(refusal)` is the Chinese reply. `Refusal(text)` or `Refusal.of(key, **params)`."""
 
-    def __init__(self, text: str = "", *, key: str = "", params: dict[str, Any] | None = None) -> None:
-        self.key, self.params = key, dict(params or {})
-        if key and not text:
-            from bot import texts
-
-            text = texts.t(key, **self.params)
-        super().__init__(text)
-
     @classmethod
     def of(cls, key: str, **params: Any) -> Refusal:
-        return cls(key=key, params=params)
+        from bot import texts
 
-    @property
-    def text(self) -> str:
-        return str(self)
+        return cls(texts.t(key, **params))

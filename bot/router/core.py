@@ -64,9 +64,6 @@ class Router:
         """Listed commands in the order they were added: those `member` may run (all with `everyone`)."""
         return [c for c in self.table if c.help and (everyone or c.allowed(member))]
 
-    def all_words(self) -> frozenset[str]:
-        return frozenset(self.table.words())
-
     def command_words(self, member: Any) -> list[str]:
         return [w for c in self.commands(member) for w in c.words]
 

@@ -106,9 +106,6 @@ class CommandTable:
     def __contains__(self, word: str) -> bool:
         return word in self._words
 
-    def get(self, word: str) -> Command | None:
-        return self._words.get(word)
-
     def words(self) -> dict[str, Command]:
         return dict(self._words)
 

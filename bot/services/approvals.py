@@ -152,9 +152,7 @@ def pending_for(session: Session, decider: Member, branch_id: int | None = None)
 
 
 def decide(session: Session, config: Any, decider: Member, number: int, approve: bool, reason: str = "") -> Approval:
-    request = session.exec(select(Approval).where(Approval.number == number)).first()
-    if request is None:
-        raise ApprovalError(texts.t("approval.not_found", number=number))
+    request = get_numbered(session, Approval, number, ApprovalError, "approval.not_found")
     if not may_decide(decider, request):
         own = decider.id == request.member_id or decider.userid == payload(request).get("requested_by")
         key = "approval.own" if own else "approval.not_yours"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import audit, clock, notify, texts
 from bot.models import Branch, Member
 from bot.outbox import digest
 from bot.refusal import Refusal
+from bot.services.theme_day.core import branch_members
 
 URGENT_MAX = 1000  # characters of a 紧急通知 (the text with its header stays within 2048 bytes)
 
@@ -27,11 +28,9 @@ def urgent(session: Session, config: Any, actor: Member, branch_id: int | None, 
         raise NoticeError.of("outbox.urgent_empty")
     if len(text) > URGENT_MAX:
         raise NoticeError.of("outbox.urgent_too_long", max=URGENT_MAX)
-    branch = session.get(Branch, branch_id) if branch_id is not None else None
-    if branch is None:
+    if branch_id is None or (branch := session.get(Branch, branch_id)) is None:
         raise NoticeError.of("outbox.urgent_nobody")
-    people = list(session.exec(select(Member).where(Member.branch_id == branch.id, Member.active)
-                               .order_by(col(Member.id))))
+    people = branch_members(session, branch_id)
     if not people:
         raise NoticeError.of("outbox.urgent_nobody")
     body = texts.t("outbox.urgent_text", branch=branch.name, text=text, sender=actor.name)

@@ -77,9 +77,7 @@ def create(session: Session, config: Any, *, key: str, kind: str, branch_id: int
 
 
 def complete(session: Session, actor: Member, number: int, note: str = "", scope: int | None = None) -> Task:
-    task = session.exec(select(Task).where(Task.number == number)).first()
-    if task is None:
-        raise TaskError(texts.t("task.not_found", number=number))
+    task = approvals.get_numbered(session, Task, number, TaskError, "task.not_found")
     branch = scope if scope is not None else actor.branch_id
     if not actor.has_role("committee") and task.branch_id != branch:
         raise TaskError(texts.t("task.not_yours", number=number))

@@ -103,11 +103,17 @@ def create(session: Session, config: Any, actor: str, branch_id: int, starts: dt
     return event, count
 
 
-def find(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
-    """Event `number` of the branch the command acts on (any branch for the committee), still open."""
-    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first()
+def branch_event(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
+    """Event `number` of the branch the command acts on (any branch for the committee)."""
+    event = approvals.find_numbered(session, ThemeDay, number)
     if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
         raise ThemeDayError(texts.t("theme_day.not_found", number=number))
+    return event
+
+
+def find(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
+    """Event `number` of the branch the command acts on (any branch for the committee), still open."""
+    event = branch_event(session, actor, branch_id, number)
     if event.status not in OPEN or event.closed_at is not None:
         raise ThemeDayError(texts.t("theme_day.closed", number=event.number, status=_status(event.status)))
     return event

@@ -20,7 +20,7 @@ from bot.models import Approval, Attendance, LedgerEntry, Member, Task, ThemeDay
 from bot.services.member_lookup import one_member, scope
 from bot.services.points import core as points
 from bot.services.theme_day.agenda import ThemeDayError
-from bot.services.theme_day.core import current, row, window
+from bot.services.theme_day.core import branch_event, current, row, window
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,7 @@ class Correction:
 
 def event_for(session: Session, actor: Member, branch_id: int | None, number: int) -> ThemeDay:
     """Event `number` to correct: the branch the command acts on (any for the committee), not cancelled."""
-    event = session.exec(select(ThemeDay).where(ThemeDay.number == number)).first()
-    if event is None or (event.branch_id != branch_id and not actor.has_role("committee")):
-        raise ThemeDayError(texts.t("theme_day.not_found", number=number))
+    event = branch_event(session, actor, branch_id, number)
     if event.status == "cancelled":
         raise ThemeDayError(texts.t("theme_day.fix_cancelled", number=event.number))
     return event
