@@ -22,22 +22,19 @@ from bot.config import Config
 from bot.db import dialect_insert, table_of
 from bot.models import Delivery, OutboundMessage
 from bot.outbox import classes
-from bot.outbox.classes import DeliveryClass, Rule, expiry_reason
+from bot.outbox.classes import Rule
 from bot.outbox.enqueue import enqueue, message_for, prepare
-from bot.outbox.plan import DND_REASON, quiet_end
+from bot.outbox.plan import DND_CHANNELS, needs_budget, slot
 
 log = logging.getLogger(__name__)
 
-DND_CHANNELS = ("wecom", "wechat", "console")  # where a recipient is a member's id (bot.outbox.plan.on_dnd)
 COLUMNS = ("message_id", "recipient", "status", "attempts", "not_before", "retry_at", "lease_until", "last_error",
            "created_at")
 
 
 def set_based(rule: Rule, config: Config, channel: str) -> bool:
     """Whether `plan` needs nothing per recipient but the member's 免打扰 flag (no daily budget to count)."""
-    if rule.cls is not DeliveryClass.NOTICE or not rule.budgeted:
-        return True
-    return config.delivery.daily_budget <= 0 or channel == "robot"
+    return not needs_budget(rule, config, channel)
 
 
 def enqueue_select(session: Session, *, channel: str, kind: str, payload: dict[str, Any], recipients: Select,
@@ -72,17 +69,11 @@ def enqueue_select(session: Session, *, channel: str, kind: str, payload: dict[s
 
 def _planned(rule: Rule, config: Config, message: OutboundMessage, topic: str, dnd: Any,
              now: dt.datetime) -> tuple[ColumnElement[Any], ColumnElement[Any], dt.datetime]:
-    """(status, last_error, not_before) of a new row as SQL expressions over the 免打扰 column `dnd`."""
-    if rule.cls in (DeliveryClass.REPLY, DeliveryClass.URGENT):
-        return literal("queued"), literal(None), now
-    first = quiet_end(now, config.delivery.quiet_window())
-    expires = message.expires_at
-    if expires is not None and first >= expires:
-        status, reason = "expired", expiry_reason(topic, expires)
-    else:
-        status, reason = "queued", None
+    """(status, last_error, not_before) of a new row as SQL expressions over the 免打扰 column `dnd`: the
+    planner's own `slot` for a member not held and one held, chosen per row."""
+    free = slot(rule, config, topic, message.expires_at, now, held=False)
     if not rule.held_by_dnd or message.channel not in DND_CHANNELS:
-        return literal(status), literal(reason), first
-    return (case((dnd, literal("skipped")), else_=literal(status)),
-            case((dnd, literal(DND_REASON)), else_=literal(reason)), first)
-
+        return literal(free.status), literal(free.reason), free.not_before
+    held = slot(rule, config, topic, message.expires_at, now, held=True)
+    return (case((dnd, literal(held.status)), else_=literal(free.status)),
+            case((dnd, literal(held.reason)), else_=literal(free.reason)), free.not_before)

@@ -26,6 +26,7 @@ SMALL_IN = 200  # up to this many recipients the budget count filters by IN (...
 OPEN_STATUSES = ("queued", "sending", "sent")
 UNBUDGETED = tuple(sorted(topic for topic, r in TABLE.items() if r.cls is DeliveryClass.NOTICE and not r.budgeted))
 DND_REASON = "held: 免打扰"
+DND_CHANNELS = ("wecom", "wechat", "console")  # where a recipient is a member's id, so 免打扰 can hold it
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def budget_counts(session: Session, recipients: Sequence[str], day: dt.date) -> 
 
 def on_dnd(session: Session, recipients: Sequence[str], channel: str) -> set[str]:
     """The recipients (userids on WeCom, openids on the Official Account) whose member is on 免打扰."""
-    if channel not in ("wecom", "wechat", "console"):
+    if channel not in DND_CHANNELS:
         return set()
     column = col(Member.openid) if channel == "wechat" else col(Member.userid)
     found: set[str] = set()
@@ -83,25 +84,37 @@ def on_dnd(session: Session, recipients: Sequence[str], channel: str) -> set[str
     return found
 
 
+def slot(rule: Rule, config: Config, topic: str, expires: dt.datetime | None, now: dt.datetime,
+         held: bool) -> Slot:
+    """The slot of one recipient before any daily budget: reply and urgent now; otherwise the end of quiet
+    hours, `skipped` when 免打扰 holds it (`held`), else `expired` when that is not before its expiry.
+    bot.outbox.bulk writes the same rules in SQL by calling this for held and not held."""
+    if rule.cls in (DeliveryClass.REPLY, DeliveryClass.URGENT):
+        return Slot("queued", now)
+    first = quiet_end(now, config.delivery.quiet_window())
+    if held:
+        return Slot("skipped", first, DND_REASON)
+    if expires is not None and first >= expires:
+        return Slot("expired", first, expiry_reason(topic, expires))
+    return Slot("queued", first)
+
+
+def needs_budget(rule: Rule, config: Config, channel: str) -> bool:
+    """Whether a row of this kind counts against (and may be folded by) the daily budget."""
+    return rule.budgeted and config.delivery.daily_budget > 0 and channel != "robot"
+
+
 def plan(session: Session, config: Config, recipients: Sequence[str], *, channel: str, topic: str, rule: Rule,
          expires: dt.datetime | None, now: dt.datetime) -> dict[str, Slot]:
     """A `Slot` per recipient (see the module docstring)."""
-    if rule.cls in (DeliveryClass.REPLY, DeliveryClass.URGENT):
-        return {r: Slot("queued", now) for r in recipients}
-    first = quiet_end(now, config.delivery.quiet_window())
-    result: dict[str, Slot] = {}
     held = on_dnd(session, recipients, channel) if rule.held_by_dnd else set()
-    result.update({r: Slot("skipped", first, DND_REASON) for r in recipients if r in held})
-    pending = [r for r in recipients if r not in held]
-    if expires is not None and first >= expires:
-        result.update({r: Slot("expired", first, expiry_reason(topic, expires)) for r in pending})
+    result = {r: slot(rule, config, topic, expires, now, r in held) for r in recipients}
+    pending = [r for r, s in result.items() if s.status == "queued"]
+    if not needs_budget(rule, config, channel) or not pending:
         return result
     budget = config.delivery.daily_budget
-    if rule.cls is DeliveryClass.TIMED or not rule.budgeted or budget <= 0 or channel == "robot" or not pending:
-        result.update({r: Slot("queued", first) for r in pending})
-        return result
-    counts = budget_counts(session, pending, clock.local(first).date())
+    counts = budget_counts(session, pending, clock.local(result[pending[0]].not_before).date())
     for r in pending:
-        over = counts.get(r, 0) >= budget
-        result[r] = Slot("folded", first, f"folded: over daily_budget {budget}") if over else Slot("queued", first)
+        if counts.get(r, 0) >= budget:
+            result[r] = Slot("folded", result[r].not_before, f"folded: over daily_budget {budget}")
     return result
