@@ -129,8 +129,9 @@ def process(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim,
                         type(exc).__name__)
             return Outcome("unavailable")
         log.exception("handling inbound row %s failed", claim.row_id)
-        inbound_lease.mark_failed(runtime, claim, router.is_anonymous(msg.text))
-        return Outcome("failed", Reply(texts.t("error.busy")))
+        sealed = router.is_anonymous(msg.text)  # the handler did not finish: the route's flag alone
+        inbound_lease.mark_failed(runtime, claim, sealed)
+        return Outcome("failed", Reply(texts.t("error.busy")), sealed)
 
 
 def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim) -> Outcome:
@@ -138,7 +139,7 @@ def finish_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Cl
     notice, goes through the outbox."""
     outcome = process(runtime, router, msg, claim, push=_ALWAYS)
     if outcome.status == "failed":
-        push_text(runtime, msg, claim, outcome.reply.text, router.is_anonymous(msg.text))
+        push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed)
     return outcome
 
 
@@ -163,12 +164,12 @@ def push_text(runtime: Runtime, msg: InboundMessage, claim: Claim, text: str, se
     log.info("reply to inbound row %s pushed through the outbox", claim.row_id)
 
 
-def _after_late(runtime: Runtime, router: Router, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
+def _after_late(runtime: Runtime, msg: InboundMessage, claim: Claim, outcome: Outcome) -> None:
     """The callback already answered empty: make sure the member still hears back."""
     if outcome.status == "done":  # committed just before the push flag was set
         push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed, mark_pushed=True)
     elif outcome.status == "failed":
-        push_text(runtime, msg, claim, outcome.reply.text, router.is_anonymous(msg.text))
+        push_text(runtime, msg, claim, outcome.reply.text, outcome.sealed)
     elif outcome.status == "unavailable":
         try:
             spool.accept(runtime.config, msg, claim.received_at)
@@ -254,7 +255,7 @@ def _run(runtime: Runtime, router: Router, msg: InboundMessage, received_at: dt.
     if handoff is not None:
         with handoff.lock:
             if handoff.gone.is_set():
-                _after_late(runtime, router, msg, claim, outcome)
+                _after_late(runtime, msg, claim, outcome)
                 return None
             handoff.answered = True
     try:

@@ -12,10 +12,15 @@ from sqlmodel import Session
 from bot.models import Member
 
 
+def openid_first(config: Any) -> bool:
+    """Only the Official Account is configured: a member with an openid is reached there."""
+    return not config.wecom.enabled and config.wechat.enabled
+
+
 def address(member: Member, config: Any) -> tuple[str, str]:
     """(channel, recipient): WeCom by userid (console when WeCom is not configured); a member known only
     through the Official Account is reached by openid."""
-    if member.openid and not config.wecom.enabled and config.wechat.enabled:
+    if member.openid and openid_first(config):
         return "wechat", member.openid
     return "wecom", member.userid
 
@@ -66,7 +71,7 @@ def fanout_query(session: Session, config: Any, member_ids: Any, *, topic: str, 
 
     chosen = and_(col(Member.id).in_(member_ids), col(Member.active))
     channels: dict[str, tuple[Any, Any]] = {"wecom": (col(Member.userid), true())}
-    if not config.wecom.enabled and config.wechat.enabled:  # as `address`: the openid when there is one
+    if openid_first(config):  # as `address`: the openid when there is one
         has_openid = and_(col(Member.openid).is_not(None), col(Member.openid) != "")
         channels = {"wecom": (col(Member.userid), not_(has_openid)), "wechat": (col(Member.openid), has_openid)}
     total = 0
