@@ -115,15 +115,19 @@ def progress(ctx: Context, number: int | None) -> str:
     return texts.t("tickets.not_yours", number=number)
 
 
-def _seal(ctx: Context, number: int) -> None:
-    """A reply about an anonymous report keeps no trace of who asked (bot.inbound)."""
+def _seal(ctx: Context, number: int) -> int:
+    """A command about an anonymous report keeps no trace of who sent it (bot.inbound): sealed as soon as
+    its ticket number is read, so a refusal of a later argument is sealed too."""
     ticket = tickets.find(ctx.session, number)
     ctx.sealed = ctx.sealed or bool(ticket and ticket.anonymous)
+    return number
+
+
+TICKET = Number(load=_seal)  # a ticket's number, sealing the command when the ticket is anonymous
 
 
 def grade(ctx: Context, number: int, grade: str) -> str:
     """定级 编号 急难|重大|一般|萌芽 — 定级并确定办理期限"""
-    _seal(ctx, number)
     t = ticket_handling.grade(ctx.session, ctx.config, ctx.member, number, grade, ctx.state.get("branch_id"))
     assert t.due_on is not None  # set by grade
     return texts.t("tickets.graded", number=number, grade=grade, due=t.due_on.isoformat())
@@ -131,28 +135,24 @@ def grade(ctx: Context, number: int, grade: str) -> str:
 
 def assign(ctx: Context, number: int, member: Member) -> str:
     """指派 编号 成员 — 指定第一责任人（工号或姓名）"""
-    _seal(ctx, number)
     _, person = ticket_handling.assign(ctx.session, ctx.config, ctx.member, number, member, ctx.state.get("branch_id"))
     return texts.t("tickets.assigned", number=number, name=person.name)
 
 
 def reply(ctx: Context, number: int, text: str) -> str:
     """回复 编号 文字 — 答复反映人"""
-    _seal(ctx, number)
     ticket_handling.answer(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
     return texts.t("tickets.replied", number=number)
 
 
 def close(ctx: Context, number: int, text: str) -> str:
     """办结 编号 说明 — 办结并请反映人评价"""
-    _seal(ctx, number)
     ticket_handling.close(ctx.session, ctx.config, ctx.member, number, text, ctx.state.get("branch_id"))
     return texts.t("tickets.closed", number=number)
 
 
 def adopt(ctx: Context, number: int) -> str:
     """采纳 编号 — 采纳建议并办结（建议人加分）"""
-    _seal(ctx, number)
     ticket_handling.adopt(ctx.session, ctx.config, ctx.member, number, ctx.state.get("branch_id"))
     return texts.t("tickets.adopted", number=number)
 
@@ -202,11 +202,11 @@ def register(router: Router) -> None:
     router.command("满意", satisfied, area=AREA, example="#12", args=(Number(),))
     router.command("不满意", unsatisfied, area=AREA, listed=False, example="#12", args=(Number(),))  # with 满意
     router.command("定级", grade, roles=SECRETARY_ROLES, area=AREA, example="#12 一般",
-                   args=(Number(), Choice("级别", "grade", choices=tuple(tickets.GRADE_KEYS))))
+                   args=(TICKET, Choice("级别", "grade", choices=tuple(tickets.GRADE_KEYS))))
     router.command("指派", assign, roles=SECRETARY_ROLES, area=AREA, example="#12 张三", note="成员写工号或姓名",
-                   args=(Number(), Who(lookup=_assignee)))
+                   args=(TICKET, Who(lookup=_assignee)))
     router.command("回复", reply, roles=SECRETARY_ROLES, area=AREA, permit=_own_ticket, example="#12 已联系后勤处理",
-                   args=(Number(), Text("文字")))
+                   args=(TICKET, Text("文字")))
     router.command("办结", close, roles=SECRETARY_ROLES, area=AREA, permit=_own_ticket, example="#12 照明已修复",
-                   args=(Number(), Text("说明")))
-    router.command("采纳", adopt, roles=SECRETARY_ROLES, area=AREA, example="#12", args=(Number(),))
+                   args=(TICKET, Text("说明")))
+    router.command("采纳", adopt, roles=SECRETARY_ROLES, area=AREA, example="#12", args=(TICKET,))
