@@ -7,9 +7,10 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from importlib import resources
 
 import jieba
+
+from bot import texts
 
 _lock = threading.Lock()
 
@@ -20,7 +21,7 @@ def _tokenizer() -> jieba.Tokenizer:
     tok = jieba.Tokenizer()
     tok.initialize()
     # a file object: jieba given a path would leave the file open
-    with resources.files("bot").joinpath("content", "jieba_user.txt").open("rb") as handle:
+    with (texts.CONTENT / "jieba_user.txt").open("rb") as handle:
         tok.load_userdict(handle)
     return tok
 

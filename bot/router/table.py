@@ -11,6 +11,7 @@ command its word followed by text means (「承诺公示…」 is 承诺 with th
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,9 +53,10 @@ class Command:
     def name(self) -> str:
         return getattr(self.handler, "__name__", self.word)
 
-    @property
+    @functools.cached_property
     def help(self) -> str:
-        """The handler's docstring's first line ("命令 参数 — 说明"); empty when not listed."""
+        """The handler's docstring's first line ("命令 参数 — 说明"); empty when not listed. Read once: 帮助,
+        questions and the fallback list every command's line."""
         doc = inspect.getdoc(self.handler) or ""
         return doc.splitlines()[0].strip() if doc and self.listed else ""
 
