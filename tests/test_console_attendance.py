@@ -88,6 +88,34 @@ def test_screen_and_checkin_through_wecom_oauth(held, fake_wecom):
     assert "已过期" in stale.get_data(as_text=True)
 
 
+def test_a_checkin_state_older_than_ten_minutes_is_refused(held, fake_wecom):
+    """The scan's OAuth state, like the console login's, is good for 10 minutes only (a fresh QR slot aside)."""
+    from urllib.parse import parse_qs, urlencode
+
+    app, rt, event = held
+    client = member_login(app.test_client(), rt, "sec")
+
+    def screen_link() -> tuple[str, str]:
+        page = client.get(f"/admin/theme-days/{event.id}/screen").get_data(as_text=True)
+        with rt.session() as s:
+            code = s.get(ThemeDay, event.id).signin_code
+        return code, page.split(f"/checkin/{event.number}?c={code}&amp;t=")[1].split('"')[0]
+
+    code, slot = screen_link()
+    phone = app.test_client()
+    fake_wecom.login_as(userid="m1")
+    start = phone.get(f"/checkin/{event.number}?c={code}&t={slot}")
+    back = urlsplit(requests.get(start.headers["Location"], allow_redirects=False, timeout=5).headers["Location"])
+    answer = parse_qs(back.query)
+    clock.skip(601)  # past the state's 10 minutes; a new QR slot from the screen keeps `t` itself fresh
+    code, slot = screen_link()
+    query = urlencode({"c": code, "t": slot, "code": answer["code"][0], "state": answer["state"][0]})
+    late = phone.get(f"{back.path}?{query}")
+    assert late.status_code == 400
+    assert "已使用或已失效" in late.get_data(as_text=True)
+    assert attendance(rt, event, "m1") is None or attendance(rt, event, "m1").signed_at is None
+
+
 def test_other_branch_cannot_open_the_sheet(held):
     app, rt, event = held
     with rt.session() as s:
