@@ -145,6 +145,22 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(world, fake_wecom):
     assert_no_trace(rt, {ids["reporter"], ids["committee"]}, secrets)
 
 
+def test_a_refused_command_about_an_anonymous_ticket_is_sealed_too(world):
+    """A secretary's 指派 on an anonymous report refused for its member argument: the inbound row is sealed
+    (dates to the day, no content) like an accepted one, since the ticket number was already read."""
+    from bot.models import InboundMessage as InboundRow
+
+    client, rt, _ = world
+    assert "#1" in say_wecom(client, REPORTER["userid"], "匿名反映 有领导公车私用情况严重")
+    refused = say_wecom(client, "sec", "指派 1 名册上没有的人")
+    assert "名册中没有" in refused
+    with rt.session() as s:
+        row = s.exec(select(InboundRow).order_by(InboundRow.id.desc())).scalars().first()  # type: ignore[union-attr]
+    assert row.content == ""
+    assert row.sender == ""
+    assert clock.local(row.received_at).time() == dt.time(0, 0)  # kept to the day
+
+
 @pytest.mark.parametrize(("command", "env"), [
     (["worker", "--once"], {"DANGJIAN_WECOM_CORP_ID": "wwcorp"}),
     (["scheduler"], {"DANGJIAN_WECHAT_APP_ID": "wxapp", "DANGJIAN_APP_SEAL_KEY": "a-real-seal"}),
