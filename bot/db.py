@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -40,6 +41,23 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _wal(cur: sqlite3.Cursor) -> None:
+    """PRAGMA journal_mode=WAL, retried while SQLite answers "database is locked": while another connection
+    opens the WAL (recovery, the -shm set-up) that answer comes at once, without the busy handler, so threads
+    or processes connecting together could lose their first connection (seen in a test, 1 run in ~14)."""
+    deadline = clock.monotonic() + LOCK_RETRY_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or clock.monotonic() >= deadline:
+                raise
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.5)
+
+
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     from bot import logsafe
 
@@ -51,8 +69,8 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            _wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
